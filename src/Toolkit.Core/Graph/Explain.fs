@@ -20,6 +20,12 @@ module Explain =
         | Some n -> "d" + n
         | None -> sprintf "d(%s)" (label g i)
 
+    /// A node's label, in parentheses unless it is a name or a number (for ∂u/∂(b * c)).
+    let private wrapped (g: Graph) (i: int) =
+        match g.Name i with
+        | Some n -> n
+        | None -> sprintf "(%s)" (label g i)
+
     let private num (v: float) =
         if Double.IsNaN v then "NaN"
         elif Double.IsPositiveInfinity v then "∞"
@@ -28,11 +34,13 @@ module Explain =
             let r = Math.Round(v, 6)
             if abs (r - v) < 1e-12 * max 1.0 (abs v) then Print.number r else v.ToString("G6", Globalization.CultureInfo.InvariantCulture)
 
-    /// The nodes that use each node, with the argument slot they use it in.
+    /// The nodes that use each node, with the argument slot they use it in (in evaluation order).
     let users (g: Graph) : (int * int) list[] =
         let u = Array.create g.Count []
         for i in g.Count - 1 .. -1 .. 0 do
-            g.Args i |> Array.iteri (fun k j -> u.[j] <- (i, k) :: u.[j])
+            let args = g.Args i
+            for k in args.Length - 1 .. -1 .. 0 do
+                u.[args.[k]] <- (i, k) :: u.[args.[k]]
         u
 
     /// The forward pass, one line per node, left to right.
@@ -79,7 +87,7 @@ module Explain =
                         let y = if args.Length > 1 then pv.[args.[1]] else 0.0
                         let struct (dx, dy) = Rules.partials (g.Node p) x y pv.[p]
                         let partialValue = if k = 0 then dx else dy
-                        let symbolic = sprintf "%s·∂%s/∂%s" (dvarName g p) (label g p) (label g i)
+                        let symbolic = sprintf "%s·∂%s/∂%s" (dvarName g p) (wrapped g p) (wrapped g i)
                         let rewritten =
                             match partial with
                             | Const _ -> None
@@ -94,6 +102,28 @@ module Explain =
                 sb.Append(" = ").Append(join (terms |> List.map (fun (_, _, n) -> n))) |> ignore
                 sb.Append(" = ").Append(num d.[i]) |> ignore
                 yield sb.ToString() ]
+
+    /// <summary>Why a forward pass has a NaN or ±∞: the first node where a non-finite value
+    /// starts, its arguments and the domain rule it broke (<c>log(x): log of -1 (log needs a
+    /// positive argument)</c>). None when every value is finite.</summary>
+    let nonFinite (f: Forward) : string option =
+        Eval.firstNonFinite f
+        |> Option.map (fun i ->
+            let g = f.Graph
+            let v = f.Values
+            let args = g.Args i |> Array.map (fun j -> v.[j])
+            let reason =
+                match g.Node i with
+                | Unary (UnaryOp.Log, _) when args.[0] < 0.0 -> sprintf "log of %s (log needs a positive argument)" (num args.[0])
+                | Unary (UnaryOp.Log, _) -> "log of 0 is -∞"
+                | Unary (UnaryOp.Sqrt, _) -> sprintf "square root of %s (sqrt needs a non-negative argument)" (num args.[0])
+                | Unary (UnaryOp.Exp, _) -> sprintf "exp(%s) overflows a double" (num args.[0])
+                | Unary (UnaryOp.PowInt n, _) when args.[0] = 0.0 && n < 0 -> sprintf "0 to the power %d divides by zero" n
+                | Binary (BinaryOp.Div, _, _) when args.[1] = 0.0 -> sprintf "division of %s by zero" (num args.[0])
+                | Binary (BinaryOp.Pow, _, _) when args.[0] < 0.0 ->
+                    sprintf "%s to the non-integer power %s (a real power needs a positive base)" (num args.[0]) (num args.[1])
+                | _ -> sprintf "the result of %s is %s" (String.Join(", ", args |> Array.map num)) (num v.[i])
+            sprintf "%s = %s: %s" (label g i) (num v.[i]) reason)
 
     /// Both passes as one text: "forward (left to right)", then "backward (right to left)".
     let text (b: Backward) : string =

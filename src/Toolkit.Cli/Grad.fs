@@ -1,0 +1,191 @@
+/// `toolkit grad`: the value, every node's value and dvar, and the symbolic partials of an expression.
+module Toolkit.Cli.Grad
+
+open System
+open System.Collections.Generic
+open System.Globalization
+open Argu
+open Toolkit
+open Toolkit.Graph
+
+/// The options of `toolkit grad`.
+type GradArgs =
+    | [<MainCommand; Mandatory; Unique>] Expression of expression: string
+    | [<Unique>] At of values: string
+    | Json
+    | Dot
+    | Mermaid
+    | [<Unique>] Svg of file: string
+    | Explain
+    | Check
+    | Latex
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Expression _ -> "the expression or program, e.g. \"3*(a+b*c)\" or \"u = b*c; v = a + u; J = 3*v\""
+            | At _ -> "the variables' values, e.g. a=5,b=3,c=2"
+            | Json -> "print one JSON object (value, gradient, symbolic, nodes) and nothing else"
+            | Dot -> "print the graph as Graphviz DOT"
+            | Mermaid -> "print the graph as a Mermaid flowchart"
+            | Svg _ -> "write the graph as a self-contained SVG file"
+            | Explain -> "print the forward and backward passes step by step"
+            | Check -> "check every dvar against central finite differences (exit 3 if a check fails)"
+            | Latex -> "print the symbolic partials as LaTeX too"
+
+/// A user error: printed as one line, exit code 1, no stack trace.
+exception UserError of string
+
+/// Reads `a=5,b=3,c=2`.
+let parseAssignments (text: string) : IReadOnlyDictionary<string, float> =
+    let d = Dictionary<string, float>()
+    for part in text.Split([| ','; ';' |], StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) do
+        match part.Split('=', 2) with
+        | [| name; value |] ->
+            match Double.TryParse(value.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture) with
+            | true, v -> d.[name.Trim()] <- v
+            | _ -> raise (UserError(sprintf "--at: '%s' is not a number (in '%s')" (value.Trim()) part))
+        | _ -> raise (UserError(sprintf "--at: '%s' is not of the form name=value" part))
+    d :> IReadOnlyDictionary<_, _>
+
+let private num (v: float) =
+    if Double.IsNaN v then "NaN" elif Double.IsInfinity v then (if v > 0.0 then "∞" else "-∞")
+    else v.ToString("G10", CultureInfo.InvariantCulture)
+
+/// Everything `grad` computes, once.
+type Result =
+    { Expr: Expr
+      Backward: Backward
+      Symbolic: (string * Expr)[]
+      Check: GradientCheck option }
+
+let compute (text: string) (env: IReadOnlyDictionary<string, float>) (check: bool) : Result =
+    let e =
+        match Parse.tryProgram text with
+        | Ok e -> e
+        | Error msg -> raise (UserError(sprintf "cannot read the expression: %s" msg))
+    let g = Graph.ofExpr e
+    let missing = g.Variables |> Array.filter (fun v -> not (env.ContainsKey v))
+    if missing.Length > 0 then
+        raise (UserError(sprintf "no value for %s: give %s with --at, e.g. --at %s"
+                              (String.Join(", ", missing |> Array.map (sprintf "'%s'")))
+                              (if missing.Length = 1 then "it" else "them")
+                              (String.Join(",", g.Variables |> Array.map (fun v -> v + "=" + (match env.TryGetValue v with | true, x -> num x | _ -> "…"))))))
+    let f = Eval.forward g env
+    match Explain.nonFinite f with
+    | Some why -> raise (UserError(sprintf "the expression has no finite value at this point: %s" why))
+    | None -> ()
+    { Expr = e
+      Backward = Eval.backward f
+      Symbolic = Symbolic.gradient e
+      Check = if check then Some(Numeric.check Numeric.defaultTolerance g env) else None }
+
+let private jsonOf (text: string) (r: Result) (latex: bool) =
+    let b = r.Backward
+    let g = b.Forward.Graph
+    Json.objectText (fun w ->
+        w.WriteString("expression", text)
+        Json.number w "value" b.Value
+        w.WriteStartObject("gradient")
+        for (n, d) in b.Gradient do Json.number w n d
+        w.WriteEndObject()
+        w.WriteStartObject("symbolic")
+        for (n, d) in r.Symbolic do w.WriteString(n, Print.text d)
+        w.WriteEndObject()
+        if latex then
+            w.WriteStartObject("latex")
+            for (n, d) in r.Symbolic do w.WriteString(n, Print.latex d)
+            w.WriteEndObject()
+        w.WriteStartArray("nodes")
+        for i in 0 .. g.Count - 1 do
+            w.WriteStartObject()
+            w.WriteNumber("id", i)
+            match g.Name i with
+            | Some n -> w.WriteString("name", n)
+            | None -> w.WriteNull("name")
+            w.WriteString("expression", (match g.Source i with Named (_, body) -> Print.text body | s -> Print.text s))
+            Json.number w "value" b.Forward.Values.[i]
+            Json.number w "dvar" b.Dvars.[i]
+            w.WriteStartArray("inputs")
+            for j in g.Args i do w.WriteNumberValue j
+            w.WriteEndArray()
+            w.WriteEndObject()
+        w.WriteEndArray()
+        match r.Check with
+        | Some c ->
+            w.WriteStartObject("check")
+            w.WriteBoolean("passed", c.Passed)
+            w.WriteNumber("tolerance", c.Tolerance)
+            w.WriteStartArray("entries")
+            for e in c.Entries do
+                w.WriteStartObject()
+                w.WriteString("variable", e.Variable)
+                Json.number w "analytic" e.Analytic
+                Json.number w "numeric" e.Numeric
+                Json.number w "relative_error" e.RelativeError
+                w.WriteEndObject()
+            w.WriteEndArray()
+            match c.FirstBadNode with
+            | Some bad -> w.WriteString("first_bad_node", bad.Node)
+            | None -> w.WriteNull("first_bad_node")
+            w.WriteEndObject()
+        | None -> ())
+
+let private report (r: Result) (latex: bool) : string list =
+    let b = r.Backward
+    let g = b.Forward.Graph
+    let labels = Array.init g.Count (Explain.label g)
+    let width = labels |> Array.map String.length |> Array.fold max 4
+    [ yield sprintf "value: %s" (num b.Value)
+      yield ""
+      yield sprintf "%-*s  %14s  %14s" width "node" "value" "dvar"
+      for i in 0 .. g.Count - 1 do
+          match g.Node i with
+          | Const _ -> ()
+          | _ -> yield sprintf "%-*s  %14s  %14s" width labels.[i] (num b.Forward.Values.[i]) (num b.Dvars.[i])
+      yield ""
+      let out = match g.Name g.Output with Some n -> n | None -> "f"
+      if g.Name g.Output = None then yield sprintf "f = %s" labels.[g.Output]
+      for (n, d) in r.Symbolic do
+          yield sprintf "∂%s/∂%s = %s = %s" out n (Print.text d) (num (b.Dvar n))
+          if latex then yield sprintf "    LaTeX: %s" (Print.latex d) ]
+
+let private checkLines (c: GradientCheck) =
+    [ yield ""
+      yield sprintf "gradient check (central differences, tolerance %g):" c.Tolerance
+      yield sprintf "  %-10s %16s %16s %12s" "variable" "analytic" "numeric" "rel. error"
+      for e in c.Entries do
+          yield sprintf "  %-10s %16s %16s %12.3g %s" e.Variable (num e.Analytic) (num e.Numeric) e.RelativeError (if e.RelativeError <= c.Tolerance then "ok" else "FAIL")
+      match c.FirstBadNode with
+      | Some bad ->
+          yield sprintf "  first node whose local rule disagrees: %s (argument %d: rule %s, numeric %s)" bad.Node bad.Argument (num bad.Rule) (num bad.Numeric)
+      | None -> yield "  every node's local rule agrees with finite differences"
+      yield (if c.Passed then "check passed" else "check FAILED") ]
+
+/// Runs `toolkit grad`; returns the exit code.
+let run (args: ParseResults<GradArgs>) : int =
+    let text = args.GetResult Expression
+    let env = args.TryGetResult At |> Option.map parseAssignments |> Option.defaultValue (readOnlyDict [])
+    let r = compute text env (args.Contains Check)
+    let latex = args.Contains Latex
+    let failedCheck = match r.Check with Some c -> not c.Passed | None -> false
+    match args.TryGetResult Svg with
+    | Some path -> AtomicFile.writeAllText path (Render.svg r.Backward)
+    | None -> ()
+    if args.Contains Json then
+        stdout.WriteLine(jsonOf text r latex)
+    elif args.Contains Dot then
+        stdout.Write(Render.dot r.Backward)
+    elif args.Contains Mermaid then
+        stdout.Write(Render.mermaid r.Backward)
+    else
+        for l in report r latex do stdout.WriteLine l
+        if args.Contains Explain then
+            stdout.WriteLine ""
+            stdout.WriteLine(Explain.text r.Backward)
+        match r.Check with
+        | Some c -> for l in checkLines c do stdout.WriteLine l
+        | None -> ()
+        match args.TryGetResult Svg with
+        | Some path -> stdout.WriteLine(sprintf "\nwrote %s" path)
+        | None -> ()
+    if failedCheck then 3 else 0

@@ -1,0 +1,45 @@
+/// The `toolkit` command line: a thin client of Toolkit.Core.
+module Toolkit.Cli.Program
+
+open System
+open Argu
+
+/// The commands.
+type Command =
+    | [<CliPrefix(CliPrefix.None)>] Grad of ParseResults<Grad.GradArgs>
+    interface IArgParserTemplate with
+        member c.Usage =
+            match c with
+            | Grad _ -> "differentiate an expression: values, dvars, symbolic partials, pictures"
+
+/// Runs the command line and returns the exit code (0 ok, 1 bad input, 2 bad usage, 3 failed check).
+let run (argv: string[]) : int =
+    let parser = ArgumentParser.Create<Command>(programName = "toolkit")
+    try
+        let parsed = parser.ParseCommandLine(argv, raiseOnUsage = true)
+        match parsed.TryGetSubCommand() with
+        | Some (Grad a) -> Grad.run a
+        | None ->
+            eprintfn "%s" (parser.PrintUsage())
+            2
+    with
+    | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText ->
+        printfn "%s" e.Message
+        0
+    | :? ArguParseException as e ->
+        eprintfn "%s" e.Message
+        2
+    | Grad.UserError msg ->
+        eprintfn "error: %s" msg
+        1
+    | :? IO.IOException as e ->
+        eprintfn "error: %s" e.Message
+        1
+    | :? UnauthorizedAccessException as e ->
+        eprintfn "error: %s" e.Message
+        1
+
+[<EntryPoint>]
+let main argv =
+    Console.OutputEncoding <- Text.UTF8Encoding(false)
+    run argv

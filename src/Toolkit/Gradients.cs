@@ -1,0 +1,133 @@
+using Toolkit.Graph;
+
+namespace Toolkit;
+
+/// <summary>The result of a backward pass: the value and the dvar (dJ/dnode) of every node.</summary>
+public sealed class Gradients
+{
+    internal Backward Result { get; }
+
+    internal Gradients(Backward result)
+    {
+        Result = result;
+        Nodes = Enumerable.Range(0, result.Forward.Graph.Count).Select(i => new NodeInfo(result, i)).ToArray();
+    }
+
+    /// <summary>The value of the output.</summary>
+    public double Value => Result.Value;
+
+    /// <summary>The dvar of a variable or of any node of the expression (dJ/dnode).</summary>
+    /// <exception cref="KeyNotFoundException">The node is not part of the expression.</exception>
+    public double this[Scalar node]
+    {
+        get
+        {
+            ArgumentNullException.ThrowIfNull(node);
+            var g = Result.Forward.Graph;
+            var position = node.Expr is Expr.Var v ? g.PositionOfVariable(v.name) : g.PositionOf(node.Expr);
+            if (position is null)
+                throw new KeyNotFoundException($"'{node}' is not a node of this expression");
+            return Result.Dvars[position.Value];
+        }
+    }
+
+    /// <summary>The dvar of a variable, by name (0 if the output does not use it).</summary>
+    public double this[string variable] => Result.Dvar(variable);
+
+    /// <summary>dJ/dx for every variable.</summary>
+    public IReadOnlyDictionary<string, double> ToDictionary() =>
+        Result.Gradient.ToDictionary(p => p.Item1, p => p.Item2);
+
+    /// <summary>Every node, in evaluation order (inputs first, output last).</summary>
+    public IReadOnlyList<NodeInfo> Nodes { get; }
+
+    /// <summary>Where a NaN or infinity first appears in the forward pass and why, or null.</summary>
+    public string? NonFiniteOrigin
+    {
+        get
+        {
+            var reason = Toolkit.Graph.Explain.nonFinite(Result.Forward);
+            return reason is null ? null : reason.Value;
+        }
+    }
+}
+
+/// <summary>One node of an evaluated graph.</summary>
+public sealed class NodeInfo
+{
+    internal NodeInfo(Backward b, int i)
+    {
+        var g = b.Forward.Graph;
+        Index = i;
+        var name = g.Name(i);
+        Name = name is null ? null : name.Value;
+        Expression = g.Source(i) is Expr.Named n ? Print.text(n.body) : Print.text(g.Source(i));
+        Value = b.Forward.Values[i];
+        Dvar = b.Dvars[i];
+        Inputs = g.Args(i);
+    }
+
+    /// <summary>The node's position in evaluation order.</summary>
+    public int Index { get; }
+    /// <summary>The node's name (variable or named intermediate), or null.</summary>
+    public string? Name { get; }
+    /// <summary>The node's expression, with its inputs by name.</summary>
+    public string Expression { get; }
+    /// <summary>The forward value.</summary>
+    public double Value { get; }
+    /// <summary>dJ/dnode.</summary>
+    public double Dvar { get; }
+    /// <summary>The positions of the node's inputs.</summary>
+    public IReadOnlyList<int> Inputs { get; }
+
+    /// <summary>"name: expression = value, dvar = d".</summary>
+    public override string ToString() => $"{Name ?? Expression} = {Value}, dvar = {Dvar}";
+}
+
+/// <summary>A gradient check: analytic dvars against central finite differences.</summary>
+public sealed class GradientCheckReport
+{
+    internal GradientCheckReport(GradientCheck c)
+    {
+        Passed = c.Passed;
+        Tolerance = c.Tolerance;
+        Entries = c.Entries.Select(e => new GradientCheckEntry(e.Variable, e.Analytic, e.Numeric, e.RelativeError)).ToArray();
+        FirstBadNode = c.FirstBadNode is null ? null : c.FirstBadNode.Value.Node;
+    }
+
+    /// <summary>True when every relative error is within the tolerance and every local rule agrees.</summary>
+    public bool Passed { get; }
+    /// <summary>The tolerance on the relative error.</summary>
+    public double Tolerance { get; }
+    /// <summary>One entry per variable.</summary>
+    public IReadOnlyList<GradientCheckEntry> Entries { get; }
+    /// <summary>The first node whose local derivative rule disagrees with finite differences, or null.</summary>
+    public string? FirstBadNode { get; }
+}
+
+/// <summary>One variable's line of a gradient check.</summary>
+/// <param name="Variable">The variable.</param>
+/// <param name="Analytic">dJ/dx from the backward pass.</param>
+/// <param name="Numeric">dJ/dx from central differences.</param>
+/// <param name="RelativeError">|analytic − numeric| / max(1, |analytic|, |numeric|).</param>
+public sealed record GradientCheckEntry(string Variable, double Analytic, double Numeric, double RelativeError);
+
+/// <summary>An expression that could not be read, with the line and column of the problem.</summary>
+public sealed class ExpressionParseException : FormatException
+{
+    /// <summary>Creates the exception.</summary>
+    public ExpressionParseException(int line, int column, string problem)
+        : base($"line {line}, column {column}: {problem}")
+    {
+        Line = line;
+        Column = column;
+        Problem = problem;
+    }
+
+    /// <summary>The 1-based line.</summary>
+    public int Line { get; }
+    /// <summary>The 1-based column.</summary>
+    public int Column { get; }
+    /// <summary>What was wrong or expected.</summary>
+    public string Problem { get; }
+}

@@ -1,0 +1,84 @@
+/// The command line, called as a user calls it.
+module Toolkit.Tests.CliTests
+
+open System
+open System.IO
+open System.Text.Json
+open Expecto
+
+/// Runs `toolkit args…` in-process; returns (exit code, stdout, stderr).
+let toolkit (args: string list) =
+    let out, err = new StringWriter(), new StringWriter()
+    let oldOut, oldErr = Console.Out, Console.Error
+    Console.SetOut out
+    Console.SetError err
+    try
+        let code = Toolkit.Cli.Program.run (List.toArray args)
+        code, out.ToString(), err.ToString()
+    finally
+        Console.SetOut oldOut
+        Console.SetError oldErr
+
+[<Tests>]
+let tests =
+    testSequenced <| testList "command line" [
+        test "grad prints the value, every node and the symbolic partials" {
+            let code, out, _ = toolkit [ "grad"; "3*(a+b*c)"; "--at"; "a=5,b=3,c=2" ]
+            Expect.equal code 0 "exit code"
+            Expect.stringContains out "value: 33" "value"
+            Expect.stringContains out "∂f/∂b = 3 * c = 6" "symbolic db"
+            Expect.stringContains out "∂f/∂c = 3 * b = 9" "symbolic dc"
+            Expect.stringContains out "∂f/∂a = 3 = 3" "symbolic da"
+        }
+        test "grad --json prints one JSON object and nothing else" {
+            let code, out, _ = toolkit [ "grad"; "u = b*c; v = a + u; J = 3*v"; "--at"; "a=5,b=3,c=2"; "--json"; "--check" ]
+            Expect.equal code 0 "exit code"
+            use doc = JsonDocument.Parse(out)
+            let root = doc.RootElement
+            Expect.equal (root.GetProperty("value").GetDouble()) 33.0 "value"
+            let grad = root.GetProperty("gradient")
+            Expect.equal [ for v in [ "a"; "b"; "c" ] -> grad.GetProperty(v).GetDouble() ] [ 3.0; 6.0; 9.0 ] "gradient"
+            Expect.equal (root.GetProperty("symbolic").GetProperty("b").GetString()) "3 * c" "symbolic"
+            let nodes = [ for n in root.GetProperty("nodes").EnumerateArray() -> n ]
+            let byName name = nodes |> List.find (fun n -> n.GetProperty("name").ValueKind = JsonValueKind.String && n.GetProperty("name").GetString() = name)
+            Expect.equal ((byName "u").GetProperty("value").GetDouble(), (byName "u").GetProperty("dvar").GetDouble()) (6.0, 3.0) "u"
+            Expect.equal ((byName "v").GetProperty("value").GetDouble(), (byName "v").GetProperty("dvar").GetDouble()) (11.0, 3.0) "v"
+            Expect.isTrue (root.GetProperty("check").GetProperty("passed").GetBoolean()) "check"
+            Expect.equal (out.Trim().Split('\n').Length) 1 "one line"
+        }
+        test "grad --dot, --mermaid, --explain, --svg" {
+            let _, dot, _ = toolkit [ "grad"; "3*(a+b*c)"; "--at"; "a=5,b=3,c=2"; "--dot" ]
+            Expect.stringContains dot "digraph" "dot"
+            let _, mermaid, _ = toolkit [ "grad"; "3*(a+b*c)"; "--at"; "a=5,b=3,c=2"; "--mermaid" ]
+            Expect.stringContains mermaid "flowchart LR" "mermaid"
+            let _, explain, _ = toolkit [ "grad"; "u = b*c; v = a + u; J = 3*v"; "--at"; "a=5,b=3,c=2"; "--explain" ]
+            Expect.stringContains explain "db = du·∂u/∂b = du·c = 3·2 = 6" "explain"
+            let path = Path.Combine(Path.GetTempPath(), sprintf "toolkit-test-%O.svg" (Guid.NewGuid()))
+            try
+                let code, _, _ = toolkit [ "grad"; "3*(a+b*c)"; "--at"; "a=5,b=3,c=2"; "--svg"; path ]
+                Expect.equal code 0 "exit code"
+                Expect.stringContains (File.ReadAllText path) "<svg" "svg written"
+            finally
+                File.Delete path
+        }
+        test "bad input: a clear message on stderr, exit code 1, no stack trace" {
+            let cases =
+                [ [ "grad"; "3*(a+b"; "--at"; "a=1,b=2" ], "line 1, column 7"
+                  [ "grad"; "a*b"; "--at"; "a=1" ], "no value for 'b'"
+                  [ "grad"; "log(x)"; "--at"; "x=-1" ], "log of -1"
+                  [ "grad"; "foo(x)"; "--at"; "x=1" ], "unknown function 'foo'"
+                  [ "grad"; "x"; "--at"; "x=abc" ], "'abc' is not a number"
+                  [ "grad"; "x"; "--at"; "x=1"; "--svg"; "/no/such/folder/g.svg" ], "does not exist" ]
+            for args, message in cases do
+                let code, out, err = toolkit args
+                Expect.equal code 1 (sprintf "exit code for %A" args)
+                Expect.stringContains err message (sprintf "message for %A" args)
+                Expect.isFalse (err.Contains "   at ") "no stack trace"
+                Expect.equal out "" "nothing on stdout"
+        }
+        test "unknown command or option: usage, exit code 2" {
+            let code, _, err = toolkit [ "bogus" ]
+            Expect.equal code 2 "exit code"
+            Expect.stringContains err "USAGE" "usage"
+        }
+    ]
