@@ -12,7 +12,8 @@ open System.Text
 module Render =
 
     let private num (v: float) =
-        if Double.IsNaN v then "NaN"
+        if v = 0.0 then "0"
+        elif Double.IsNaN v then "NaN"
         elif Double.IsPositiveInfinity v then "∞"
         elif Double.IsNegativeInfinity v then "-∞"
         else v.ToString("G6", CultureInfo.InvariantCulture)
@@ -89,12 +90,21 @@ module Render =
     let private escapeXml (s: string) =
         s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;")
 
-    /// Column of each node: the longest path from an input, so inputs sit left, output right.
+    /// Column of each node: the longest path from an input, so inputs sit left and the output
+    /// right; a constant sits just left of its first user, so its edge crosses no other node.
     let layers (g: Graph) : int[] =
         let layer = Array.zeroCreate g.Count
         for i in 0 .. g.Count - 1 do
             for j in g.Args i do
                 layer.[i] <- max layer.[i] (layer.[j] + 1)
+        let firstUse = Array.create g.Count Int32.MaxValue
+        for i in 0 .. g.Count - 1 do
+            for j in g.Args i do
+                firstUse.[j] <- min firstUse.[j] layer.[i]
+        for i in 0 .. g.Count - 1 do
+            match g.Node i with
+            | Const _ when firstUse.[i] < Int32.MaxValue -> layer.[i] <- firstUse.[i] - 1
+            | _ -> ()
         layer
 
     let private svgOf (g: Graph) values dvars =
@@ -102,7 +112,11 @@ module Render =
         let layer = layers g
         let columns = Array.max layer + 1
         let charW, boxH, gapY, padX = 7.2, 26.0, 44.0, 60.0
-        let width i = float (max 3 its.[i].Text.Length) * charW + 16.0
+        // wide enough for the value and dvar printed above and below, too
+        let width i =
+            let it = its.[i]
+            let longest = [ it.Text.Length; (defaultArg it.Value "").Length; (defaultArg it.Dvar "").Length + 2; 3 ] |> List.max
+            float longest * charW + 16.0
         // column widths and x positions
         let colW = Array.init columns (fun c -> seq { for i in 0 .. g.Count - 1 do if layer.[i] = c then yield width i } |> Seq.fold max 40.0)
         let colX = Array.scan (fun x w -> x + w + padX) 20.0 colW

@@ -1,0 +1,54 @@
+(**
+---
+title: Getting started
+category: Overview
+categoryindex: 1
+index: 1
+---
+*)
+(*** condition: prepare ***)
+#r "../src/Toolkit.Core/bin/Release/net10.0/Toolkit.Core.dll"
+(**
+# Toolkit
+
+Toolkit is a .NET toolkit for differentiable computation and backpropagation, with an F# core
+and a C# facade. It computes what the notes teach, exactly and visibly: a computation graph with
+a forward value and a backward `dvar` at every node, symbolic derivatives, numerical gradients
+and gradient checks, and pictures of all of it.
+
+## Install and run
+
+On a Debian machine with the .NET 10 SDK, from a clone of the repository:
+
+    ./build.sh run     # set-up, build, and the notes' example through `toolkit grad`
+    ./build.sh test    # set-up, build, docs, and every test
+
+## A first graph in F#
+
+The notes split J(a, b, c) = 3(a + bc) into u = bc, v = a + u, J = 3v. Write it the same way:
+*)
+open Toolkit.Graph
+
+let J = Parse.program "u = b*c; v = a + u; J = 3*v"
+let point = readOnlyDict [ "a", 5.0; "b", 3.0; "c", 2.0 ]
+let passes = Eval.backward (Eval.forward (Graph.ofExpr J) point)
+
+(** The value and the dvar of every variable: *)
+(*** include-value: passes.Value ***)
+(*** include-value: passes.Gradient ***)
+(**
+and the symbolic partials, each a new expression:
+*)
+let partials = Symbolic.gradient J |> Array.map (fun (x, d) -> sprintf "dJ/d%s = %s" x (Print.text d))
+(*** include-value: partials ***)
+(**
+## The same in C#
+
+```csharp
+var a = Scalar.Variable("a", 5); var b = Scalar.Variable("b", 3); var c = Scalar.Variable("c", 2);
+var J = 3 * (a + b * c);
+var g = J.Backward();        // g.Value == 33, g[a] == 3, g[b] == 6, g[c] == 9
+```
+
+See [the C# facade](csharp.html) and [the computation graph](computation-graph.html) for more.
+*)

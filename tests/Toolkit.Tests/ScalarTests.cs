@@ -1,0 +1,157 @@
+using Xunit;
+
+namespace Toolkit.Tests;
+
+// The facade used as a C# user would: no F# types, operators, PascalCase.
+// Regions marked //[name] … //[/name] are quoted by docs/csharp.md.
+public class ScalarTests
+{
+    [Fact]
+    public void NotesComputationGraph()
+    {
+        //[backward]
+        var a = Scalar.Variable("a", 5);
+        var b = Scalar.Variable("b", 3);
+        var c = Scalar.Variable("c", 2);
+        var J = 3 * (a + b * c);
+        var g = J.Backward();
+        // g.Value == 33, g[a] == 3, g[b] == 6, g[c] == 9
+        //[/backward]
+        Assert.Equal(33, g.Value);
+        Assert.Equal(3, g[a]);
+        Assert.Equal(6, g[b]);
+        Assert.Equal(9, g[c]);
+        Assert.Equal(6, g["b"]);
+    }
+
+    [Fact]
+    public void NamedIntermediatesHaveDvars()
+    {
+        var a = Scalar.Variable("a", 5);
+        var b = Scalar.Variable("b", 3);
+        var c = Scalar.Variable("c", 2);
+        var u = (b * c).Named("u");
+        var v = (a + u).Named("v");
+        var J = (3 * v).Named("J");
+        var g = J.Backward();
+        Assert.Equal(3, g[u]);
+        Assert.Equal(3, g[v]);
+        Assert.Equal("u = b * c; v = a + u; J = 3 * v", J.ToProgram());
+        var node = g.Nodes.Single(n => n.Name == "u");
+        Assert.Equal(6, node.Value);
+        Assert.Equal(3, node.Dvar);
+        Assert.Equal("b * c", node.Expression);
+    }
+
+    [Fact]
+    public void SymbolicDerivatives()
+    {
+        //[symbolic]
+        var J = Scalar.Parse("3*(a + b*c)");
+        string db = J.Derivative("b").ToString();          // "3 * c"
+        var L = Scalar.Parse("a = sigmoid(z); L = -(y*log(a) + (1-y)*log(1-a))");
+        string dz = L.Derivative("z").ToString();          // "a - y"
+        string dzInline = L.Derivative("z").ToInlineString(); // "sigmoid(z) - y"
+        //[/symbolic]
+        Assert.Equal("3 * c", db);
+        Assert.Equal("a - y", dz);
+        Assert.Equal("sigmoid(z) - y", dzInline);
+        Assert.Equal("3 c", J.Derivative("b").ToLatex());
+        var b = Scalar.Variable("b", 1);
+        Assert.Equal("3 * c", J.Derivative(b).ToString());
+    }
+
+    [Fact]
+    public void ParsedExpressionsTakeValuesWhenEvaluated()
+    {
+        var J = Scalar.Parse("u = b*c; v = a + u; J = 3*v");
+        var values = new Dictionary<string, double> { ["a"] = 5, ["b"] = 3, ["c"] = 2 };
+        Assert.Equal(33, J.Evaluate(values));
+        var g = J.Backward(values);
+        Assert.Equal(new Dictionary<string, double> { ["a"] = 3, ["b"] = 6, ["c"] = 9 }, g.ToDictionary());
+        Assert.Equal(new[] { "a", "b", "c" }, J.Variables);
+    }
+
+    [Fact]
+    public void SigmoidNeuron()
+    {
+        var w0 = Scalar.Variable("w0", 2); var w1 = Scalar.Variable("w1", -3); var w2 = Scalar.Variable("w2", -3);
+        var x0 = Scalar.Variable("x0", -1); var x1 = Scalar.Variable("x1", -2);
+        var f = Scalar.Sigmoid(w0 * x0 + w1 * x1 + w2);
+        var g = f.Backward();
+        Assert.Equal(0.7311, g.Value, 4);
+        Assert.Equal(0.393, g[x0], 3);
+        Assert.Equal(-0.590, g[x1], 3);
+        Assert.Equal(-0.197, g[w0], 3);
+        Assert.Equal(-0.393, g[w1], 3);
+        Assert.Equal(0.197, g[w2], 3);
+    }
+
+    [Fact]
+    public void GradientCheckExplainAndPictures()
+    {
+        //[tools]
+        var x = Scalar.Variable("x", 0.5);
+        var y = Scalar.Variable("y", -1.5);
+        var f = (Scalar.Exp(x * y) + Scalar.Pow(x, 2)).Named("f");
+        GradientCheckReport check = f.CheckGradient();   // check.Passed, check.Entries[i].RelativeError
+        string steps = f.Explain();                      // forward and backward, step by step
+        string svg = f.ToSvg();                          // also ToDot(), ToMermaid()
+        //[/tools]
+        Assert.True(check.Passed);
+        Assert.Null(check.FirstBadNode);
+        Assert.All(check.Entries, e => Assert.True(e.RelativeError < 1e-6));
+        Assert.Contains("backward (right to left):", steps);
+        Assert.Contains("df = 1", steps);
+        Assert.StartsWith("<svg", svg);
+        Assert.Contains("digraph", f.ToDot());
+        Assert.Contains("flowchart LR", f.ToMermaid());
+    }
+
+    [Fact]
+    public void ForwardModeAndHessian()
+    {
+        var x = Scalar.Variable("x", 0.5);
+        var y = Scalar.Variable("y", 2.0);
+        var f = Scalar.Pow(x, 2) * y + Scalar.Exp(x * y);
+        var g = f.Backward();
+        var d = f.DirectionalDerivative(new Dictionary<string, double> { ["x"] = 1, ["y"] = 2 });
+        Assert.Equal(g[x] + 2 * g[y], d, 12);
+        var h = f.Hessian();
+        Assert.Equal(2 * 2.0 + 4 * Math.Exp(1), h[0, 0], 10);
+        Assert.Equal(h[0, 1], h[1, 0], 12);
+    }
+
+    [Fact]
+    public void BadInputGetsClearErrors()
+    {
+        var e = Assert.Throws<ExpressionParseException>(() => Scalar.Parse("3*(a+b"));
+        Assert.Equal(1, e.Line);
+        Assert.Equal(7, e.Column);
+        Assert.Contains("expected ')'", e.Message);
+        var missing = Assert.Throws<KeyNotFoundException>(() => Scalar.Parse("a*b").Value);
+        Assert.Contains("'a'", missing.Message);
+        Assert.Throws<ArgumentException>(() => Scalar.Variable("x", 1) + Scalar.Variable("x", 2));
+        var g = Scalar.Log(Scalar.Variable("x", -1)).Backward();
+        Assert.True(double.IsNaN(g.Value));
+        Assert.Contains("log of -1", g.NonFiniteOrigin);
+    }
+
+    [Fact]
+    public void FacadeShowsNoFSharpTypes()
+    {
+        var fsharp = typeof(Scalar).Assembly.GetExportedTypes()
+            .SelectMany(t => t.GetMembers())
+            .SelectMany(m => m switch
+            {
+                System.Reflection.MethodInfo mi => mi.GetParameters().Select(p => p.ParameterType).Append(mi.ReturnType),
+                System.Reflection.PropertyInfo pi => new[] { pi.PropertyType },
+                System.Reflection.ConstructorInfo ci => ci.GetParameters().Select(p => p.ParameterType),
+                _ => Array.Empty<Type>(),
+            })
+            .Where(t => (t.Namespace ?? "").StartsWith("Microsoft.FSharp") || (t.Namespace ?? "").StartsWith("Toolkit.Graph"))
+            .Distinct()
+            .ToList();
+        Assert.Empty(fsharp);
+    }
+}
