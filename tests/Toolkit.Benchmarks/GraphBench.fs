@@ -1,0 +1,109 @@
+/// Forward+backward throughput of the scalar graph at 10⁴–10⁶ nodes (a deep chain and a wide,
+/// shared DAG), against a micrograd-style Python engine on the same graphs, in the same run.
+module Toolkit.Benchmarks.GraphBench
+
+open System
+open System.Diagnostics
+open System.IO
+open System.Text.Json
+open Toolkit
+open Toolkit.Graph
+
+/// The same graphs as scripts/micrograd_bench.py builds.
+let chain (n: int) =
+    let x = Expr.var "x"
+    let w = Expr.var "w"
+    let mutable v = x
+    for k in 0 .. n - 1 do
+        v <- if k % 2 = 0 then Expr.tanh v else v * w
+    v, readOnlyDict [ "x", 0.5; "w", 1.0001 ], "x"
+
+let wide (n: int) =
+    let width = 1000
+    let xs = Array.init width (fun i -> Expr.var (sprintf "x%d" i))
+    let mutable p = xs
+    let layers = max 1 ((n - width) / (3 * width))
+    for _ in 1 .. layers do
+        let q = p
+        p <- Array.init width (fun i -> Expr.tanh (q.[i] * q.[(i + 1) % width] + q.[(i + 2) % width]))
+    let out = p |> Array.reduce (+)
+    out, readOnlyDict [ for i in 0 .. width - 1 -> sprintf "x%d" i, 0.5 + 0.4 * sin (float i) ], "x0"
+
+let private median (xs: float list) = let s = List.sort xs in s.[s.Length / 2]
+
+type Row =
+    { Graph: string
+      Nodes: int
+      FullSeconds: float          // build the expression + lay out + forward + backward
+      PassSeconds: float          // forward + backward on a laid-out graph
+      BytesPerNode: float         // allocated building the expression and its layout
+      PassBytesPerNode: float     // allocated by one forward + backward
+      Value: float
+      Grad0: float
+      Python: JsonElement option }
+
+let private python (graph: string) (n: int) (repeats: int) : JsonElement option =
+    let script = Path.Combine(__SOURCE_DIRECTORY__, "..", "..", "scripts", "micrograd_bench.py")
+    if not (File.Exists "/usr/bin/python3") then None
+    else
+        let psi = ProcessStartInfo("/usr/bin/python3", sprintf "%s %s %d %d" script graph n repeats, RedirectStandardOutput = true)
+        use p = Process.Start psi
+        let out = p.StandardOutput.ReadToEnd()
+        p.WaitForExit()
+        if p.ExitCode <> 0 then None else Some(JsonDocument.Parse(out).RootElement.Clone())
+
+let measure (name: string) (make: int -> Expr * Collections.Generic.IReadOnlyDictionary<string, float> * string) (n: int) (repeats: int) : Row =
+    let run () =
+        let sw = Stopwatch.StartNew()
+        let e, env, v0 = make n
+        let g = Graph.ofExpr e
+        let b = Eval.backward (Eval.forward g env)
+        sw.Elapsed.TotalSeconds, b, v0
+    run () |> ignore                                   // warm-up (JIT)
+    let full = [ for _ in 1 .. repeats -> let t, _, _ = run () in t ]
+    // allocation of building and laying out
+    GC.Collect()
+    let before = GC.GetAllocatedBytesForCurrentThread()
+    let e, env, v0 = make n
+    let g = Graph.ofExpr e
+    let built = GC.GetAllocatedBytesForCurrentThread() - before
+    let pass () =
+        let sw = Stopwatch.StartNew()
+        let b = Eval.backward (Eval.forward g env)
+        sw.Elapsed.TotalSeconds, b
+    pass () |> ignore
+    let passes = [ for _ in 1 .. repeats -> fst (pass ()) ]
+    let before = GC.GetAllocatedBytesForCurrentThread()
+    let _, b = pass ()
+    let passBytes = GC.GetAllocatedBytesForCurrentThread() - before
+    { Graph = name
+      Nodes = g.Count
+      FullSeconds = median full
+      PassSeconds = median passes
+      BytesPerNode = float built / float g.Count
+      PassBytesPerNode = float passBytes / float g.Count
+      Value = b.Value
+      Grad0 = b.Dvar v0
+      Python = python name n repeats }
+
+let report (rows: Row list) =
+    let lines = ResizeArray<string>()
+    let add (s: string) = lines.Add s; printfn "%s" s
+    add "| graph | nodes | Toolkit: build+forward+backward | Toolkit: forward+backward (graph reused) | micrograd-style Python (GC off) | ratio, build+passes | ratio, passes | Toolkit bytes/node (graph) | Toolkit bytes/node (one pass) | Python peak RSS |"
+    add "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for r in rows do
+        let rate s = float r.Nodes / s / 1e6
+        let py, pyRate, pyRss, same =
+            match r.Python with
+            | Some j ->
+                let s = j.GetProperty("seconds").GetDouble()
+                let value = j.GetProperty("value").GetDouble()
+                let agree = Numeric.relativeError value r.Value < 1e-9
+                sprintf "%.2f M nodes/s" (rate s), Some(rate s), sprintf "%.0f MB" (j.GetProperty("peak_rss_mb").GetDouble()), agree
+            | None -> "not run (no /usr/bin/python3)", None, "", true
+        let ratio (ours: float) = match pyRate with Some p -> sprintf "%.0f×" (ours / p) | None -> "–"
+        add (sprintf "| %s | %d | %.1f M nodes/s | %.1f M nodes/s | %s | %s | %s | %.0f | %.0f | %s |"
+                r.Graph r.Nodes (rate r.FullSeconds) (rate r.PassSeconds) py (ratio (rate r.FullSeconds)) (ratio (rate r.PassSeconds))
+                r.BytesPerNode r.PassBytesPerNode pyRss)
+        if not same then add (sprintf "\n**value mismatch on %s: Toolkit %.17g, Python differs**\n" r.Graph r.Value)
+    lines |> List.ofSeq
