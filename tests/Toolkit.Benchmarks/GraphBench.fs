@@ -20,14 +20,38 @@ let chain (n: int) =
 
 let wide (n: int) =
     let width = 1000
-    let xs = Array.init width (fun i -> Expr.var (sprintf "x%d" i))
+    let xs = Array.init width (fun i -> Expr.var ("x" + string i))
     let mutable p = xs
     let layers = max 1 ((n - width) / (3 * width))
     for _ in 1 .. layers do
         let q = p
         p <- Array.init width (fun i -> Expr.tanh (q.[i] * q.[(i + 1) % width] + q.[(i + 2) % width]))
     let out = p |> Array.reduce (+)
-    out, readOnlyDict [ for i in 0 .. width - 1 -> sprintf "x%d" i, 0.5 + 0.4 * sin (float i) ], "x0"
+    out, readOnlyDict [ for i in 0 .. width - 1 -> "x" + string i, 0.5 + 0.4 * sin (float i) ], "x0"
+
+/// The same graphs recorded on a GraphBuilder (a tape): no search for shared nodes.
+let chainTape (n: int) =
+    let b = GraphBuilder(n + 2)
+    let x = b.Var "x"
+    let w = b.Var "w"
+    let mutable v = x
+    for k in 0 .. n - 1 do
+        v <- if k % 2 = 0 then b.Unary(UnaryOp.Tanh, v) else b.Binary(BinaryOp.Mul, v, w)
+    b.Build v, readOnlyDict [ "x", 0.5; "w", 1.0001 ], "x"
+
+let wideTape (n: int) =
+    let width = 1000
+    let b = GraphBuilder(n + width)
+    let xs = Array.init width (fun i -> b.Var("x" + string i))
+    let mutable p = xs
+    let layers = max 1 ((n - width) / (3 * width))
+    for _ in 1 .. layers do
+        let q = p
+        p <- Array.init width (fun i ->
+            let m = b.Binary(BinaryOp.Mul, q.[i], q.[(i + 1) % width])
+            b.Unary(UnaryOp.Tanh, b.Binary(BinaryOp.Add, m, q.[(i + 2) % width])))
+    let out = p |> Array.reduce (fun acc v -> b.Binary(BinaryOp.Add, acc, v))
+    b.Build out, readOnlyDict [ for i in 0 .. width - 1 -> "x" + string i, 0.5 + 0.4 * sin (float i) ], "x0"
 
 let private median (xs: float list) = let s = List.sort xs in s.[s.Length / 2]
 
@@ -35,8 +59,10 @@ type Row =
     { Graph: string
       Nodes: int
       FullSeconds: float          // build the expression + lay out + forward + backward
+      TapeSeconds: float          // record on a GraphBuilder + forward + backward
       PassSeconds: float          // forward + backward on a laid-out graph
       BytesPerNode: float         // allocated building the expression and its layout
+      TapeBytesPerNode: float     // allocated recording the graph on a GraphBuilder
       PassBytesPerNode: float     // allocated by one forward + backward
       Value: float
       Grad0: float
@@ -52,7 +78,20 @@ let private python (graph: string) (n: int) (repeats: int) : JsonElement option 
         p.WaitForExit()
         if p.ExitCode <> 0 then None else Some(JsonDocument.Parse(out).RootElement.Clone())
 
-let measure (name: string) (make: int -> Expr * Collections.Generic.IReadOnlyDictionary<string, float> * string) (n: int) (repeats: int) : Row =
+let measure (name: string) (make: int -> Expr * Collections.Generic.IReadOnlyDictionary<string, float> * string)
+            (tape: int -> Graph * Collections.Generic.IReadOnlyDictionary<string, float> * string) (n: int) (repeats: int) : Row =
+    let runTape () =
+        let sw = Stopwatch.StartNew()
+        let g, env, _ = tape n
+        let b = Eval.backward (Eval.forward g env)
+        sw.Elapsed.TotalSeconds, b
+    runTape () |> ignore
+    let tapes = [ for _ in 1 .. repeats -> fst (runTape ()) ]
+    let tapeValue = (snd (runTape ())).Value
+    GC.Collect()
+    let before = GC.GetAllocatedBytesForCurrentThread()
+    let tg, _, _ = tape n
+    let tapeBytes = GC.GetAllocatedBytesForCurrentThread() - before
     let run () =
         let sw = Stopwatch.StartNew()
         let e, env, v0 = make n
@@ -79,18 +118,20 @@ let measure (name: string) (make: int -> Expr * Collections.Generic.IReadOnlyDic
     { Graph = name
       Nodes = g.Count
       FullSeconds = median full
+      TapeSeconds = median tapes
       PassSeconds = median passes
       BytesPerNode = float built / float g.Count
+      TapeBytesPerNode = float tapeBytes / float tg.Count
       PassBytesPerNode = float passBytes / float g.Count
-      Value = b.Value
+      Value = (if tapeValue = b.Value then b.Value else failwithf "tape and expression disagree: %g vs %g" tapeValue b.Value)
       Grad0 = b.Dvar v0
       Python = python name n repeats }
 
 let report (rows: Row list) =
     let lines = ResizeArray<string>()
     let add (s: string) = lines.Add s; printfn "%s" s
-    add "| graph | nodes | Toolkit: build+forward+backward | Toolkit: forward+backward (graph reused) | micrograd-style Python (GC off) | ratio, build+passes | ratio, passes | Toolkit bytes/node (graph) | Toolkit bytes/node (one pass) | Python peak RSS |"
-    add "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    add "| graph | nodes | micrograd-style Python, build+backward (GC off) | Toolkit, expression: build+layout+forward+backward | Toolkit, GraphBuilder tape: record+forward+backward | Toolkit: forward+backward (graph reused) | ratio to Python: expression / tape / passes | Toolkit bytes/node: expression graph, tape graph, one pass | Python peak RSS |"
+    add "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     for r in rows do
         let rate s = float r.Nodes / s / 1e6
         let py, pyRate, pyRss, same =
@@ -102,8 +143,9 @@ let report (rows: Row list) =
                 sprintf "%.2f M nodes/s" (rate s), Some(rate s), sprintf "%.0f MB" (j.GetProperty("peak_rss_mb").GetDouble()), agree
             | None -> "not run (no /usr/bin/python3)", None, "", true
         let ratio (ours: float) = match pyRate with Some p -> sprintf "%.0f×" (ours / p) | None -> "–"
-        add (sprintf "| %s | %d | %.1f M nodes/s | %.1f M nodes/s | %s | %s | %s | %.0f | %.0f | %s |"
-                r.Graph r.Nodes (rate r.FullSeconds) (rate r.PassSeconds) py (ratio (rate r.FullSeconds)) (ratio (rate r.PassSeconds))
-                r.BytesPerNode r.PassBytesPerNode pyRss)
+        add (sprintf "| %s | %d | %s | %.1f M nodes/s | %.1f M nodes/s | %.1f M nodes/s | %s / %s / %s | %.0f, %.0f, %.0f | %s |"
+                r.Graph r.Nodes py (rate r.FullSeconds) (rate r.TapeSeconds) (rate r.PassSeconds)
+                (ratio (rate r.FullSeconds)) (ratio (rate r.TapeSeconds)) (ratio (rate r.PassSeconds))
+                r.BytesPerNode r.TapeBytesPerNode r.PassBytesPerNode pyRss)
         if not same then add (sprintf "\n**value mismatch on %s: Toolkit %.17g, Python differs**\n" r.Graph r.Value)
     lines |> List.ofSeq

@@ -12,9 +12,9 @@ let main argv =
         let sizes = [ 10_000; 100_000; 1_000_000 ]
         let rows =
             [ for n in sizes do
-                for name, make in [ "chain", GraphBench.chain; "wide", GraphBench.wide ] ->
+                for name, make, tape in [ "chain", GraphBench.chain, GraphBench.chainTape; "wide", GraphBench.wide, GraphBench.wideTape ] ->
                     eprintfn "measuring %s at %d nodes…" name n
-                    GraphBench.measure name make n (if n >= 1_000_000 then 5 else 7) ]
+                    GraphBench.measure name make tape n (if n >= 1_000_000 then 5 else 7) ]
         let table = GraphBench.report rows
         let peak = Process.GetCurrentProcess().PeakWorkingSet64
         printfn "\nToolkit process peak working set: %.0f MB" (float peak / 1e6)

@@ -41,17 +41,16 @@ exception UnboundVariableException of name: string
 module Eval =
 
     let inline private fill (g: Graph) (lookup: string -> float) (values: float[]) =
-        let nodes = g.Nodes
+        let ops = g.Ops
         let a0 = g.Arg0
         let a1 = g.Arg1
-        for i in 0 .. nodes.Length - 1 do
+        for i in 0 .. ops.Length - 1 do
             values.[i] <-
-                match nodes.[i] with
-                | Const v -> v
-                | Var name -> lookup name
-                | Unary (op, _) -> Rules.unary op values.[a0.[i]]
-                | Binary (op, _, _) -> Rules.binary op values.[a0.[i]] values.[a1.[i]]
-                | Named _ -> nan // never laid out: names sit on their body's position
+                match ops.[i] with
+                | Op.Const v -> v
+                | Op.Var name -> lookup name
+                | Op.Unary op -> Rules.unary op values.[a0.[i]]
+                | Op.Binary op -> Rules.binary op values.[a0.[i]] values.[a1.[i]]
 
     /// <summary>The forward pass: the value of every node, given the variables' values.</summary>
     /// <exception cref="T:Toolkit.Graph.UnboundVariableException">A variable has no value.</exception>
@@ -70,7 +69,7 @@ module Eval =
     /// O(nodes), no recursion; a pure function of its input.</summary>
     let backward (f: Forward) : Backward =
         let g = f.Graph
-        let nodes = g.Nodes
+        let ops = g.Ops
         let a0 = g.Arg0
         let a1 = g.Arg1
         let v = f.Values
@@ -78,11 +77,11 @@ module Eval =
         d.[g.Output] <- 1.0
         for i in g.Count - 1 .. -1 .. 0 do
             let di = d.[i]
-            match nodes.[i] with
-            | Unary (op, _) ->
+            match ops.[i] with
+            | Op.Unary op ->
                 let k = a0.[i]
                 d.[k] <- d.[k] + di * Rules.dUnary op v.[k] v.[i]
-            | Binary (op, _, _) ->
+            | Op.Binary op ->
                 let j = a0.[i]
                 let k = a1.[i]
                 let struct (dx, dy) = Rules.dBinary op v.[j] v.[k] v.[i]
@@ -96,15 +95,16 @@ module Eval =
     /// every node instead of the built-in table.</summary>
     let backwardWith (partials: Rules.Partials) (f: Forward) : Backward =
         let g = f.Graph
-        let nodes = g.Nodes
+        let ops = g.Ops
         let a0 = g.Arg0
         let a1 = g.Arg1
         let v = f.Values
         let d = Array.zeroCreate<float> g.Count
         d.[g.Output] <- 1.0
         for i in g.Count - 1 .. -1 .. 0 do
-            match nodes.[i] with
-            | Unary _ | Binary _ as node ->
+            match ops.[i] with
+            | Op.Unary _ | Op.Binary _ ->
+                let node = g.Node i
                 let j = a0.[i]
                 let k = a1.[i]
                 let y = if k >= 0 then v.[k] else 0.0
@@ -121,23 +121,23 @@ module Eval =
     /// <param name="direction">The tangent of each variable; missing variables have tangent 0.</param>
     let tangent (f: Forward) (direction: IReadOnlyDictionary<string, float>) : float[] =
         let g = f.Graph
-        let nodes = g.Nodes
+        let ops = g.Ops
         let a0 = g.Arg0
         let a1 = g.Arg1
         let v = f.Values
         let t = Array.zeroCreate<float> g.Count
         for i in 0 .. g.Count - 1 do
             t.[i] <-
-                match nodes.[i] with
-                | Const _ | Named _ -> 0.0
-                | Var name ->
+                match ops.[i] with
+                | Op.Const _ -> 0.0
+                | Op.Var name ->
                     match direction.TryGetValue name with
                     | true, x -> x
                     | _ -> 0.0
-                | Unary (op, _) ->
+                | Op.Unary op ->
                     let j = a0.[i]
                     if t.[j] = 0.0 then 0.0 else Rules.dUnary op v.[j] v.[i] * t.[j]
-                | Binary (op, _, _) ->
+                | Op.Binary op ->
                     let j = a0.[i]
                     let k = a1.[i]
                     let struct (dx, dy) = Rules.dBinary op v.[j] v.[k] v.[i]

@@ -2,37 +2,103 @@ namespace Toolkit.Graph
 
 open System.Collections.Generic
 
+[<Struct>]
+type internal IdentityEntry = { mutable Key: Expr; mutable Value: int }
+
+/// An identity map from node objects to ints (open addressing, linear probing, key and value
+/// side by side so a probe touches one cache line): the one lookup per edge that laying out a
+/// graph needs. Reference identity is what sharing means.
+[<Sealed>]
+type internal IdentityMap() =
+    let mutable table : IdentityEntry[] = Array.zeroCreate 1024
+    let mutable count = 0
+    static let slot (e: Expr) (mask: int) =
+        // Fibonacci hashing spreads the runtime's identity hash over the table
+        int ((uint32 (System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode e) * 2654435769u) >>> 4) &&& mask
+    member private _.Grow() =
+        let old = table
+        table <- Array.zeroCreate (old.Length * 2)
+        let mask = table.Length - 1
+        for i in 0 .. old.Length - 1 do
+            let k = old.[i].Key
+            if not (isNull (box k)) then
+                let mutable j = slot k mask
+                while not (isNull (box table.[j].Key)) do j <- (j + 1) &&& mask
+                table.[j] <- old.[i]
+    /// The value stored for e, or adds e with v and returns -1.
+    member m.GetOrAdd(e: Expr, v: int) : int =
+        if 2 * (count + 1) > table.Length then m.Grow()
+        let mask = table.Length - 1
+        let mutable j = slot e mask
+        let mutable result = -2
+        while result = -2 do
+            let k = table.[j].Key
+            if isNull (box k) then
+                table.[j] <- { Key = e; Value = v }
+                count <- count + 1
+                result <- -1
+            elif obj.ReferenceEquals(k, e) then result <- table.[j].Value
+            else j <- (j + 1) &&& mask
+        result
+    /// The value stored for e, or -1.
+    member _.TryGet(e: Expr) : int =
+        let mask = table.Length - 1
+        let mutable j = slot e mask
+        let mutable result = -2
+        while result = -2 do
+            let k = table.[j].Key
+            if isNull (box k) then result <- -1
+            elif obj.ReferenceEquals(k, e) then result <- table.[j].Value
+            else j <- (j + 1) &&& mask
+        result
+
+/// What a node computes, apart from its inputs: the operation the passes dispatch on.
+[<RequireQualifiedAccess>]
+type Op =
+    /// A number.
+    | Const of value: float
+    /// An input variable.
+    | Var of name: string
+    /// A one-argument operation.
+    | Unary of UnaryOp
+    /// A two-argument operation.
+    | Binary of BinaryOp
+
 /// <summary>
 /// An expression laid out for the passes: its distinct nodes in topological order (every
-/// node after its inputs, the output last), each node's argument positions and name.
-/// Every pass (forward, backward, tangent, symbolic, explain, render) is a sweep over these
-/// arrays, so results are indexed by node position and nothing recurses on depth.
+/// node after its inputs, the output last), each node's operation, argument positions and
+/// name. Every pass (forward, backward, tangent, symbolic, explain, render) is a sweep over
+/// these arrays, so results are indexed by node position and nothing recurses on depth.
 /// </summary>
 /// <remarks>
 /// Sharing is identity: a node object referenced twice is one position. Variables are one
 /// node per name. A named node (<c>u = b*c</c>) occupies the position of its body and gives
-/// it its name.
+/// it its name. The hot passes read only flat arrays (operations and argument positions);
+/// the expression objects of the nodes are made on first use for a graph recorded with a
+/// <see cref="T:Toolkit.Graph.GraphBuilder"/>.
 /// </remarks>
 [<Sealed>]
-type Graph internal (nodes: Expr[], sources: Expr[], names: string[], arg0: int[], arg1: int[],
-                     variables: string[], varPositions: int[], index: Dictionary<Expr, int>) =
+type Graph internal (ops: Op[], names: string[], arg0: int[], arg1: int[], variables: string[], varPositions: int[],
+                     exprs: Lazy<Expr[] * Expr[]>, positions: Lazy<IdentityMap * int[]>) =
 
     /// The number of distinct nodes.
-    member _.Count = nodes.Length
+    member _.Count = ops.Length
     /// The position of the output node (always the last).
-    member _.Output = nodes.Length - 1
-    /// The operation node at a position (names stripped).
-    member _.Node(i: int) = nodes.[i]
+    member _.Output = ops.Length - 1
+    /// What the node at a position computes.
+    member _.Op(i: int) = ops.[i]
+    /// The operation node at a position, as an expression (names stripped).
+    member _.Node(i: int) = (fst exprs.Value).[i]
     /// The expression that stands for the node at a position: its named form if it has a
     /// name, else the node itself. Symbolic results refer to nodes through these.
-    member _.Source(i: int) = sources.[i]
+    member _.Source(i: int) = (snd exprs.Value).[i]
     /// The node's name, if it has one (a variable's name or a statement's name).
     member _.Name(i: int) : string option = match names.[i] with null -> None | n -> Some n
     /// The positions of the node's arguments (empty for constants and variables).
     member _.Args(i: int) : int[] =
-        match nodes.[i] with
-        | Unary _ -> [| arg0.[i] |]
-        | Binary _ -> [| arg0.[i]; arg1.[i] |]
+        match ops.[i] with
+        | Op.Unary _ -> [| arg0.[i] |]
+        | Op.Binary _ -> [| arg0.[i]; arg1.[i] |]
         | _ -> [||]
     /// The variables of the graph, in the order they are first reached.
     member _.Variables : string[] = Array.copy variables
@@ -43,12 +109,13 @@ type Graph internal (nodes: Expr[], sources: Expr[], names: string[], arg0: int[
         | None -> None
     /// The position of a node object of the expression this graph was built from.
     member _.PositionOf(e: Expr) : int option =
-        match index.TryGetValue e with
-        | true, i -> Some i
-        | _ -> None
+        let visited, positionOfVisit = positions.Value
+        match visited.TryGet e with
+        | -1 -> None
+        | v -> Some positionOfVisit.[v]
+    member internal _.Ops = ops
     member internal _.Arg0 = arg0
     member internal _.Arg1 = arg1
-    member internal _.Nodes = nodes
     member internal _.VarPositions = varPositions
     member internal _.VariableNames = variables
 
@@ -57,10 +124,21 @@ type Graph internal (nodes: Expr[], sources: Expr[], names: string[], arg0: int[
 [<CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
 module Graph =
 
-    /// <summary>Lays out an expression's nodes in topological order. O(nodes), iterative.</summary>
+    [<Struct>]
+    type private Frame =
+        { E: Expr
+          /// visit number of the node (when finishing) or of the parent (when visiting)
+          Visit: int
+          /// the parent's visit number and argument slot to report the position to
+          Parent: int
+          Slot: int
+          Finish: bool }
+
+    /// <summary>Lays out an expression's nodes in topological order. O(nodes), iterative: one
+    /// depth-first walk with an explicit stack and one identity-map lookup per edge.</summary>
     let ofExpr (root: Expr) : Graph =
-        let index = Dictionary<Expr, int>(HashIdentity.Reference)
-        let varIndex = Dictionary<string, int>()
+        let visited = IdentityMap()
+        let varIndex = System.Collections.Generic.Dictionary<string, int>()
         let nodes = ResizeArray<Expr>()
         let sources = ResizeArray<Expr>()
         let names = ResizeArray<string>()
@@ -68,9 +146,15 @@ module Graph =
         let arg1 = ResizeArray<int>()
         let variables = ResizeArray<string>()
         let varPositions = ResizeArray<int>()
-        // Post-order walk with an explicit stack: (expression, children already pushed?).
-        let stack = Stack<struct (Expr * bool)>()
-        stack.Push(struct (root, false))
+        // per visit number: the node's position once finished, and its arguments' positions
+        let position = ResizeArray<int>()
+        let pending0 = ResizeArray<int>()
+        let pending1 = ResizeArray<int>()
+        let stack = System.Collections.Generic.Stack<Frame>()
+        let report parent slot pos =
+            if parent >= 0 then
+                if slot = 0 then pending0.[parent] <- pos else pending1.[parent] <- pos
+        let ops = ResizeArray<Op>()
         let add (core: Expr) (a: int) (b: int) =
             let i = nodes.Count
             nodes.Add core
@@ -78,46 +162,204 @@ module Graph =
             names.Add null
             arg0.Add a
             arg1.Add b
-            index.[core] <- i
+            ops.Add(
+                match core with
+                | Const v -> Op.Const v
+                | Var n -> Op.Var n
+                | Unary (op, _) -> Op.Unary op
+                | Binary (op, _, _) -> Op.Binary op
+                | Named _ -> failwith "a named node is laid out on its body")
             i
+        stack.Push { E = root; Visit = -1; Parent = -1; Slot = 0; Finish = false }
         while stack.Count > 0 do
-            let struct (e, expanded) = stack.Pop()
-            if not (index.ContainsKey e) then
-                match e with
-                | Named (name, body) ->
-                    match index.TryGetValue body with
-                    | true, i ->
-                        index.[e] <- i
-                        // the first (outermost) name wins; a variable keeps its own name
+            let f = stack.Pop()
+            if f.Finish then
+                let v = f.Visit
+                let pos =
+                    match f.E with
+                    | Named (name, _) ->
+                        let i = pending0.[v]
+                        // the first name given wins; a variable keeps its own name
                         if isNull names.[i] then
                             names.[i] <- name
-                            sources.[i] <- e
-                    | _ ->
-                        if expanded then failwith "Graph.ofExpr: internal error (named body not laid out)"
-                        stack.Push(struct (e, true))
-                        stack.Push(struct (body, false))
-                | Const _ -> add e -1 -1 |> ignore
-                | Var name ->
-                    match varIndex.TryGetValue name with
-                    | true, i -> index.[e] <- i
-                    | _ ->
-                        let i = add e -1 -1
-                        names.[i] <- name
-                        varIndex.[name] <- i
-                        variables.Add name
-                        varPositions.Add i
-                | Unary (_, x) ->
-                    if expanded then add e index.[x] -1 |> ignore
-                    else
-                        stack.Push(struct (e, true))
-                        if not (index.ContainsKey x) then stack.Push(struct (x, false))
-                | Binary (_, x, y) ->
-                    if expanded then add e index.[x] index.[y] |> ignore
-                    else
-                        stack.Push(struct (e, true))
-                        if not (index.ContainsKey y) then stack.Push(struct (y, false))
-                        if not (index.ContainsKey x) then stack.Push(struct (x, false))
-        // The root must be last: it is, since every other node is reached from it and a
-        // post-order visit finishes the root after all of them.
-        Graph(nodes.ToArray(), sources.ToArray(), names.ToArray(), arg0.ToArray(), arg1.ToArray(),
-              variables.ToArray(), varPositions.ToArray(), index)
+                            sources.[i] <- f.E
+                        i
+                    | Unary _ -> add f.E pending0.[v] -1
+                    | _ -> add f.E pending0.[v] pending1.[v]
+                position.[v] <- pos
+                report f.Parent f.Slot pos
+            else
+                let v = position.Count
+                match visited.GetOrAdd(f.E, v) with
+                | -1 ->
+                    position.Add -1
+                    pending0.Add -1
+                    pending1.Add -1
+                    let later (child: Expr) slot = stack.Push { E = child; Visit = -1; Parent = v; Slot = slot; Finish = false }
+                    match f.E with
+                    | Const _ ->
+                        let pos = add f.E -1 -1
+                        position.[v] <- pos
+                        report f.Parent f.Slot pos
+                    | Var name ->
+                        let pos =
+                            match varIndex.TryGetValue name with
+                            | true, i -> i
+                            | _ ->
+                                let i = add f.E -1 -1
+                                names.[i] <- name
+                                varIndex.[name] <- i
+                                variables.Add name
+                                varPositions.Add i
+                                i
+                        position.[v] <- pos
+                        report f.Parent f.Slot pos
+                    | Named (_, body) ->
+                        stack.Push { f with Visit = v; Finish = true }
+                        later body 0
+                    | Unary (_, x) ->
+                        stack.Push { f with Visit = v; Finish = true }
+                        later x 0
+                    | Binary (_, x, y) ->
+                        stack.Push { f with Visit = v; Finish = true }
+                        later y 1
+                        later x 0
+                | seen ->
+                    // visited before: in a DAG it is finished already (it cannot be an ancestor)
+                    report f.Parent f.Slot position.[seen]
+        Graph(ops.ToArray(), names.ToArray(), arg0.ToArray(), arg1.ToArray(), variables.ToArray(), varPositions.ToArray(),
+              Lazy<_>.CreateFromValue((nodes.ToArray(), sources.ToArray())), Lazy<_>.CreateFromValue((visited, position.ToArray())))
+
+/// <summary>
+/// Records a graph node by node, in the order it is built (a tape, as micrograd and PyTorch
+/// record): each call returns the new node's position, and the positions are already a
+/// topological order, so <c>Build</c> needs no search for shared nodes and no node objects:
+/// for graphs of millions of nodes built by a program. <c>Graph.ofExpr</c> gives the same
+/// <c>Graph</c> from an expression.
+/// </summary>
+[<Sealed>]
+type GraphBuilder(capacity: int) =
+    let ops = ResizeArray<Op>(capacity)
+    let names = ResizeArray<string>(capacity)
+    let arg0 = ResizeArray<int>(capacity)
+    let arg1 = ResizeArray<int>(capacity)
+    let varIndex = System.Collections.Generic.Dictionary<string, int>()
+    // one Op object per distinct operation, shared by every node that uses it
+    static let unaryOps =
+        [ UnaryOp.Neg; UnaryOp.Exp; UnaryOp.Log; UnaryOp.Sqrt; UnaryOp.Sigmoid; UnaryOp.Tanh
+          UnaryOp.Relu; UnaryOp.Abs; UnaryOp.Step; UnaryOp.Sign ]
+        |> List.map (fun op -> op, Op.Unary op) |> dict
+    static let binaryOps =
+        [ BinaryOp.Add; BinaryOp.Sub; BinaryOp.Mul; BinaryOp.Div; BinaryOp.Pow; BinaryOp.Max; BinaryOp.Min ]
+        |> List.map (fun op -> op, Op.Binary op) |> dict
+    let powOps = System.Collections.Generic.Dictionary<int, Op>()
+    let add (op: Op) a b =
+        ops.Add op
+        names.Add null
+        arg0.Add a
+        arg1.Add b
+        ops.Count - 1
+    let check (what: string) (i: int) =
+        if i < 0 || i >= ops.Count then
+            invalidArg what (sprintf "node %d does not exist (the builder has %d nodes)" i ops.Count)
+
+    /// A builder with room for <paramref name="capacity"/> nodes before it grows.
+    new() = GraphBuilder(256)
+    /// The number of nodes recorded so far.
+    member _.Count = ops.Count
+    /// Records a constant; returns its position.
+    member _.Const(v: float) = add (Op.Const v) -1 -1
+    /// Records a variable, once per name; returns its position.
+    member _.Var(name: string) =
+        match varIndex.TryGetValue name with
+        | true, i -> i
+        | _ ->
+            let i = add (Op.Var name) -1 -1
+            names.[i] <- name
+            varIndex.[name] <- i
+            i
+    /// Records op(x); returns its position.
+    member _.Unary(op: UnaryOp, x: int) =
+        check "x" x
+        let o =
+            match op with
+            | UnaryOp.PowInt n ->
+                match powOps.TryGetValue n with
+                | true, o -> o
+                | _ -> let o = Op.Unary op in powOps.[n] <- o; o
+            | _ -> unaryOps.[op]
+        add o x -1
+    /// Records op(x, y); returns its position.
+    member _.Binary(op: BinaryOp, x: int, y: int) =
+        check "x" x
+        check "y" y
+        add binaryOps.[op] x y
+    /// Gives the node at a position a name (<c>u = b*c</c>).
+    member _.Name(i: int, name: string) =
+        check "i" i
+        match ops.[i] with
+        | Op.Var _ -> invalidArg "i" "a variable keeps its own name"
+        | _ -> names.[i] <- name
+
+    /// <summary>The graph whose output is the node at <paramref name="output"/>, with the nodes
+    /// it does not depend on left out. O(nodes), no hashing.</summary>
+    member _.Build(output: int) : Graph =
+        check "output" output
+        // keep what the output depends on: one sweep right to left
+        let keep = Array.zeroCreate<bool> (output + 1)
+        keep.[output] <- true
+        for i in output .. -1 .. 0 do
+            if keep.[i] then
+                if arg0.[i] >= 0 then keep.[arg0.[i]] <- true
+                if arg1.[i] >= 0 then keep.[arg1.[i]] <- true
+        let newIndex = Array.create (output + 1) -1
+        let mutable n = 0
+        for i in 0 .. output do
+            if keep.[i] then
+                newIndex.[i] <- n
+                n <- n + 1
+        let opsA = Array.zeroCreate<Op> n
+        let namesA = Array.zeroCreate<string> n
+        let a0 = Array.create n -1
+        let a1 = Array.create n -1
+        let variables = ResizeArray<string>()
+        let varPositions = ResizeArray<int>()
+        for i in 0 .. output do
+            if keep.[i] then
+                let j = newIndex.[i]
+                opsA.[j] <- ops.[i]
+                namesA.[j] <- names.[i]
+                if arg0.[i] >= 0 then a0.[j] <- newIndex.[arg0.[i]]
+                if arg1.[i] >= 0 then a1.[j] <- newIndex.[arg1.[i]]
+                match ops.[i] with
+                | Op.Var name ->
+                    variables.Add name
+                    varPositions.Add j
+                | _ -> ()
+        // node objects, made only when a pass asks for them (printing, symbolic, explain)
+        let exprs =
+            lazy
+                let nodes = Array.zeroCreate<Expr> n
+                let sources = Array.zeroCreate<Expr> n
+                for j in 0 .. n - 1 do
+                    nodes.[j] <-
+                        match opsA.[j] with
+                        | Op.Const v -> Const v
+                        | Op.Var name -> Var name
+                        | Op.Unary op -> Unary(op, sources.[a0.[j]])
+                        | Op.Binary op -> Binary(op, sources.[a0.[j]], sources.[a1.[j]])
+                    sources.[j] <-
+                        match opsA.[j], namesA.[j] with
+                        | Op.Var _, _ | _, null -> nodes.[j]
+                        | _, name -> Named(name, nodes.[j])
+                nodes, sources
+        let positions =
+            lazy
+                let nodes, sources = exprs.Value
+                let map = IdentityMap()
+                let pos = ResizeArray<int>()
+                for j in 0 .. n - 1 do
+                    for e in [ nodes.[j]; sources.[j] ] do
+                        if map.GetOrAdd(e, pos.Count) = -1 then pos.Add j
+                map, pos.ToArray()
+        Graph(opsA, namesA, a0, a1, variables.ToArray(), varPositions.ToArray(), exprs, positions)
