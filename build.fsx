@@ -30,8 +30,9 @@ let exec file args =
 
 // ---- targets ------------------------------------------------------------------------------
 
-/// Debian packages: python3 runs the reference implementations of the benchmarks.
-let aptPackages = [ "python3" ]
+/// Debian packages: python3 runs the benchmarks' reference engine; python3-torch is the
+/// independent oracle the tests compare gradients with.
+let aptPackages = [ "python3"; "python3-torch" ]
 
 let setup () =
     let missing =

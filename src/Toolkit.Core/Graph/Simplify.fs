@@ -244,7 +244,29 @@ module Simplify =
 
     let private ofPoly p = { N = p; D = [] }
 
-    let private toExprPoly (atoms: ResizeArray<Expr>) (p: Poly) : Expr =
+    /// The largest monomial dividing every term (x1 in a·x1 − y·x1).
+    let private commonMonomial (p: Poly) : Mono =
+        let monos = p |> Map.toList |> List.map fst
+        match monos with
+        | [] -> []
+        | first :: rest ->
+            first
+            |> List.choose (fun (atom, e) ->
+                let least =
+                    rest |> List.fold (fun acc m -> min acc (m |> List.tryFind (fun (a, _) -> a = atom) |> Option.map snd |> Option.defaultValue 0)) e
+                if least > 0 then Some(atom, least) else None)
+
+    let rec private toExprPoly (atoms: ResizeArray<Expr>) (p: Poly) : Expr =
+        // a factor common to every term is written once, in front: x1·(a − y), as the notes do
+        match commonMonomial p with
+        | [] -> sumExpr atoms p
+        | common when p.Count > 1 ->
+            let rest = p |> Map.toList |> List.map (fun (m, c) -> (monoDiv m common).Value, c) |> Map.ofList
+            let factor = common |> List.map (fun (i, e) -> if e = 1 then atoms.[i] else Unary(UnaryOp.PowInt e, atoms.[i])) |> List.reduce (fun a b -> Binary(BinaryOp.Mul, a, b))
+            Binary(BinaryOp.Mul, factor, sumExpr atoms rest)
+        | _ -> sumExpr atoms p
+
+    and private sumExpr (atoms: ResizeArray<Expr>) (p: Poly) : Expr =
         let terms = p |> Map.toList |> List.sortWith (fun (a, _) (b, _) -> monoCompare b a)
         // a leading positive term reads better: a − y, not −y + a
         let terms =

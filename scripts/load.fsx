@@ -1,0 +1,8 @@
+// The one place that references the built core; every other script #loads this file.
+// Build first: ./build.sh build
+#r "../src/Toolkit.Core/bin/Release/net10.0/Toolkit.Core.dll"
+
+open Toolkit.Graph
+
+// show expressions as text in F# interactive, not as nested union cases
+fsi.AddPrinter<Expr>(fun e -> Print.text e)
