@@ -56,7 +56,9 @@ type Result =
     { Expr: Expr
       Backward: Backward
       Symbolic: (string * Expr)[]
-      Check: GradientCheck option }
+      Check: GradientCheck option
+      /// Why a value is NaN or infinite, if one is.
+      NonFinite: string option }
 
 let compute (text: string) (env: IReadOnlyDictionary<string, float>) (check: bool) : Result =
     let e =
@@ -71,13 +73,12 @@ let compute (text: string) (env: IReadOnlyDictionary<string, float>) (check: boo
                               (if missing.Length = 1 then "it" else "them")
                               (String.Join(",", g.Variables |> Array.map (fun v -> v + "=" + (match env.TryGetValue v with | true, x -> num x | _ -> "…"))))))
     let f = Eval.forward g env
-    match Explain.nonFinite f with
-    | Some why -> raise (UserError(sprintf "the expression has no finite value at this point: %s" why))
-    | None -> ()
+    let nonFinite = Explain.nonFinite f
     { Expr = e
       Backward = Eval.backward f
       Symbolic = Symbolic.gradient e
-      Check = if check then Some(Numeric.check Numeric.defaultTolerance g env) else None }
+      Check = if check && nonFinite.IsNone then Some(Numeric.check Numeric.defaultTolerance g env) else None
+      NonFinite = nonFinite }
 
 let private jsonOf (text: string) (r: Result) (latex: bool) =
     let b = r.Backward
@@ -171,6 +172,22 @@ let run (args: ParseResults<GradArgs>) : int =
     match args.TryGetResult Svg with
     | Some path -> AtomicFile.writeAllText path (Render.svg r.Backward)
     | None -> ()
+    // a non-finite value is an error, but a requested picture is still drawn, with the bad
+    // nodes marked, so that the origin can be seen
+    match r.NonFinite with
+    | Some why ->
+        if args.Contains Dot then stdout.Write(Render.dot r.Backward)
+        elif args.Contains Mermaid then stdout.Write(Render.mermaid r.Backward)
+        let drawn =
+            match args.TryGetResult Svg with
+            | Some path -> sprintf " (the picture in %s marks it)" path
+            | None -> if args.Contains Dot || args.Contains Mermaid then " (the picture marks it)" else ""
+        raise (UserError(sprintf "the expression has no finite value at this point: %s%s" why drawn))
+    | None -> ()
+    let badDvars =
+        r.Backward.Gradient |> Array.filter (fun (_, d) -> not (Double.IsFinite d)) |> Array.map fst
+    if badDvars.Length > 0 then
+        eprintfn "warning: the derivative with respect to %s is not finite here (a kink or the edge of a domain)" (String.Join(", ", badDvars))
     if args.Contains Json then
         stdout.WriteLine(jsonOf text r latex)
     elif args.Contains Dot then

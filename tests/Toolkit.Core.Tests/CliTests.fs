@@ -76,6 +76,13 @@ let tests =
                 Expect.isFalse (err.Contains "   at ") "no stack trace"
                 Expect.equal out "" "nothing on stdout"
         }
+        test "a non-finite value still gets its picture, the bad node marked, and exit code 1" {
+            let code, out, err = toolkit [ "grad"; "u = x - 2; w = log(u); J = 3*w"; "--at"; "x=1"; "--dot" ]
+            Expect.equal code 1 "exit code"
+            Expect.stringContains out "color=red" "the DOT marks the node"
+            Expect.stringContains out "first non-finite value" "and names the origin"
+            Expect.stringContains err "w = NaN: log of -1" "the error names w"
+        }
         test "unknown command or option: usage, exit code 2" {
             let code, _, err = toolkit [ "bogus" ]
             Expect.equal code 2 "exit code"
