@@ -81,11 +81,10 @@ module Explain =
                     users.[i]
                     |> List.map (fun (p, k) ->
                         let partial = (Rules.partialExprs (g.Node p) (g.Source p)).[k] |> Simplify.identities
-                        let pv = v
                         let args = g.Args p
-                        let x = pv.[args.[0]]
-                        let y = if args.Length > 1 then pv.[args.[1]] else 0.0
-                        let struct (dx, dy) = Rules.partials (g.Node p) x y pv.[p]
+                        let x = v.[args.[0]]
+                        let y = if args.Length > 1 then v.[args.[1]] else 0.0
+                        let struct (dx, dy) = Rules.partials (g.Node p) x y v.[p]
                         let partialValue = if k = 0 then dx else dy
                         let symbolic = sprintf "%s·∂%s/∂%s" (dvarName g p) (wrapped g p) (wrapped g i)
                         let rewritten =
