@@ -30,9 +30,10 @@ let exec file args =
 
 // ---- targets ------------------------------------------------------------------------------
 
-/// Debian packages: python3 runs the benchmarks' reference engine; python3-torch is the
-/// independent oracle the tests compare gradients with.
-let aptPackages = [ "python3"; "python3-torch" ]
+/// Debian packages: OpenBLAS for the matrix products, Fashion-MNIST for the real-data runs,
+/// python3 for the benchmarks' reference engines, python3-torch as the independent oracle the
+/// tests compare gradients with.
+let aptPackages = [ "libopenblas0-pthread"; "dataset-fashion-mnist"; "python3"; "python3-numpy"; "python3-torch" ]
 
 let setup () =
     let missing =

@@ -7,10 +7,12 @@ open Argu
 /// The commands.
 type Command =
     | [<CliPrefix(CliPrefix.None)>] Grad of ParseResults<Grad.GradArgs>
+    | [<CliPrefix(CliPrefix.None)>] Info of ParseResults<Info.InfoArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
             | Grad _ -> "differentiate an expression: values, dvars, symbolic partials, pictures"
+            | Info _ -> "which linear-algebra provider runs (OpenBLAS or managed), from where, with how many threads"
 
 /// Runs the command line and returns the exit code (0 ok, 1 bad input, 2 bad usage, 3 failed check).
 let run (argv: string[]) : int =
@@ -19,6 +21,7 @@ let run (argv: string[]) : int =
         let parsed = parser.ParseCommandLine(argv, raiseOnUsage = true)
         match parsed.TryGetSubCommand() with
         | Some (Grad a) -> Grad.run a
+        | Some (Info a) -> Info.run a
         | None ->
             eprintfn "%s" (parser.PrintUsage())
             2

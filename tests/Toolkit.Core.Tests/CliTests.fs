@@ -83,6 +83,16 @@ let tests =
             Expect.stringContains out "first non-finite value" "and names the origin"
             Expect.stringContains err "w = NaN: log of -1" "the error names w"
         }
+        test "info --json names the provider, library, core type and threads" {
+            let code, out, _ = toolkit [ "info"; "--json" ]
+            Expect.equal code 0 "exit code"
+            use doc = JsonDocument.Parse(out)
+            let root = doc.RootElement
+            Expect.equal (root.GetProperty("provider").GetString()) "OpenBLAS" "provider"
+            Expect.stringContains (root.GetProperty("library").GetString()) "openblas" "library"
+            Expect.isNotNull (root.GetProperty("corename").GetString()) "core name"
+            Expect.isGreaterThanOrEqual (root.GetProperty("threads").GetInt32()) 1 "threads"
+        }
         test "unknown command or option: usage, exit code 2" {
             let code, _, err = toolkit [ "bogus" ]
             Expect.equal code 2 "exit code"

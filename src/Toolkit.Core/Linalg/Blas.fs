@@ -1,0 +1,247 @@
+namespace Toolkit.Linalg
+
+#nowarn "9"
+
+open System
+open System.IO
+open System.Reflection
+open System.Runtime.InteropServices
+open Microsoft.FSharp.NativeInterop
+
+/// Which library the matrix products run on, where it came from, or why it is not there.
+type BlasStatus =
+    { /// "OpenBLAS" when the native library is in use, else "managed".
+      Provider: string
+      /// The library file that was loaded, with its folder, if any.
+      Library: string option
+      /// OpenBLAS's core type (openblas_get_corename), e.g. "Haswell".
+      CoreName: string option
+      /// OpenBLAS's build configuration (openblas_get_config).
+      Config: string option
+      /// The number of threads OpenBLAS uses (1 for the managed provider).
+      Threads: int
+      /// Why the native library is not used, if it is not.
+      Reason: string option }
+
+/// The P/Invoke declarations: the one place that names a native function.
+module internal Native =
+    [<Literal>]
+    let Lib = "openblas"
+
+    [<DllImport(Lib, EntryPoint = "cblas_dgemm", CallingConvention = CallingConvention.Cdecl)>]
+    extern void dgemm(int order, int transA, int transB, int m, int n, int k, double alpha, double* a, int lda, double* b, int ldb, double beta, double* c, int ldc)
+
+    [<DllImport(Lib, EntryPoint = "cblas_sgemm", CallingConvention = CallingConvention.Cdecl)>]
+    extern void sgemm(int order, int transA, int transB, int m, int n, int k, float32 alpha, float32* a, int lda, float32* b, int ldb, float32 beta, float32* c, int ldc)
+
+    [<DllImport(Lib, EntryPoint = "cblas_dgemv", CallingConvention = CallingConvention.Cdecl)>]
+    extern void dgemv(int order, int trans, int m, int n, double alpha, double* a, int lda, double* x, int incx, double beta, double* y, int incy)
+
+    [<DllImport(Lib, EntryPoint = "cblas_daxpy", CallingConvention = CallingConvention.Cdecl)>]
+    extern void daxpy(int n, double alpha, double* x, int incx, double* y, int incy)
+
+    [<DllImport(Lib, EntryPoint = "cblas_dscal", CallingConvention = CallingConvention.Cdecl)>]
+    extern void dscal(int n, double alpha, double* x, int incx)
+
+    // OpenBLAS's own functions: called only after a probe found them in the library
+    [<DllImport(Lib, EntryPoint = "openblas_get_corename", CallingConvention = CallingConvention.Cdecl)>]
+    extern nativeint openblas_get_corename()
+
+    [<DllImport(Lib, EntryPoint = "openblas_get_config", CallingConvention = CallingConvention.Cdecl)>]
+    extern nativeint openblas_get_config()
+
+    [<DllImport(Lib, EntryPoint = "openblas_get_num_threads", CallingConvention = CallingConvention.Cdecl)>]
+    extern int openblas_get_num_threads()
+
+    [<DllImport(Lib, EntryPoint = "openblas_set_num_threads", CallingConvention = CallingConvention.Cdecl)>]
+    extern void openblas_set_num_threads(int n)
+
+/// <summary>
+/// OpenBLAS, bound by this project from Debian's <c>libopenblas0-pthread</c>, with a managed
+/// fallback: the only code that calls native functions. Storage is column-major (MathNet's),
+/// so every routine takes leading dimensions and transpose flags, never a transposed copy.
+/// </summary>
+[<RequireQualifiedAccess>]
+module Blas =
+
+    /// The file names tried, in order: the runtime package's, the -dev package's, the
+    /// alternatives' generic BLAS.
+    let candidates = [ "libopenblas.so.0"; "libopenblas.so"; "libblas.so.3" ]
+
+    [<Literal>]
+    let private ColMajor = 102
+
+    let private trans (t: bool) = if t then 112 else 111
+
+    // The library is probed once, on first use; the resolver points "openblas" at it.
+    let private probe =
+        lazy
+            let mutable handle = IntPtr.Zero
+            let mutable loadedName = None
+            let failures = ResizeArray<string>()
+            for name in candidates do
+                if loadedName.IsNone then
+                    match NativeLibrary.TryLoad name with
+                    | true, h when NativeLibrary.TryGetExport(h, "cblas_dgemm") |> fst ->
+                        handle <- h
+                        loadedName <- Some name
+                    | true, _ -> failures.Add(sprintf "%s has no cblas_dgemm" name)
+                    | _ -> failures.Add(sprintf "%s not found" name)
+            match loadedName with
+            | Some name ->
+                try
+                    NativeLibrary.SetDllImportResolver(
+                        typeof<BlasStatus>.Assembly,
+                        DllImportResolver(fun lib _ _ -> if lib = Native.Lib then handle else IntPtr.Zero))
+                with :? InvalidOperationException -> () // already set by an earlier probe in this process
+                // the file the loader actually mapped, from the process's own map
+                let path =
+                    try
+                        File.ReadLines "/proc/self/maps"
+                        |> Seq.map (fun l -> l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                        |> Seq.filter (fun parts -> parts.Length >= 6)
+                        |> Seq.map (fun parts -> parts.[5])
+                        |> Seq.tryFind (fun p -> p.Contains "blas")
+                    with _ -> None
+                let has (f: string) = NativeLibrary.TryGetExport(handle, f) |> fst
+                let text (p: nativeint) = Marshal.PtrToStringAnsi(p).Trim()
+                let isOpenBlas = has "openblas_get_corename"
+                Ok { Provider = (if isOpenBlas then "OpenBLAS" else "BLAS")
+                     Library = Some(defaultArg path name)
+                     CoreName = (if isOpenBlas then Some(text (Native.openblas_get_corename ())) else None)
+                     Config = (if has "openblas_get_config" then Some(text (Native.openblas_get_config ())) else None)
+                     Threads = (if has "openblas_get_num_threads" then Native.openblas_get_num_threads () else 1)
+                     Reason = None }
+            | None -> Error(String.Join("; ", failures))
+
+    let mutable private forceManaged = false
+
+    /// <summary>Sets the number of threads OpenBLAS uses (no effect on the managed provider).</summary>
+    let setThreads (n: int) =
+        if n < 1 then invalidArg "n" (sprintf "the thread count must be at least 1, not %d" n)
+        match probe.Value with
+        | Ok s when s.Provider = "OpenBLAS" -> Native.openblas_set_num_threads n
+        | _ -> ()
+
+    /// The number of threads OpenBLAS uses now (1 on the managed provider).
+    let threads () =
+        match probe.Value with
+        | Ok s when s.Provider = "OpenBLAS" && not forceManaged -> Native.openblas_get_num_threads ()
+        | _ -> 1
+
+    /// <summary>Runs the products on managed code even when OpenBLAS is loaded (true), or back
+    /// on OpenBLAS (false): for comparisons and benchmarks. Process-wide.</summary>
+    let useManaged (managed: bool) = forceManaged <- managed
+
+    /// True when products run on the native library.
+    let isNative () = not forceManaged && (match probe.Value with Ok _ -> true | Error _ -> false)
+
+    /// Which provider runs, which library file was loaded from where, its core type and
+    /// thread count, or why the native library is not used.
+    let status () : BlasStatus =
+        match probe.Value with
+        | Ok s when not forceManaged -> { s with Threads = threads () }
+        | Ok s -> { s with Provider = "managed"; Threads = 1; Reason = Some "managed code chosen with Blas.useManaged true" }
+        | Error why ->
+            { Provider = "managed"; Library = None; CoreName = None; Config = None; Threads = 1
+              Reason = Some(sprintf "OpenBLAS could not be loaded (%s); install Debian's libopenblas0-pthread" why) }
+
+    /// The status as one line, e.g. "OpenBLAS (Haswell, 2 threads) from /usr/lib/…".
+    let describe () =
+        let s = status ()
+        match s.Reason with
+        | None -> sprintf "%s (%s, %d threads) from %s" s.Provider (defaultArg s.CoreName "?") s.Threads (defaultArg s.Library "?")
+        | Some why -> sprintf "managed linear algebra: %s" why
+
+    let private checkGemm (m: int) (n: int) (k: int) (aLen: int) (lda: int) (ta: bool) (bLen: int) (ldb: int) (tb: bool) (cLen: int) (ldc: int) =
+        let need (rows: int) (cols: int) (ld: int) = if cols = 0 then 0 else ld * (cols - 1) + rows
+        let ar, ac = if ta then k, m else m, k
+        let br, bc = if tb then n, k else k, n
+        if lda < max 1 ar || aLen < need ar ac lda then invalidArg "a" (sprintf "gemm: A is stored as %d values with leading dimension %d, too few for %d×%d" aLen lda ar ac)
+        if ldb < max 1 br || bLen < need br bc ldb then invalidArg "b" (sprintf "gemm: B is stored as %d values with leading dimension %d, too few for %d×%d" bLen ldb br bc)
+        if ldc < max 1 m || cLen < need m n ldc then invalidArg "c" (sprintf "gemm: C is stored as %d values with leading dimension %d, too few for %d×%d" cLen ldc m n)
+
+    let private managed = MathNet.Numerics.Providers.LinearAlgebra.ManagedLinearAlgebraProvider.Instance
+    let private mnT (t: bool) =
+        if t then MathNet.Numerics.Providers.LinearAlgebra.Transpose.Transpose
+        else MathNet.Numerics.Providers.LinearAlgebra.Transpose.DontTranspose
+
+    /// The managed kernel for strided storage (MathNet's managed provider takes dense storage only).
+    let inline private stridedGemm (ta: bool) (tb: bool) m n k (alpha: ^T) (a: ^T[]) lda (b: ^T[]) ldb (beta: ^T) (c: ^T[]) ldc =
+        for j in 0 .. n - 1 do
+            for i in 0 .. m - 1 do
+                let mutable s = LanguagePrimitives.GenericZero< ^T>
+                for p in 0 .. k - 1 do
+                    let av = if ta then a.[p + i * lda] else a.[i + p * lda]
+                    let bv = if tb then b.[j + p * ldb] else b.[p + j * ldb]
+                    s <- s + av * bv
+                let ci = i + j * ldc
+                c.[ci] <- alpha * s + (if beta = LanguagePrimitives.GenericZero< ^T> then LanguagePrimitives.GenericZero< ^T> else beta * c.[ci])
+
+    /// <summary>C ← alpha·op(A)·op(B) + beta·C, column-major, float64 (cblas_dgemm).
+    /// op(A) is m×k, op(B) is k×n, C is m×n; <c>ta</c>/<c>tb</c> transpose A/B in place.</summary>
+    let gemm (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (alpha: float) (a: float[]) (lda: int) (b: float[]) (ldb: int) (beta: float) (c: float[]) (ldc: int) =
+        checkGemm m n k a.Length lda ta b.Length ldb tb c.Length ldc
+        if m > 0 && n > 0 then
+            if isNative () then
+                use pa = fixed a
+                use pb = fixed b
+                use pc = fixed c
+                Native.dgemm(ColMajor, trans ta, trans tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc)
+            elif lda = (if ta then k else m) && ldb = (if tb then n else k) && ldc = m
+                 && a.Length = m * k && b.Length = k * n && c.Length = m * n then
+                // dense storage: MathNet's managed kernel (blocked, parallel)
+                managed.MatrixMultiplyWithUpdate(mnT ta, mnT tb, alpha, a, (if ta then k else m), (if ta then m else k),
+                                                 b, (if tb then n else k), (if tb then k else n), beta, c)
+            else stridedGemm ta tb m n k alpha a lda b ldb beta c ldc
+
+    /// <summary>C ← alpha·op(A)·op(B) + beta·C, column-major, float32 (cblas_sgemm).</summary>
+    let sgemm (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (alpha: float32) (a: float32[]) (lda: int) (b: float32[]) (ldb: int) (beta: float32) (c: float32[]) (ldc: int) =
+        checkGemm m n k a.Length lda ta b.Length ldb tb c.Length ldc
+        if m > 0 && n > 0 then
+            if isNative () then
+                use pa = fixed a
+                use pb = fixed b
+                use pc = fixed c
+                Native.sgemm(ColMajor, trans ta, trans tb, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc)
+            elif lda = (if ta then k else m) && ldb = (if tb then n else k) && ldc = m
+                 && a.Length = m * k && b.Length = k * n && c.Length = m * n then
+                managed.MatrixMultiplyWithUpdate(mnT ta, mnT tb, alpha, a, (if ta then k else m), (if ta then m else k),
+                                                 b, (if tb then n else k), (if tb then k else n), beta, c)
+            else stridedGemm ta tb m n k alpha a lda b ldb beta c ldc
+
+    /// <summary>y ← alpha·op(A)·x + beta·y, column-major A of m×n (cblas_dgemv).</summary>
+    let gemv (ta: bool) (m: int) (n: int) (alpha: float) (a: float[]) (lda: int) (x: float[]) (beta: float) (y: float[]) =
+        let xLen, yLen = if ta then m, n else n, m
+        if lda < max 1 m || a.Length < lda * (n - 1) + m then invalidArg "a" (sprintf "gemv: A has %d values, too few for %d×%d" a.Length m n)
+        if x.Length < xLen then invalidArg "x" (sprintf "gemv: x has %d values, needs %d" x.Length xLen)
+        if y.Length < yLen then invalidArg "y" (sprintf "gemv: y has %d values, needs %d" y.Length yLen)
+        if isNative () && m > 0 && n > 0 then
+            use pa = fixed a
+            use px = fixed x
+            use py = fixed y
+            Native.dgemv(ColMajor, trans ta, m, n, alpha, pa, lda, px, 1, beta, py, 1)
+        else
+            for i in 0 .. yLen - 1 do
+                let mutable s = 0.0
+                for p in 0 .. xLen - 1 do
+                    s <- s + (if ta then a.[p + i * lda] else a.[i + p * lda]) * x.[p]
+                y.[i] <- alpha * s + (if beta = 0.0 then 0.0 else beta * y.[i])
+
+    /// <summary>y ← alpha·x + y (cblas_daxpy).</summary>
+    let axpy (alpha: float) (x: float[]) (y: float[]) =
+        if x.Length <> y.Length then invalidArg "y" (sprintf "axpy: x has %d values, y has %d" x.Length y.Length)
+        if isNative () && x.Length > 0 then
+            use px = fixed x
+            use py = fixed y
+            Native.daxpy(x.Length, alpha, px, 1, py, 1)
+        else
+            for i in 0 .. x.Length - 1 do y.[i] <- y.[i] + alpha * x.[i]
+
+    /// <summary>x ← alpha·x (cblas_dscal).</summary>
+    let scal (alpha: float) (x: float[]) =
+        if isNative () && x.Length > 0 then
+            use px = fixed x
+            Native.dscal(x.Length, alpha, px, 1)
+        else
+            for i in 0 .. x.Length - 1 do x.[i] <- alpha * x.[i]
