@@ -3,16 +3,16 @@ namespace Toolkit.Graph
 open System.Collections.Generic
 
 [<Struct>]
-type internal IdentityEntry = { mutable Key: Expr; mutable Value: int }
+type internal IdentityEntry<'T> = { mutable Key: 'T; mutable Value: int }
 
 /// An identity map from node objects to ints (open addressing, linear probing, key and value
 /// side by side so a probe touches one cache line): the one lookup per edge that laying out a
 /// graph needs. Reference identity is what sharing means.
 [<Sealed>]
-type internal IdentityMap() =
-    let mutable table : IdentityEntry[] = Array.zeroCreate 1024
+type internal IdentityMap<'T when 'T : not struct>() =
+    let mutable table : IdentityEntry<'T>[] = Array.zeroCreate 1024
     let mutable count = 0
-    static let slot (e: Expr) (mask: int) =
+    static let slot (e: 'T) (mask: int) =
         // Fibonacci hashing spreads the runtime's identity hash over the table
         int ((uint32 (System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode e) * 2654435769u) >>> 4) &&& mask
     member private _.Grow() =
@@ -26,7 +26,7 @@ type internal IdentityMap() =
                 while not (isNull (box table.[j].Key)) do j <- (j + 1) &&& mask
                 table.[j] <- old.[i]
     /// The value stored for e, or adds e with v and returns -1.
-    member m.GetOrAdd(e: Expr, v: int) : int =
+    member m.GetOrAdd(e: 'T, v: int) : int =
         if 2 * (count + 1) > table.Length then m.Grow()
         let mask = table.Length - 1
         let mutable j = slot e mask
@@ -41,7 +41,7 @@ type internal IdentityMap() =
             else j <- (j + 1) &&& mask
         result
     /// The value stored for e, or -1.
-    member _.TryGet(e: Expr) : int =
+    member _.TryGet(e: 'T) : int =
         let mask = table.Length - 1
         let mutable j = slot e mask
         let mutable result = -2
@@ -79,7 +79,7 @@ type Op =
 /// </remarks>
 [<Sealed>]
 type Graph internal (ops: Op[], names: string[], arg0: int[], arg1: int[], variables: string[], varPositions: int[],
-                     exprs: Lazy<Expr[] * Expr[]>, positions: Lazy<IdentityMap * int[]>) =
+                     exprs: Lazy<Expr[] * Expr[]>, positions: Lazy<IdentityMap<Expr> * int[]>) =
 
     /// The number of distinct nodes.
     member _.Count = ops.Length
@@ -137,7 +137,7 @@ module Graph =
     /// <summary>Lays out an expression's nodes in topological order. O(nodes), iterative: one
     /// depth-first walk with an explicit stack and one identity-map lookup per edge.</summary>
     let ofExpr (root: Expr) : Graph =
-        let visited = IdentityMap()
+        let visited = IdentityMap<Expr>()
         let varIndex = System.Collections.Generic.Dictionary<string, int>()
         let nodes = ResizeArray<Expr>()
         let sources = ResizeArray<Expr>()
@@ -356,7 +356,7 @@ type GraphBuilder(capacity: int) =
         let positions =
             lazy
                 let nodes, sources = exprs.Value
-                let map = IdentityMap()
+                let map = IdentityMap<Expr>()
                 let pos = ResizeArray<int>()
                 for j in 0 .. n - 1 do
                     for e in [ nodes.[j]; sources.[j] ] do
