@@ -8,11 +8,13 @@ open Argu
 type Command =
     | [<CliPrefix(CliPrefix.None)>] Grad of ParseResults<Grad.GradArgs>
     | [<CliPrefix(CliPrefix.None)>] Info of ParseResults<Info.InfoArgs>
+    | [<CliPrefix(CliPrefix.None)>] Logreg of ParseResults<LogReg.LogRegArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
             | Grad _ -> "differentiate an expression: values, dvars, symbolic partials, pictures"
             | Info _ -> "which linear-algebra provider runs (OpenBLAS or managed), from where, with how many threads"
+            | Logreg _ -> "logistic regression on two Fashion-MNIST classes by gradient descent"
 
 /// Runs the command line and returns the exit code (0 ok, 1 bad input, 2 bad usage, 3 failed check).
 let run (argv: string[]) : int =
@@ -22,6 +24,7 @@ let run (argv: string[]) : int =
         match parsed.TryGetSubCommand() with
         | Some (Grad a) -> Grad.run a
         | Some (Info a) -> Info.run a
+        | Some (Logreg a) -> LogReg.run a
         | None ->
             eprintfn "%s" (parser.PrintUsage())
             2
@@ -34,6 +37,9 @@ let run (argv: string[]) : int =
         2
     | Grad.UserError msg ->
         eprintfn "error: %s" msg
+        1
+    | Toolkit.Data.DataFormatException (path, problem) ->
+        eprintfn "error: %s: %s" path problem
         1
     | :? IO.IOException as e ->
         eprintfn "error: %s" e.Message

@@ -93,6 +93,21 @@ let tests =
             Expect.isNotNull (root.GetProperty("corename").GetString()) "core name"
             Expect.isGreaterThanOrEqual (root.GetProperty("threads").GetInt32()) 1 "threads"
         }
+        test "logreg --json trains on two Fashion-MNIST classes and reports accuracy and the cost per step" {
+            let code, out, err = toolkit [ "logreg"; "--classes"; "0,1"; "--steps"; "30"; "--json" ]
+            Expect.equal code 0 (sprintf "exit code (%s)" err)
+            use doc = JsonDocument.Parse(out.Trim().Split('\n') |> Array.last)
+            let root = doc.RootElement
+            Expect.isGreaterThan (root.GetProperty("test_accuracy").GetDouble()) 0.9 "test accuracy"
+            Expect.isGreaterThan (root.GetProperty("train_accuracy").GetDouble()) 0.9 "train accuracy"
+            Expect.equal (root.GetProperty("steps").GetInt32()) 30 "steps"
+            let costs = [ for c in root.GetProperty("cost_per_step").EnumerateArray() -> c.GetDouble() ]
+            Expect.equal costs.Length 31 "a cost per step and the final one"
+            Expect.isLessThan (List.last costs) (List.head costs) "the cost falls"
+            let code, _, err = toolkit [ "logreg"; "--data"; "/no/such/folder" ]
+            Expect.equal code 1 "missing data"
+            Expect.stringContains err "dataset-fashion-mnist" "says how to get it"
+        }
         test "unknown command or option: usage, exit code 2" {
             let code, _, err = toolkit [ "bogus" ]
             Expect.equal code 2 "exit code"

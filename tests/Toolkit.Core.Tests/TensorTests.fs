@@ -9,7 +9,7 @@ open FsCheck
 open FsCheck.FSharp
 open MathNet.Numerics.LinearAlgebra
 open Toolkit.Graph
-open Toolkit.Tensor
+open Toolkit.Tensors
 
 let M (rows: float list list) = Matrix<float>.Build.DenseOfRows(rows |> List.map Seq.ofList)
 

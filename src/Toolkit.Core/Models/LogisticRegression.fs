@@ -4,7 +4,7 @@ open System
 open System.Collections.Generic
 open MathNet.Numerics.LinearAlgebra
 open Toolkit.Linalg
-open Toolkit.Tensor
+open Toolkit.Tensors
 
 /// The parameters of logistic regression: z = wᵀx + b, a = σ(z).
 type LogisticParams =

@@ -1,4 +1,4 @@
-namespace Toolkit.Tensor
+namespace Toolkit.Tensors
 
 open System.Collections.Generic
 open MathNet.Numerics.LinearAlgebra

@@ -1,4 +1,4 @@
-namespace Toolkit.Tensor
+namespace Toolkit.Tensors
 
 open System
 open MathNet.Numerics.LinearAlgebra

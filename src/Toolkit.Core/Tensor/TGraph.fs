@@ -1,4 +1,4 @@
-namespace Toolkit.Tensor
+namespace Toolkit.Tensors
 
 open System
 open System.Collections.Generic
@@ -146,7 +146,7 @@ module TGraph =
 
     /// <summary>The forward pass: every node's value, given the variables' matrices.</summary>
     /// <exception cref="T:System.Collections.Generic.KeyNotFoundException">A variable has no value.</exception>
-    /// <exception cref="T:Toolkit.Tensor.ShapeException">A variable's value has another shape than declared.</exception>
+    /// <exception cref="T:Toolkit.Tensors.ShapeException">A variable's value has another shape than declared.</exception>
     let forward (g: TGraph) (env: IReadOnlyDictionary<string, Matrix<float>>) : TForward =
         let values = Array.zeroCreate<Matrix<float>> g.Count
         for i in 0 .. g.Count - 1 do
