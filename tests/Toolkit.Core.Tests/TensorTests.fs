@@ -229,6 +229,21 @@ let tests =
             compare "dA" 1e-12 (env.["W"].Transpose() * R) (bw.Dvar "A")
             compare "db" 1e-12 (Matrix<float>.Build.DenseOfColumnVectors(R.RowSums())) (bw.Dvar "b")
         }
+        test "pictures show every node with its shape, shapes on the edges, and mark a NaN" {
+            let W, A, b = TExpr.var "W" 2 3, TExpr.var "A" 3 4, TExpr.var "b" 2 1
+            let Z = TExpr.named "Z" (TExpr.denseColumns W A b)
+            let J = TExpr.named "J" (TExpr.meanAll (TExpr.log (TExpr.sigmoid Z)))
+            let g = TGraph.ofExpr J
+            let dot = TRender.dot g
+            for s in [ "W\\n2×3"; "A\\n3×4"; "b\\n2×1"; "Z = +\\n2×4"; "J = mean\\n1×1"; "[label=\"3×4\"]" ] do
+                Expect.stringContains dot s s
+            Expect.stringContains (TRender.mermaid g) "-- \"2×4\" -->" "mermaid edge shape"
+            let bad = TExpr.named "L" (TExpr.log (TExpr.var "X" 1 2))
+            let f = TGraph.forward (TGraph.ofExpr bad) (readOnlyDict [ "X", M [ [ -1.0; 2.0 ] ] ])
+            let marked = TRender.dotOfForward f
+            Expect.stringContains marked "color=red" "marked"
+            Expect.stringContains marked "first non-finite value" "origin"
+        }
         test "both layouts give the same layer: (W·A + b)ᵀ = Aᵀ·Wᵀ + bᵀ" {
             let W, A, b = TExpr.var "W" 2 3, TExpr.var "A" 3 4, TExpr.var "b" 2 1
             let X, bt = TExpr.var "X" 4 3, TExpr.var "bt" 1 2

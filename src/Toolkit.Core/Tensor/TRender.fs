@@ -1,0 +1,105 @@
+namespace Toolkit.Tensors
+
+open System
+open System.Globalization
+open System.Text
+open MathNet.Numerics.LinearAlgebra
+
+/// Pictures of a matrix graph as Graphviz DOT and Mermaid text: each node shows what it computes
+/// and its shape, each edge the shape that flows along it; with a forward pass, a 1×1 value is
+/// shown and a node holding a NaN or ±∞ is marked (the first one as the origin).
+[<RequireQualifiedAccess>]
+module TRender =
+
+    let private opText (e: TExpr) =
+        match e with
+        | TConst _ -> "const"
+        | TVar (n, _) -> n
+        | TNamed (n, _) -> n
+        | TUnary (op, _, _) ->
+            match op with
+            | TUnary.Neg -> "−"
+            | TUnary.Scale c -> sprintf "%s·" (c.ToString("G6", CultureInfo.InvariantCulture))
+            | TUnary.Transpose -> "transpose"
+            | TUnary.Exp -> "exp"
+            | TUnary.Log -> "log"
+            | TUnary.Sigmoid -> "σ"
+            | TUnary.Tanh -> "tanh"
+            | TUnary.Relu -> "relu"
+            | TUnary.SumAll -> "sum"
+            | TUnary.MeanAll -> "mean"
+            | TUnary.Sum a -> sprintf "sum over %A" a
+            | TUnary.Mean a -> sprintf "mean over %A" a
+            | TUnary.Softmax a -> sprintf "softmax over %A" a
+            | TUnary.LogSoftmax a -> sprintf "log-softmax over %A" a
+        | TBinary (op, _, _, _) ->
+            match op with
+            | TBinary.MatMul -> "·"
+            | TBinary.Add -> "+"
+            | TBinary.Sub -> "−"
+            | TBinary.Mul -> "⊙"
+            | TBinary.Div -> "/"
+        | TLossOf (l, _, _) ->
+            match l with
+            | TLoss.BinaryCrossEntropyWithLogits _ -> "binary cross-entropy"
+            | TLoss.SoftmaxCrossEntropy _ -> "softmax cross-entropy"
+            | TLoss.Quadratic _ -> "quadratic loss"
+
+    type private Item = { Id: string; Lines: string list; Bad: bool }
+
+    let private items (g: TGraph) (f: TForward option) =
+        let origin = f |> Option.bind TGraph.firstNonFinite
+        [| for i in 0 .. g.Count - 1 ->
+            let s = g.Shape i
+            let title =
+                match g.Node i, g.Name i with
+                | TVar _, Some n -> n
+                | TConst _, _ -> "const"
+                | node, Some n -> sprintf "%s = %s" n (opText node)
+                | node, None -> opText node
+            let valueLine, bad =
+                match f with
+                | Some f ->
+                    let v : Matrix<float> = f.Values.[i]
+                    let finite = v.Enumerate() |> Seq.forall Double.IsFinite
+                    (if v.RowCount = 1 && v.ColumnCount = 1 then [ sprintf "value %s" (v.[0, 0].ToString("G6", CultureInfo.InvariantCulture)) ] else []), not finite
+                | None -> [], false
+            { Id = sprintf "n%d" i
+              Lines = [ yield title; yield string s; yield! valueLine; if origin = Some i then yield "first non-finite value" ]
+              Bad = bad } |]
+
+    let private dotOf (g: TGraph) f =
+        let sb = StringBuilder()
+        sb.AppendLine("digraph G {").AppendLine("  rankdir=LR;").AppendLine("  node [shape=box, style=rounded, fontname=\"Helvetica\"];") |> ignore
+        for it in items g f do
+            let label = String.Join("\\n", it.Lines |> List.map (fun l -> l.Replace("\"", "\\\"")))
+            let style = if it.Bad then ", color=red, style=\"rounded,filled\", fillcolor=\"#ffdddd\"" else ""
+            sb.AppendLine(sprintf "  %s [label=\"%s\"%s];" it.Id label style) |> ignore
+        for i in 0 .. g.Count - 1 do
+            for j in g.Args i do
+                sb.AppendLine(sprintf "  n%d -> n%d [label=\"%O\"];" j i (g.Shape j)) |> ignore
+        sb.AppendLine("}").ToString()
+
+    let private mermaidOf (g: TGraph) f =
+        let sb = StringBuilder()
+        sb.AppendLine("flowchart LR") |> ignore
+        let its = items g f
+        for it in its do
+            sb.AppendLine(sprintf "  %s[\"%s\"]" it.Id (String.Join("<br/>", it.Lines |> List.map (fun l -> l.Replace("\"", "#quot;"))))) |> ignore
+        for i in 0 .. g.Count - 1 do
+            for j in g.Args i do
+                sb.AppendLine(sprintf "  n%d -- \"%O\" --> n%d" j (g.Shape j) i) |> ignore
+        let bad = its |> Array.filter (fun it -> it.Bad)
+        if bad.Length > 0 then
+            sb.AppendLine("  classDef bad fill:#ffdddd,stroke:#cc0000,stroke-width:2px")
+              .AppendLine(sprintf "  class %s bad" (String.Join(",", bad |> Array.map (fun it -> it.Id)))) |> ignore
+        sb.ToString()
+
+    /// The graph's structure with shapes, as Graphviz DOT.
+    let dot (g: TGraph) = dotOf g None
+    /// The graph after a forward pass (1×1 values shown, non-finite nodes marked), as DOT.
+    let dotOfForward (f: TForward) = dotOf f.Graph (Some f)
+    /// The graph's structure with shapes, as a Mermaid flowchart.
+    let mermaid (g: TGraph) = mermaidOf g None
+    /// The graph after a forward pass, as a Mermaid flowchart.
+    let mermaidOfForward (f: TForward) = mermaidOf f.Graph (Some f)
