@@ -4,7 +4,8 @@
 //   docs     the fsdocs site (pages evaluated; a failing page fails the build)
 //   test     build, docs, every test (F# Expecto + FsCheck, C# xunit); last line "N passed, N failed"
 //   run      the main job: the notes' computation graph through `toolkit grad`
-//   bench    the scalar-graph benchmark against a micrograd-style Python engine
+//   bench    the benchmarks (scalar graph vs micrograd-style Python; logistic regression,
+//            OpenBLAS vs managed, GEMM vs C), written into docs/performance.md
 //   clean    remove build output
 
 open System
@@ -80,7 +81,7 @@ let toolkit args = exec "dotnet" ("src/Toolkit.Cli/bin/Release/net10.0/toolkit.d
 let runMain () =
     toolkit "grad \"u = b*c; v = a + u; J = 3*v\" --at a=5,b=3,c=2 --explain --check"
 
-let bench () = exec "bash" "scripts/bench-graph.sh"
+let bench () = exec "bash" "scripts/bench.sh"
 
 let clean () =
     for d in Directory.GetDirectories(Path.Combine(root, "src")) |> Array.append (Directory.GetDirectories(Path.Combine(root, "tests"))) do

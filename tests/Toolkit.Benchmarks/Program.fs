@@ -30,6 +30,20 @@ let main argv =
             printfn "wrote %s" path
         | _ -> ()
         0
+    | "linalg" :: rest ->
+        let table = LinalgBench.run ()
+        match rest with
+        | [ "--write"; path ] ->
+            let template = IO.File.ReadAllText(path)
+            let startMark, endMark = "<!-- bench:linalg -->", "<!-- /bench:linalg -->"
+            let i, j = template.IndexOf startMark, template.IndexOf endMark
+            if i < 0 || j < i then failwithf "%s has no %s … %s section" path startMark endMark
+            let stamp = sprintf "Measured %s on %s (%d cores), .NET %s." (DateTime.UtcNow.ToString "yyyy-MM-dd") Environment.MachineName Environment.ProcessorCount (Environment.Version.ToString())
+            let body = String.Join("\n", table) + "\n\n" + stamp + "\n"
+            AtomicFile.writeAllText path (template.Substring(0, i + startMark.Length) + "\n" + body + template.Substring j)
+            printfn "wrote %s" path
+        | _ -> ()
+        0
     | _ ->
-        eprintfn "usage: Toolkit.Benchmarks graph [--write docs/performance.md]"
+        eprintfn "usage: Toolkit.Benchmarks graph|linalg [--write PAGE.md]"
         2
