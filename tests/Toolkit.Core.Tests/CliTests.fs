@@ -108,6 +108,23 @@ let tests =
             Expect.equal code 1 "missing data"
             Expect.stringContains err "dataset-fashion-mnist" "says how to get it"
         }
+        test "without OpenBLAS everything still works on managed code, with one line saying so" {
+            // a separate process: the library is probed once per process
+            let psi = Diagnostics.ProcessStartInfo("dotnet", sprintf "%s logreg --steps 5 --json" (Path.Combine(AppContext.BaseDirectory, "toolkit.dll")),
+                                                   RedirectStandardOutput = true, RedirectStandardError = true)
+            psi.Environment.["TOOLKIT_BLAS"] <- "managed"
+            use p = Diagnostics.Process.Start psi
+            let out = p.StandardOutput.ReadToEnd()
+            let err = p.StandardError.ReadToEnd()
+            p.WaitForExit()
+            Expect.equal p.ExitCode 0 (sprintf "exit code (%s)" err)
+            use doc = JsonDocument.Parse(out.Trim().Split('\n') |> Array.last)
+            Expect.equal (doc.RootElement.GetProperty("provider").GetString()) "managed" "provider"
+            Expect.isGreaterThan (doc.RootElement.GetProperty("test_accuracy").GetDouble()) 0.9 "still trains"
+            let lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            Expect.equal lines.Length 1 "one line on stderr"
+            Expect.stringContains lines.[0] "managed code" "says so"
+        }
         test "unknown command or option: usage, exit code 2" {
             let code, _, err = toolkit [ "bogus" ]
             Expect.equal code 2 "exit code"

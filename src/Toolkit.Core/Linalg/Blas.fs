@@ -73,46 +73,61 @@ module Blas =
 
     let private trans (t: bool) = if t then 112 else 111
 
+    /// The environment variable that forces managed code (value "managed"), as MathNet's
+    /// MathNetNumericsLAProvider does for its own providers.
+    [<Literal>]
+    let EnvironmentVariable = "TOOLKIT_BLAS"
+
     // The library is probed once, on first use; the resolver points "openblas" at it.
     let private probe =
         lazy
-            let mutable handle = IntPtr.Zero
-            let mutable loadedName = None
-            let failures = ResizeArray<string>()
-            for name in candidates do
-                if loadedName.IsNone then
-                    match NativeLibrary.TryLoad name with
-                    | true, h when NativeLibrary.TryGetExport(h, "cblas_dgemm") |> fst ->
-                        handle <- h
-                        loadedName <- Some name
-                    | true, _ -> failures.Add(sprintf "%s has no cblas_dgemm" name)
-                    | _ -> failures.Add(sprintf "%s not found" name)
-            match loadedName with
-            | Some name ->
-                try
-                    NativeLibrary.SetDllImportResolver(
-                        typeof<BlasStatus>.Assembly,
-                        DllImportResolver(fun lib _ _ -> if lib = Native.Lib then handle else IntPtr.Zero))
-                with :? InvalidOperationException -> () // already set by an earlier probe in this process
-                // the file the loader actually mapped, from the process's own map
-                let path =
-                    try
-                        File.ReadLines "/proc/self/maps"
-                        |> Seq.map (fun l -> l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                        |> Seq.filter (fun parts -> parts.Length >= 6)
-                        |> Seq.map (fun parts -> parts.[5])
-                        |> Seq.tryFind (fun p -> p.Contains "blas")
-                    with _ -> None
-                let has (f: string) = NativeLibrary.TryGetExport(handle, f) |> fst
-                let text (p: nativeint) = Marshal.PtrToStringAnsi(p).Trim()
-                let isOpenBlas = has "openblas_get_corename"
-                Ok { Provider = (if isOpenBlas then "OpenBLAS" else "BLAS")
-                     Library = Some(defaultArg path name)
-                     CoreName = (if isOpenBlas then Some(text (Native.openblas_get_corename ())) else None)
-                     Config = (if has "openblas_get_config" then Some(text (Native.openblas_get_config ())) else None)
-                     Threads = (if has "openblas_get_num_threads" then Native.openblas_get_num_threads () else 1)
-                     Reason = None }
-            | None -> Error(String.Join("; ", failures))
+          let result =
+              let mutable handle = IntPtr.Zero
+              let mutable loadedName = None
+              let failures = ResizeArray<string>()
+              let forced = Environment.GetEnvironmentVariable EnvironmentVariable
+              if String.Equals(forced, "managed", StringComparison.OrdinalIgnoreCase) then
+                  failures.Add(sprintf "%s=managed is set" EnvironmentVariable)
+              for name in (if failures.Count > 0 then [] else candidates) do
+                  if loadedName.IsNone then
+                      match NativeLibrary.TryLoad name with
+                      | true, h when NativeLibrary.TryGetExport(h, "cblas_dgemm") |> fst ->
+                          handle <- h
+                          loadedName <- Some name
+                      | true, _ -> failures.Add(sprintf "%s has no cblas_dgemm" name)
+                      | _ -> failures.Add(sprintf "%s not found" name)
+              match loadedName with
+              | Some name ->
+                  try
+                      NativeLibrary.SetDllImportResolver(
+                          typeof<BlasStatus>.Assembly,
+                          DllImportResolver(fun lib _ _ -> if lib = Native.Lib then handle else IntPtr.Zero))
+                  with :? InvalidOperationException -> () // already set by an earlier probe in this process
+                  // the file the loader actually mapped, from the process's own map
+                  let path =
+                      try
+                          File.ReadLines "/proc/self/maps"
+                          |> Seq.map (fun l -> l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                          |> Seq.filter (fun parts -> parts.Length >= 6)
+                          |> Seq.map (fun parts -> parts.[5])
+                          |> Seq.tryFind (fun p -> p.Contains "blas")
+                      with _ -> None
+                  let has (f: string) = NativeLibrary.TryGetExport(handle, f) |> fst
+                  let text (p: nativeint) = Marshal.PtrToStringAnsi(p).Trim()
+                  let isOpenBlas = has "openblas_get_corename"
+                  Ok { Provider = (if isOpenBlas then "OpenBLAS" else "BLAS")
+                       Library = Some(defaultArg path name)
+                       CoreName = (if isOpenBlas then Some(text (Native.openblas_get_corename ())) else None)
+                       Config = (if has "openblas_get_config" then Some(text (Native.openblas_get_config ())) else None)
+                       Threads = (if has "openblas_get_num_threads" then Native.openblas_get_num_threads () else 1)
+                       Reason = None }
+              | None -> Error(String.Join("; ", failures))
+          match result with
+          | Error why ->
+              // the one line that says the products run on managed code, and why
+              eprintfn "Toolkit: the matrix products run on managed code: OpenBLAS not loaded (%s)" why
+          | Ok _ -> ()
+          result
 
     let mutable private forceManaged = false
 
@@ -144,7 +159,9 @@ module Blas =
         | Ok s -> { s with Provider = "managed"; Threads = 1; Reason = Some "managed code chosen with Blas.useManaged true" }
         | Error why ->
             { Provider = "managed"; Library = None; CoreName = None; Config = None; Threads = 1
-              Reason = Some(sprintf "OpenBLAS could not be loaded (%s); install Debian's libopenblas0-pthread" why) }
+              Reason =
+                Some(if why.Contains EnvironmentVariable then sprintf "OpenBLAS not used (%s)" why
+                     else sprintf "OpenBLAS could not be loaded (%s); install Debian's libopenblas0-pthread" why) }
 
     /// The status as one line, e.g. "OpenBLAS (Haswell, 2 threads) from /usr/lib/…".
     let describe () =
