@@ -9,12 +9,18 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Grad of ParseResults<Grad.GradArgs>
     | [<CliPrefix(CliPrefix.None)>] Info of ParseResults<Info.InfoArgs>
     | [<CliPrefix(CliPrefix.None)>] Logreg of ParseResults<LogReg.LogRegArgs>
+    | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<TrainCmd.TrainArgs>
+    | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<TrainCmd.ModelArgs>
+    | [<CliPrefix(CliPrefix.None)>] Predict of ParseResults<TrainCmd.ModelArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
             | Grad _ -> "differentiate an expression: values, dvars, symbolic partials, pictures"
             | Info _ -> "which linear-algebra provider runs (OpenBLAS or managed), from where, with how many threads"
             | Logreg _ -> "logistic regression on two Fashion-MNIST classes by gradient descent"
+            | Train _ -> "train a network on Fashion-MNIST (default: the notes' 784-30-10, sigmoid, quadratic, SGD η = 3, batch 10)"
+            | Eval _ -> "a saved network's loss and accuracy on the test set"
+            | Predict _ -> "a saved network's predictions for the first test images"
 
 /// Runs the command line and returns the exit code (0 ok, 1 bad input, 2 bad usage, 3 failed check).
 let run (argv: string[]) : int =
@@ -25,6 +31,9 @@ let run (argv: string[]) : int =
         | Some (Grad a) -> Grad.run a
         | Some (Info a) -> Info.run a
         | Some (Logreg a) -> LogReg.run a
+        | Some (Train a) -> TrainCmd.run a
+        | Some (Eval a) -> TrainCmd.eval a
+        | Some (Predict a) -> TrainCmd.predict a
         | None ->
             eprintfn "%s" (parser.PrintUsage())
             2

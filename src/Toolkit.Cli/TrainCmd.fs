@@ -1,0 +1,239 @@
+/// `toolkit train`, `toolkit eval`, `toolkit predict`: networks on Fashion-MNIST.
+module Toolkit.Cli.TrainCmd
+
+open System
+open System.Diagnostics
+open System.Threading
+open Argu
+open MathNet.Numerics.LinearAlgebra
+open Toolkit.Data
+open Toolkit.Linalg
+open Toolkit.Nn
+open Toolkit.Training
+
+/// The options of `toolkit train`.
+type TrainArgs =
+    | [<Unique>] Data of dir: string
+    | [<Unique>] Layers of sizes: string
+    | [<Unique>] Activation of name: string
+    | [<Unique>] Output of name: string
+    | [<Unique>] Loss of name: string
+    | [<Unique>] Optimizer of name: string
+    | [<Unique>] Lr of float
+    | [<Unique>] Momentum of float
+    | [<Unique>] Batch of int
+    | [<Unique>] Epochs of int
+    | [<Unique>] Seed of int
+    | [<Unique>] Init of name: string
+    | [<Unique>] Threads of int
+    | [<Unique>] Validation of fraction: float
+    | [<Unique>] Save of model: string
+    | Json
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Data _ -> sprintf "the folder with the IDX files (default %s)" FashionMnist.defaultDirectory
+            | Layers _ -> "layer sizes (default 784,30,10)"
+            | Activation _ -> "hidden activation: sigmoid (default), tanh, relu, leaky-relu"
+            | Output _ -> "output activation: sigmoid (default), softmax, identity"
+            | Loss _ -> "cost: quadratic (default), cross-entropy, bce, hinge"
+            | Optimizer _ -> "sgd (default), momentum, nesterov, adam, random-search, random-local-search"
+            | Lr _ -> "learning rate (default 3.0)"
+            | Momentum _ -> "momentum for momentum/nesterov (default 0.9)"
+            | Batch _ -> "mini-batch size (default 10)"
+            | Epochs _ -> "passes over the training data (default 1)"
+            | Seed _ -> "seed of the weights and the shuffling (default 1)"
+            | Init _ -> "weights: normal (default, N(0,1)), xavier, he"
+            | Threads _ -> "OpenBLAS threads"
+            | Validation _ -> "hold out this fraction for early stopping (default 0: none)"
+            | Save _ -> "save the trained network to this file (written atomically)"
+            | Json -> "print one JSON object as the last line (test_accuracy, test_accuracy_per_epoch, …)"
+
+let private fail fmt = Printf.kprintf (fun s -> raise (Grad.UserError s)) fmt
+
+/// Fashion-MNIST as training data: X is 784 × samples in [0, 1], Y one-hot.
+let loadData (dir: string) : LabelledData * LabelledData =
+    let d = FashionMnist.load dir
+    let convert (s: LabelledImages) =
+        let x = Matrix<float>.Build.Dense(s.Rows * s.Cols, s.Count, Array.map (fun (b: byte) -> float b / 255.0) s.Pixels)
+        let labels = s.Labels |> Array.map int
+        { X = x; Y = Train.oneHot 10 labels; Labels = labels }
+    convert d.Train, convert d.Test
+
+/// A progress display: a live bar on a terminal, plain lines otherwise.
+let progress (quiet: bool) : TrainingEvent -> unit =
+    let live = not Console.IsOutputRedirected
+    let sw = Stopwatch.StartNew()
+    let mutable lastLine = TimeSpan.Zero
+    let mutable epochStart = TimeSpan.Zero
+    let mutable runningLoss = 0.0
+    fun e ->
+        if not quiet then
+            match e with
+            | BatchEnded (epoch, batch, batches, loss) ->
+                if batch = 1 then
+                    epochStart <- sw.Elapsed
+                    runningLoss <- loss
+                runningLoss <- 0.98 * runningLoss + 0.02 * loss
+                let now = sw.Elapsed
+                if live && (now - lastLine).TotalMilliseconds > 100.0 || batch = batches then
+                    lastLine <- now
+                    let elapsed = (now - epochStart).TotalSeconds
+                    let eta = elapsed / float batch * float (batches - batch)
+                    let width = 30
+                    let filled = width * batch / batches
+                    let bar = String('#', filled) + String('.', width - filled)
+                    if live then
+                        Console.Write(sprintf "\repoch %d [%s] %d/%d batches, loss %.4f, %.1fs elapsed, ETA %.1fs   " epoch bar batch batches runningLoss elapsed eta)
+                elif not live && (now - lastLine).TotalSeconds >= 5.0 then
+                    lastLine <- now
+                    printfn "epoch %d: %d/%d batches, loss %.4f" epoch batch batches runningLoss
+            | EpochEnded m ->
+                if live then Console.Write("\r" + String(' ', 110) + "\r")
+                printfn "epoch %d: train loss %.4f, train accuracy %.4f, test loss %.4f, test accuracy %.4f%s, %.2f s"
+                    m.Epoch m.TrainLoss m.TrainAccuracy m.TestLoss m.TestAccuracy
+                    (match m.ValidationLoss with Some v -> sprintf ", validation loss %.4f" v | None -> "") m.Seconds
+
+/// Runs `toolkit train`; returns the exit code.
+let run (args: ParseResults<TrainArgs>) : int =
+    let sizes =
+        let text = args.GetResult(Layers, "784,30,10")
+        match text.Split(',') |> Array.map (fun s -> Int32.TryParse(s.Trim())) with
+        | parts when parts.Length >= 2 && parts |> Array.forall (fun (ok, v) -> ok && v > 0) -> parts |> Array.map snd |> List.ofArray
+        | _ -> fail "--layers: '%s' is not a list of at least two positive sizes, e.g. 784,30,10" text
+    let activation (flag: string) (text: string) allowed =
+        match Toolkit.Nn.Activation.tryParse text with
+        | Some a when List.contains (Toolkit.Nn.Activation.name a) allowed -> a
+        | _ -> fail "%s: '%s' is not one of %s" flag text (String.Join(", ", allowed))
+    let hidden = activation "--activation" (args.GetResult(Activation, "sigmoid")) [ "sigmoid"; "tanh"; "relu"; "leaky-relu" ]
+    let output = activation "--output" (args.GetResult(Output, "sigmoid")) [ "sigmoid"; "softmax"; "identity" ]
+    let loss =
+        let text = args.GetResult(Loss, "quadratic")
+        match Toolkit.Nn.Loss.tryParse text with
+        | Some l -> l
+        | None -> fail "--loss: '%s' is not one of quadratic, cross-entropy, bce, hinge" text
+    let lr = args.GetResult(Lr, 3.0)
+    let momentum = args.GetResult(Momentum, 0.9)
+    if not (lr > 0.0) then fail "--lr: %g is not a positive learning rate" lr
+    let optimizer =
+        match args.GetResult(Optimizer, "sgd").ToLowerInvariant() with
+        | "sgd" -> Toolkit.Nn.Optimizer.Sgd lr
+        | "momentum" -> Toolkit.Nn.Optimizer.Momentum(lr, momentum)
+        | "nesterov" -> Toolkit.Nn.Optimizer.Nesterov(lr, momentum)
+        | "adam" -> Toolkit.Nn.Optimizer.Adam(lr, 0.9, 0.999, 1e-8)
+        | "random-search" -> Toolkit.Nn.Optimizer.RandomSearch 1.0
+        | "random-local-search" -> Toolkit.Nn.Optimizer.RandomLocalSearch lr
+        | o -> fail "--optimizer: '%s' is not one of sgd, momentum, nesterov, adam, random-search, random-local-search" o
+    let init =
+        match args.GetResult(Init, "normal").ToLowerInvariant() with
+        | "normal" -> Toolkit.Nn.Init.Normal
+        | "xavier" | "glorot" -> Toolkit.Nn.Init.Xavier
+        | "he" -> Toolkit.Nn.Init.He
+        | i -> fail "--init: '%s' is not one of normal, xavier, he" i
+    let batch = args.GetResult(Batch, 10)
+    let epochs = args.GetResult(Epochs, 1)
+    if batch < 1 then fail "--batch: %d is not a positive batch size" batch
+    if epochs < 1 then fail "--epochs: %d is not a positive number of epochs" epochs
+    match args.TryGetResult Threads with
+    | Some t when t < 1 -> fail "--threads: %d is not a positive thread count" t
+    | Some t -> Blas.setThreads t
+    | None -> ()
+    let seed = args.GetResult(Seed, 1)
+    let json = args.Contains Json
+    let train, test = loadData (args.GetResult(Data, FashionMnist.defaultDirectory))
+    if train.X.RowCount <> sizes.Head then fail "--layers: the first size must be the %d pixels of an image, not %d" train.X.RowCount sizes.Head
+    if List.last sizes <> 10 then fail "--layers: the last size must be the 10 classes, not %d" (List.last sizes)
+    let net = Network.create sizes hidden output loss init seed
+    let config =
+        { Epochs = epochs; BatchSize = batch; Optimizer = optimizer; Schedule = Schedule.Constant; Seed = seed
+          ValidationFraction = args.GetResult(Validation, 0.0); Patience = 3 }
+    if not json then
+        printfn "%s, %s hidden, %s output, %s cost, %A, batch %d, %d epochs; %s"
+            (String.Join("-", sizes)) (Toolkit.Nn.Activation.name hidden) (Toolkit.Nn.Activation.name output) (Toolkit.Nn.Loss.name loss)
+            optimizer batch epochs (Blas.describe ())
+    use cts = new CancellationTokenSource()
+    Console.CancelKeyPress.Add(fun e -> e.Cancel <- true; cts.Cancel())
+    let result =
+        try Train.fit config net train test (progress json) cts.Token
+        with
+        | NonFiniteLossException _ as e -> raise (Grad.UserError e.Message)
+        | :? OperationCanceledException -> raise (Grad.UserError "training cancelled")
+    match args.TryGetResult Save with
+    | Some path ->
+        ModelFile.save path result.Network
+        if not json then printfn "saved %s" path
+    | None -> ()
+    let last = Array.last result.Epochs
+    let trainSamples = float train.X.ColumnCount * (1.0 - config.ValidationFraction)
+    let seconds = result.Epochs |> Array.sumBy (fun e -> e.Seconds)
+    if json then
+        stdout.WriteLine(
+            Json.objectText (fun w ->
+                w.WriteNumber("test_accuracy", last.TestAccuracy)
+                w.WriteNumber("train_accuracy", last.TrainAccuracy)
+                let series (name: string) (f: EpochMetrics -> float) =
+                    w.WriteStartArray(name)
+                    for e in result.Epochs do Json.numberValue w (f e)
+                    w.WriteEndArray()
+                series "test_accuracy_per_epoch" (fun e -> e.TestAccuracy)
+                series "train_accuracy_per_epoch" (fun e -> e.TrainAccuracy)
+                series "train_loss_per_epoch" (fun e -> e.TrainLoss)
+                series "test_loss_per_epoch" (fun e -> e.TestLoss)
+                series "seconds_per_epoch" (fun e -> e.Seconds)
+                w.WriteNumber("samples_per_second", trainSamples * float result.Epochs.Length / seconds)
+                w.WriteNumber("epochs", result.Epochs.Length)
+                w.WriteBoolean("stopped_early", result.StoppedEarly)
+                w.WriteString("layers", String.Join(",", sizes))
+                w.WriteString("provider", (Blas.status ()).Provider)))
+    else
+        printfn "test accuracy %.4f after %d epochs; %.0f samples/s" last.TestAccuracy result.Epochs.Length (trainSamples * float result.Epochs.Length / seconds)
+    0
+
+/// The options of `toolkit eval` and `toolkit predict`.
+type ModelArgs =
+    | [<MainCommand; Mandatory; Unique>] Model of path: string
+    | [<Unique>] Data of dir: string
+    | [<Unique>] Count of int
+    | Json
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Model _ -> "a model file saved by toolkit train --save"
+            | Data _ -> sprintf "the folder with the IDX files (default %s)" FashionMnist.defaultDirectory
+            | Count _ -> "predict: how many test images (default 10)"
+            | Json -> "print one JSON object"
+
+/// Runs `toolkit eval MODEL`: loss and accuracy on the test set.
+let eval (args: ParseResults<ModelArgs>) : int =
+    let net = ModelFile.load (args.GetResult Model)
+    let _, test = loadData (args.GetResult(ModelArgs.Data, FashionMnist.defaultDirectory))
+    let acc = Network.accuracy net test.X test.Labels
+    let loss = Network.cost net test.X test.Y
+    if args.Contains ModelArgs.Json then
+        stdout.WriteLine(Json.objectText (fun w -> w.WriteNumber("test_accuracy", acc); w.WriteNumber("test_loss", loss); w.WriteNumber("samples", test.X.ColumnCount)))
+    else printfn "test accuracy %.4f, test loss %.4f on %d images" acc loss test.X.ColumnCount
+    0
+
+/// Runs `toolkit predict MODEL`: the predicted classes of the first test images.
+let predict (args: ParseResults<ModelArgs>) : int =
+    let net = ModelFile.load (args.GetResult Model)
+    let _, test = loadData (args.GetResult(ModelArgs.Data, FashionMnist.defaultDirectory))
+    let n = min test.X.ColumnCount (args.GetResult(Count, 10))
+    let idx = [| 0 .. n - 1 |]
+    let classes = Network.classify net (Train.columns test.X idx)
+    if args.Contains ModelArgs.Json then
+        stdout.WriteLine(
+            Json.objectText (fun w ->
+                w.WriteStartArray("predictions")
+                for i in idx do
+                    w.WriteStartObject()
+                    w.WriteNumber("index", i)
+                    w.WriteNumber("predicted", classes.[i])
+                    w.WriteNumber("label", test.Labels.[i])
+                    w.WriteString("class", FashionMnist.classNames.[classes.[i]])
+                    w.WriteEndObject()
+                w.WriteEndArray()))
+    else
+        for i in idx do
+            printfn "image %d: %s (label: %s)%s" i FashionMnist.classNames.[classes.[i]] FashionMnist.classNames.[test.Labels.[i]] (if classes.[i] = test.Labels.[i] then "" else "  ✗")
+    0

@@ -1,0 +1,201 @@
+namespace Toolkit.Training
+
+open System
+open System.Diagnostics
+open System.Threading
+open MathNet.Numerics.LinearAlgebra
+open Toolkit.Nn
+
+/// How to train.
+type TrainConfig =
+    { /// Passes over the training data.
+      Epochs: int
+      /// Samples per mini-batch.
+      BatchSize: int
+      /// The optimiser.
+      Optimizer: Optimizer
+      /// The learning-rate schedule (its steps count mini-batches).
+      Schedule: Schedule
+      /// Seeds the shuffling and the random strategies: the same seed gives the same training.
+      Seed: int
+      /// The fraction of the training data held out for early stopping (0: none).
+      ValidationFraction: float
+      /// Stop after this many epochs without a better validation loss (with a validation split).
+      Patience: int }
+
+/// One epoch's measurements.
+type EpochMetrics =
+    { /// 1-based.
+      Epoch: int
+      /// The mean loss over the epoch's mini-batches (measured before each update).
+      TrainLoss: float
+      /// Accuracy on the training data after the epoch.
+      TrainAccuracy: float
+      /// Loss on the test data after the epoch.
+      TestLoss: float
+      /// Accuracy on the test data after the epoch.
+      TestAccuracy: float
+      /// Loss on the validation split, if there is one.
+      ValidationLoss: float option
+      /// Training time of the epoch alone (no evaluation), in seconds.
+      Seconds: float }
+
+/// What training reports while it runs.
+type TrainingEvent =
+    /// A mini-batch was used: epoch (1-based), batch (1-based), batches per epoch, the batch's loss.
+    | BatchEnded of epoch: int * batch: int * batches: int * loss: float
+    /// An epoch ended.
+    | EpochEnded of EpochMetrics
+
+/// The result of training.
+type TrainResult =
+    { /// The trained network (the best on validation, with early stopping).
+      Network: Network
+      /// Every epoch's measurements.
+      Epochs: EpochMetrics[]
+      /// True when early stopping ended training before the last epoch.
+      StoppedEarly: bool }
+
+/// A loss that became NaN or infinite: when, and the first layer whose values went non-finite.
+exception NonFiniteLossException of epoch: int * batch: int * layer: string
+    with
+        /// Names the epoch, the batch and the layer.
+        override e.Message =
+            sprintf "the loss became non-finite at epoch %d, batch %d; the first non-finite values are in %s (learning rate too large?)" e.epoch e.batch e.layer
+
+/// A labelled data set for training: X is features × samples, Y the targets (one-hot for classes).
+type LabelledData =
+    { /// features × samples
+      X: Matrix<float>
+      /// outputs × samples
+      Y: Matrix<float>
+      /// The class of each sample.
+      Labels: int[] }
+
+/// The training loop: epochs, seeded shuffling, mini-batches, metrics, early stopping,
+/// progress events, cancellation, and NaN provenance.
+[<RequireQualifiedAccess>]
+module Train =
+
+    /// Classes as one-hot columns.
+    let oneHot (classes: int) (labels: int[]) : Matrix<float> =
+        Matrix<float>.Build.Dense(classes, labels.Length, fun i j -> if labels.[j] = i then 1.0 else 0.0)
+
+    /// Columns of X picked by index.
+    let columns (x: Matrix<float>) (idx: int[]) : Matrix<float> =
+        let rows = x.RowCount
+        let src = Toolkit.Tensors.Kernels.storage x
+        let data = Array.zeroCreate (rows * idx.Length)
+        idx |> Array.iteri (fun k j -> Array.blit src (j * rows) data (k * rows) rows)
+        Matrix<float>.Build.Dense(rows, idx.Length, data)
+
+    /// The subset of a data set at the given sample indices.
+    let subset (d: LabelledData) (idx: int[]) = { X = columns d.X idx; Y = columns d.Y idx; Labels = idx |> Array.map (fun i -> d.Labels.[i]) }
+
+    /// The first layer (by the network's order) whose forward values hold a NaN or ±∞.
+    let firstNonFiniteLayer (n: Network) (x: Matrix<float>) : string =
+        let c = Network.forward n x
+        let bad (m: Matrix<float>) = m.Enumerate() |> Seq.exists (fun v -> not (Double.IsFinite v))
+        let weights = n.Layers |> Array.tryFindIndex (fun l -> bad l.W || bad l.B)
+        let values = c.Z |> Array.tryFindIndex bad
+        match weights, values with
+        | Some l, _ -> sprintf "the weights of layer %d" (l + 1)
+        | None, Some l -> sprintf "layer %d (z = W·a + b)" (l + 1)
+        | None, None -> "the loss itself (every layer's values are finite)"
+
+    let private evaluate (n: Network) (d: LabelledData) =
+        let last = n.Layers.Length - 1
+        // in slices, so evaluation of 60,000 samples does not build one huge matrix per layer
+        let slice = 2000
+        let mutable loss = 0.0
+        let mutable right = 0
+        for start in 0 .. slice .. d.X.ColumnCount - 1 do
+            let idx = [| start .. min (d.X.ColumnCount - 1) (start + slice - 1) |]
+            let x = columns d.X idx
+            let y = columns d.Y idx
+            let c = Network.forward n x
+            loss <- loss + float idx.Length * Loss.value n.Loss n.Layers.[last].Activation c.Z.[last] c.A.[last + 1] y
+            let a = c.A.[last + 1]
+            for k in 0 .. idx.Length - 1 do
+                if a.Column(k).MaximumIndex() = d.Labels.[idx.[k]] then right <- right + 1
+        loss / float d.X.ColumnCount, float right / float d.X.ColumnCount
+
+    /// <summary>Trains <paramref name="net"/> on <paramref name="train"/>, measuring on
+    /// <paramref name="test"/> after every epoch; <paramref name="onEvent"/> hears every batch and
+    /// epoch; <paramref name="cancel"/> stops training between batches (OperationCanceledException).</summary>
+    /// <exception cref="T:Toolkit.Training.NonFiniteLossException">The loss became NaN or ±∞.</exception>
+    let fit (config: TrainConfig) (net: Network) (train: LabelledData) (test: LabelledData)
+            (onEvent: TrainingEvent -> unit) (cancel: CancellationToken) : TrainResult =
+        if config.Epochs < 1 then invalidArg "config" (sprintf "Epochs must be at least 1, not %d" config.Epochs)
+        if config.BatchSize < 1 then invalidArg "config" (sprintf "BatchSize must be at least 1, not %d" config.BatchSize)
+        if train.X.RowCount <> net.Layers.[0].W.ColumnCount then
+            invalidArg "train" (sprintf "the network takes %d inputs but the data has %d features" net.Layers.[0].W.ColumnCount train.X.RowCount)
+        let rng = Random(config.Seed)
+        let order = Array.init train.X.ColumnCount id
+        // a validation split, taken once from a seeded shuffle
+        let trainSet, validation =
+            if config.ValidationFraction > 0.0 then
+                let shuffled = Array.copy order
+                for i in shuffled.Length - 1 .. -1 .. 1 do
+                    let j = rng.Next(i + 1)
+                    let t = shuffled.[i] in shuffled.[i] <- shuffled.[j]; shuffled.[j] <- t
+                let nVal = int (float shuffled.Length * config.ValidationFraction)
+                subset train shuffled.[nVal..], Some(subset train shuffled.[.. nVal - 1])
+            else train, None
+        let m = trainSet.X.ColumnCount
+        let idx = Array.init m id
+        let batches = (m + config.BatchSize - 1) / config.BatchSize
+        let state = Optimizer.init (Parameters.count net) (config.Seed + 1)
+        let mutable net = net
+        let mutable best = (infinity, net)
+        let mutable sinceBest = 0
+        let mutable stopped = false
+        let epochs = ResizeArray<EpochMetrics>()
+        let mutable epoch = 0
+        while epoch < config.Epochs && not stopped do
+            epoch <- epoch + 1
+            // shuffle (Fisher–Yates, seeded)
+            for i in m - 1 .. -1 .. 1 do
+                let j = rng.Next(i + 1)
+                let t = idx.[i] in idx.[i] <- idx.[j]; idx.[j] <- t
+            let sw = Stopwatch.StartNew()
+            let mutable lossSum = 0.0
+            for b in 0 .. batches - 1 do
+                cancel.ThrowIfCancellationRequested()
+                let pick = idx.[b * config.BatchSize .. min (m - 1) ((b + 1) * config.BatchSize - 1)]
+                let x = columns trainSet.X pick
+                let y = columns trainSet.Y pick
+                let current = net
+                let objective =
+                    { Loss = fun p -> Network.cost (Parameters.unflatten current p) x y
+                      Gradient = fun p ->
+                        let n = Parameters.unflatten current p
+                        Parameters.flattenGradients (Network.backward n (Network.forward n x) y) }
+                let p = Parameters.flatten net
+                let batchLoss = Network.cost net x y
+                if not (Double.IsFinite batchLoss) then
+                    raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer net x))
+                lossSum <- lossSum + batchLoss
+                net <- Parameters.unflatten net (Optimizer.step config.Optimizer config.Schedule state objective p)
+                onEvent (BatchEnded(epoch, b + 1, batches, batchLoss))
+            let seconds = sw.Elapsed.TotalSeconds
+            let trainLoss, trainAcc = evaluate net trainSet
+            if not (Double.IsFinite trainLoss) then
+                raise (NonFiniteLossException(epoch, batches, firstNonFiniteLayer net (columns trainSet.X [| 0 |])))
+            let testLoss, testAcc = evaluate net test
+            let valLoss = validation |> Option.map (fun v -> fst (evaluate net v))
+            let metrics =
+                { Epoch = epoch; TrainLoss = lossSum / float batches; TrainAccuracy = trainAcc; TestLoss = testLoss
+                  TestAccuracy = testAcc; ValidationLoss = valLoss; Seconds = seconds }
+            epochs.Add metrics
+            onEvent (EpochEnded metrics)
+            match valLoss with
+            | Some v ->
+                if v < fst best then
+                    best <- (v, net)
+                    sinceBest <- 0
+                else
+                    sinceBest <- sinceBest + 1
+                    if sinceBest >= config.Patience then stopped <- true
+            | None -> ()
+        { Network = (if validation.IsSome then snd best else net); Epochs = epochs.ToArray(); StoppedEarly = stopped && epoch < config.Epochs }

@@ -1,0 +1,132 @@
+/// Optimisers, the training loop, saved models, and the notes' two networks.
+module Toolkit.Tests.TrainingTests
+
+open System
+open System.IO
+open System.Threading
+open Expecto
+open MathNet.Numerics.LinearAlgebra
+open Toolkit.Nn
+open Toolkit.Training
+open Toolkit.Data
+open Toolkit.Models
+
+/// The two-moons-like toy set: class = whether x0·x1 > 0 (XOR of signs), 200 samples.
+let xorData (seed: int) (n: int) =
+    let rng = Random(seed)
+    let x = Matrix<float>.Build.Dense(2, n, fun _ _ -> rng.NextDouble() * 2.0 - 1.0)
+    let labels = Array.init n (fun j -> if x.[0, j] * x.[1, j] > 0.0 then 1 else 0)
+    { X = x; Y = Train.oneHot 2 labels; Labels = labels }
+
+let private config optimizer epochs =
+    { Epochs = epochs; BatchSize = 16; Optimizer = optimizer; Schedule = Schedule.Constant; Seed = 7; ValidationFraction = 0.0; Patience = 3 }
+
+/// A convex bowl with its minimum at (1, −2): every optimiser must get close.
+let bowl = { Loss = (fun (p: float[]) -> (p.[0] - 1.0) ** 2.0 + 3.0 * (p.[1] + 2.0) ** 2.0)
+             Gradient = (fun p -> [| 2.0 * (p.[0] - 1.0); 6.0 * (p.[1] + 2.0) |]) }
+
+[<Tests>]
+let tests =
+    testList "training" [
+        test "the notes' toy chain: three one-neuron layers, η = 0.05, 160 epochs: predict(1) = −1, predict(−1) = 1" {
+            for seed in 0 .. 9 do
+                let w = ToyChain.train (ToyChain.init 3 seed) [ 1.0, -1.0; -1.0, 1.0 ] 0.05 160
+                Expect.equal (ToyChain.predict w 1.0) -1 (sprintf "predict(1), seed %d" seed)
+                Expect.equal (ToyChain.predict w -1.0) 1 (sprintf "predict(−1), seed %d" seed)
+                Expect.isLessThan (abs (ToyChain.output w 1.0 + 1.0)) 0.05 "the output itself is close to −1"
+        }
+        testList "every optimiser goes down the same bowl, recording its trajectory" [
+            for name, o, steps in [ "random search", Optimizer.RandomSearch 3.0, 2000
+                                    "random local search", Optimizer.RandomLocalSearch 0.3, 2000
+                                    "gradient descent", Optimizer.GradientDescent 0.1, 200
+                                    "momentum", Optimizer.Momentum(0.05, 0.9), 300
+                                    "nesterov", Optimizer.Nesterov(0.05, 0.9), 300
+                                    "adam", Optimizer.Adam(0.1, 0.9, 0.999, 1e-8), 1000 ] ->
+                test name {
+                    let trajectory = Optimizer.run o Schedule.Constant 3 steps bowl [| -3.0; 3.0 |]
+                    Expect.equal trajectory.Length (steps + 1) "the start and every step"
+                    let _, final = Array.last trajectory
+                    let tolerance = match o with Optimizer.RandomSearch _ -> 0.5 | Optimizer.RandomLocalSearch _ -> 0.05 | _ -> 1e-3
+                    Expect.isLessThan final tolerance (sprintf "final loss %g" final)
+                    match o with
+                    | Optimizer.RandomSearch _ | Optimizer.RandomLocalSearch _ ->
+                        Expect.isTrue (trajectory |> Array.pairwise |> Array.forall (fun ((_, a), (_, b)) -> b <= a)) "never worse"
+                    | _ -> ()
+                }
+        ]
+        test "schedules: step and cosine" {
+            Expect.equal (Optimizer.factor (Schedule.Step(10, 0.5)) 25) 0.25 "two halvings"
+            Expect.floatClose Accuracy.veryHigh (Optimizer.factor (Schedule.Cosine 100) 50) 0.5 "half way"
+            Expect.floatClose Accuracy.veryHigh (Optimizer.factor (Schedule.Cosine 100) 100) 0.0 "the end"
+        }
+        test "training a 2-16-2 network learns XOR of signs; the same seed trains bit-identically" {
+            let train, test = xorData 1 400, xorData 2 200
+            let make () = Network.create [ 2; 16; 2 ] Activation.Tanh Activation.Softmax Loss.CrossEntropy Init.Xavier 5
+            let run () = Train.fit (config (Optimizer.Adam(0.02, 0.9, 0.999, 1e-8)) 60) (make ()) train test ignore CancellationToken.None
+            let a = run ()
+            Expect.isGreaterThan (Array.last a.Epochs).TestAccuracy 0.9 "test accuracy"
+            let b = run ()
+            Expect.equal (Parameters.flatten b.Network) (Parameters.flatten a.Network) "bit-identical"
+            Expect.equal a.Epochs.Length 60 "one metric per epoch"
+        }
+        test "progress events arrive per batch and per epoch; cancellation stops between batches" {
+            let train, test = xorData 1 64, xorData 2 32
+            let net = Network.create [ 2; 4; 2 ] Activation.Tanh Activation.Softmax Loss.CrossEntropy Init.Xavier 5
+            let events = ResizeArray<TrainingEvent>()
+            Train.fit (config (Optimizer.Sgd 0.1) 2) net train test events.Add CancellationToken.None |> ignore
+            Expect.equal (events |> Seq.filter (function BatchEnded _ -> true | _ -> false) |> Seq.length) 8 "4 batches × 2 epochs"
+            Expect.equal (events |> Seq.filter (function EpochEnded _ -> true | _ -> false) |> Seq.length) 2 "2 epochs"
+            use cts = new CancellationTokenSource()
+            let stopAfterThree e = match e with BatchEnded (_, 3, _, _) -> cts.Cancel() | _ -> ()
+            Expect.throwsT<OperationCanceledException> (fun () -> Train.fit (config (Optimizer.Sgd 0.1) 5) net train test stopAfterThree cts.Token |> ignore) "cancelled"
+        }
+        test "early stopping on a validation split keeps the best network" {
+            let train, test = xorData 1 200, xorData 2 100
+            let net = Network.create [ 2; 32; 2 ] Activation.Tanh Activation.Softmax Loss.CrossEntropy Init.Xavier 5
+            let r = Train.fit { config (Optimizer.Adam(0.05, 0.9, 0.999, 1e-8)) 300 with ValidationFraction = 0.25; Patience = 5 } net train test ignore CancellationToken.None
+            Expect.isTrue r.StoppedEarly "stopped"
+            Expect.isLessThan r.Epochs.Length 300 "before the last epoch"
+            Expect.isTrue (r.Epochs |> Array.forall (fun e -> e.ValidationLoss.IsSome)) "validation loss every epoch"
+        }
+        test "a loss that becomes NaN stops training with the epoch, the batch and the first bad layer" {
+            let train, test = xorData 1 64, xorData 2 32
+            let net = Network.create [ 2; 8; 2 ] Activation.Relu Activation.Identity Loss.Quadratic Init.He 5
+            let msg =
+                try Train.fit (config (Optimizer.Sgd 1e6) 5) net train test ignore CancellationToken.None |> ignore; ""
+                with NonFiniteLossException _ as e -> e.Message
+            Expect.stringContains msg "the loss became non-finite at epoch" "says when"
+            Expect.stringContains msg "layer" "says where"
+        }
+        test "a saved model loads back and predicts bit-identically; a corrupt file is refused" {
+            let net = Network.create [ 5; 7; 3 ] (Activation.LeakyRelu 0.01) Activation.Softmax Loss.CrossEntropy Init.He 9
+            let path = Path.Combine(Path.GetTempPath(), sprintf "toolkit-%O.model.json" (Guid.NewGuid()))
+            try
+                ModelFile.save path net
+                let back = ModelFile.load path
+                let x = Matrix<float>.Build.Dense(5, 4, fun i j -> float (i - j) / 3.0)
+                Expect.equal ((Network.predict back x).ToColumnMajorArray()) ((Network.predict net x).ToColumnMajorArray()) "bit-identical predictions"
+                Expect.equal (Parameters.flatten back) (Parameters.flatten net) "bit-identical parameters"
+                let text = File.ReadAllText path
+                let message (content: string) =
+                    File.WriteAllText(path, content)
+                    try ModelFile.load path |> ignore; "" with DataFormatException (_, m) -> m
+                Expect.stringContains (message "{\"hello\": 1}") "not a model file" "not a model"
+                Expect.stringContains (message (text.Replace("\"version\":1", "\"version\":9"))) "version 9" "version"
+                Expect.stringContains (message (text.Substring(0, text.Length / 2))) "not a model file" "truncated"
+                Expect.stringContains (message (text.Replace("\"inputs\":5", "\"inputs\":6"))) "layer 1: 35 weights for 7×6" "shapes"
+            finally
+                File.Delete path
+        }
+        test "saving is atomic: an existing file is replaced whole, no temporary file is left" {
+            let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-%O" (Guid.NewGuid()))
+            Directory.CreateDirectory dir |> ignore
+            try
+                let path = Path.Combine(dir, "m.json")
+                ModelFile.save path (Network.create [ 2; 2 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic Init.Normal 1)
+                ModelFile.save path (Network.create [ 3; 2 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic Init.Normal 1)
+                Expect.equal (Network.sizes (ModelFile.load path)) [ 3; 2 ] "the new model"
+                Expect.equal (Directory.GetFiles dir).Length 1 "no temporary file left"
+            finally
+                Directory.Delete(dir, true)
+        }
+    ]
