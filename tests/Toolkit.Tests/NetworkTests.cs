@@ -1,0 +1,74 @@
+using MathNet.Numerics.LinearAlgebra;
+using Xunit;
+
+namespace Toolkit.Tests;
+
+// Define, train, evaluate, save and load a network, as a C# user would.
+public class NetworkTests
+{
+    private sealed class Recorder : IProgress<TrainingProgress>
+    {
+        public List<TrainingProgress> Reports { get; } = new();
+        public void Report(TrainingProgress value) => Reports.Add(value);
+    }
+
+    private static Dataset Xor(int seed, int n)
+    {
+        var rng = new Random(seed);
+        var x = Matrix<double>.Build.Dense(2, n, (_, _) => rng.NextDouble() * 2 - 1);
+        var labels = Enumerable.Range(0, n).Select(j => x[0, j] * x[1, j] > 0 ? 1 : 0).ToArray();
+        return new Dataset(x, labels, 2);
+    }
+
+    [Fact]
+    public void TheNotesNetworkOnFashionMnistInTenLines()
+    {
+        //[network]
+        var (train, test) = Dataset.FashionMnist();
+        var net = new Network(784, new Dense(30, Activation.Sigmoid), new Dense(10, Activation.Sigmoid));
+        var trainer = new Trainer(net, Loss.Quadratic, new Sgd(learningRate: 3.0)) { BatchSize = 10 };
+        var progress = new Recorder();                              // any IProgress<TrainingProgress>
+        trainer.Fit(train, epochs: 1, progress);
+        double accuracy = net.Accuracy(test);
+        var path = Path.Combine(Path.GetTempPath(), $"toolkit-{Guid.NewGuid()}.json");
+        net.Save(path);
+        var loaded = Network.Load(path);                            // predicts bit-identically
+        //[/network]
+        try
+        {
+            Assert.True(accuracy > 0.7, $"accuracy {accuracy}");
+            Assert.Equal(6000, progress.Reports.Count(r => r.Batch > 0));
+            Assert.Equal(net.Predict(test.X).ToColumnMajorArray(), loaded.Predict(test.X).ToColumnMajorArray());
+            Assert.Equal(accuracy, loaded.Accuracy(test));
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void AdamLearnsXorAndCancellationStopsTraining()
+    {
+        var train = Xor(1, 400);
+        var test = Xor(2, 200);
+        var net = new Network(2, WeightInit.Xavier, 5, new Dense(16, Activation.Tanh), new Dense(2, Activation.Softmax));
+        var history = new Trainer(net, Loss.CrossEntropy, new Adam(0.02)) { BatchSize = 16 }.Fit(train, epochs: 60, test: test);
+        Assert.Equal(60, history.Count);
+        Assert.True(net.Accuracy(test) > 0.9);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            new Trainer(net, Loss.CrossEntropy, new Momentum(0.1)).Fit(train, epochs: 5, null, cts.Token));
+    }
+
+    [Fact]
+    public void ACorruptModelFileIsRefused()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"toolkit-{Guid.NewGuid()}.json");
+        File.WriteAllText(path, "{\"format\":\"something else\"}");
+        try
+        {
+            var e = Assert.Throws<InvalidDataException>(() => Network.Load(path));
+            Assert.Contains("not a model file", e.Message);
+        }
+        finally { File.Delete(path); }
+    }
+}
