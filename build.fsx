@@ -3,7 +3,7 @@
 //   build    the solution in Release
 //   docs     the fsdocs site (pages evaluated; a failing page fails the build)
 //   test     build, docs, every test (F# Expecto + FsCheck, C# xunit); last line "N passed, N failed"
-//   run      the main job: the notes' computation graph through `toolkit grad`
+//   run      the main job: the notes' graph through `toolkit grad`, then `toolkit train`
 //   bench    the benchmarks (scalar graph vs micrograd-style Python; logistic regression,
 //            OpenBLAS vs managed, GEMM vs C), written into docs/performance.md
 //   clean    remove build output
@@ -79,7 +79,9 @@ let test () =
 let toolkit args = exec "dotnet" ("src/Toolkit.Cli/bin/Release/net10.0/toolkit.dll " + args)
 
 let runMain () =
+    // the notes' computation graph, then the notes' 784-30-10 network on Fashion-MNIST
     toolkit "grad \"u = b*c; v = a + u; J = 3*v\" --at a=5,b=3,c=2 --explain --check"
+    toolkit "train --epochs 1"
 
 let bench () = exec "bash" "scripts/bench.sh"
 
