@@ -113,7 +113,7 @@ From the command line:
 
     toolkit train --epochs 3 --save model.json --json
     toolkit train --layers 784,256,128,10 --activation relu --output softmax --loss cross-entropy \
-                  --optimizer momentum --lr 0.05 --batch 128 --init he --epochs 5
+                  --optimizer momentum --lr 0.05 --batch 128 --epochs 5
     toolkit eval model.json
     toolkit predict model.json --count 10
 *)

@@ -43,7 +43,7 @@ type TrainArgs =
             | Batch _ -> "mini-batch size (default 10)"
             | Epochs _ -> "passes over the training data (default 1)"
             | Seed _ -> "seed of the weights and the shuffling (default 1)"
-            | Init _ -> "weights: normal (default, N(0,1)), xavier, he"
+            | Init _ -> "weights: normal (N(0,1), the default for sigmoid networks, as in the notes), xavier (the default otherwise), he"
             | Threads _ -> "OpenBLAS threads"
             | Validation _ -> "hold out this fraction for early stopping (default 0: none)"
             | Save _ -> "save the trained network to this file (written atomically)"
@@ -124,8 +124,11 @@ let run (args: ParseResults<TrainArgs>) : int =
         | "random-search" -> Toolkit.Nn.Optimizer.RandomSearch 1.0
         | "random-local-search" -> Toolkit.Nn.Optimizer.RandomLocalSearch lr
         | o -> fail "--optimizer: '%s' is not one of sgd, momentum, nesterov, adam, random-search, random-local-search" o
+    // N(0, 1) is the notes' choice for their sigmoid network; for ReLU and tanh networks it makes
+    // z of size √784 in the first layer, so those default to Xavier's N(0, 1/n_in)
+    let defaultInit = if hidden = Toolkit.Nn.Activation.Sigmoid then "normal" else "xavier"
     let init =
-        match args.GetResult(Init, "normal").ToLowerInvariant() with
+        match args.GetResult(Init, defaultInit).ToLowerInvariant() with
         | "normal" -> Toolkit.Nn.Init.Normal
         | "xavier" | "glorot" -> Toolkit.Nn.Init.Xavier
         | "he" -> Toolkit.Nn.Init.He

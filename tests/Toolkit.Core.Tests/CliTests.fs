@@ -126,7 +126,8 @@ let tests =
             Expect.stringContains lines.[0] "managed code" "says so"
         }
         // The issue's yardsticks are 0.80 after 3 epochs and 0.865 after 5; seeds 1–3 measured
-        // 0.793/0.809/0.822 and 0.865/0.861/0.867 here, so these floors sit a little below them.
+        // 0.793/0.809/0.822 here for the first, and 0.867 for the second (seed 1, default Xavier
+        // initialisation); the floors sit a little below, as OpenBLAS kernels differ by machine.
         test "train: the notes' 784-30-10 (sigmoid, quadratic, SGD η = 3, batch 10) passes 0.78 on the test set in 3 epochs; eval and predict read the saved model" {
             let model = Path.Combine(Path.GetTempPath(), sprintf "toolkit-%O.json" (Guid.NewGuid()))
             try
@@ -152,7 +153,7 @@ let tests =
         test "train: 784-256-128-10 ReLU/softmax cross-entropy, momentum 0.9, η = 0.05, batch 128 passes 0.855 in 5 epochs" {
             let code, out, err =
                 toolkit [ "train"; "--layers"; "784,256,128,10"; "--activation"; "relu"; "--output"; "softmax"; "--loss"; "cross-entropy"
-                          "--optimizer"; "momentum"; "--lr"; "0.05"; "--momentum"; "0.9"; "--batch"; "128"; "--init"; "he"; "--epochs"; "5"; "--json" ]
+                          "--optimizer"; "momentum"; "--lr"; "0.05"; "--momentum"; "0.9"; "--batch"; "128"; "--epochs"; "5"; "--json" ]
             Expect.equal code 0 (sprintf "exit code (%s)" err)
             use doc = JsonDocument.Parse(out.Trim().Split('\n') |> Array.last)
             Expect.isGreaterThanOrEqual (doc.RootElement.GetProperty("test_accuracy").GetDouble()) 0.855 "test accuracy after 5 epochs"
