@@ -165,17 +165,22 @@ module Train =
                 let pick = idx.[b * config.BatchSize .. min (m - 1) ((b + 1) * config.BatchSize - 1)]
                 let x = columns trainSet.X pick
                 let y = columns trainSet.Y pick
-                let current = net
-                let objective =
-                    { Loss = fun p -> Network.cost (Parameters.unflatten current p) x y
-                      Gradient = fun p ->
-                        let n = Parameters.unflatten current p
-                        Parameters.flattenGradients (Network.backward n (Network.forward n x) y) }
-                let p = Parameters.flatten net
-                let batchLoss = Network.cost net x y
+                // one forward pass gives the batch's loss and, through the four equations, its gradient
+                let cache = Network.forward net x
+                let last = net.Layers.Length - 1
+                let batchLoss = Loss.value net.Loss net.Layers.[last].Activation cache.Z.[last] cache.A.[last + 1] y
                 if not (Double.IsFinite batchLoss) then
                     raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer net x))
                 lossSum <- lossSum + batchLoss
+                let p = Parameters.flatten net
+                let current = net
+                let objective =
+                    { Loss = fun q -> if obj.ReferenceEquals(q, p) then batchLoss else Network.cost (Parameters.unflatten current q) x y
+                      Gradient = fun q ->
+                        if obj.ReferenceEquals(q, p) then Parameters.flattenGradients (Network.backward current cache y)
+                        else
+                            let n = Parameters.unflatten current q
+                            Parameters.flattenGradients (Network.backward n (Network.forward n x) y) }
                 net <- Parameters.unflatten net (Optimizer.step config.Optimizer config.Schedule state objective p)
                 onEvent (BatchEnded(epoch, b + 1, batches, batchLoss))
             let seconds = sw.Elapsed.TotalSeconds
