@@ -65,55 +65,5 @@ let w = ToyChain.train (ToyChain.init 3 0) [ 1.0, -1.0; -1.0, 1.0 ] 0.05 160
 let predictions = ToyChain.predict w 1.0, ToyChain.predict w -1.0
 (*** include-value: predictions ***)
 (**
-The notes' own code has two slips: its `backward` sets the weight's gradient to
-`public_value * w * input` (the factor w belongs only to the value passed further back), and its
-`calc_gradient` walks the layers front to back, calling the last layer's `backward` twice. The
-graph gets the chain rule right by construction: ∂C/∂w₁ = (out − y)·w₃·w₂·x.
-
-## The optimiser ladder
-
-Random search, random local search, and following the gradient, on one problem: the convex
-bowl L(p) = (p₀ − 1)² + 3(p₁ + 2)², from (−3, 3). Each optimiser runs through the same interface
-and records its trajectory (the loss after every step is shown every 50 steps):
-*)
-let bowl = { Loss = (fun (p: float[]) -> (p.[0] - 1.0) ** 2.0 + 3.0 * (p.[1] + 2.0) ** 2.0)
-             Gradient = (fun p -> [| 2.0 * (p.[0] - 1.0); 6.0 * (p.[1] + 2.0) |]) }
-let ladder =
-    [ "random search", Optimizer.RandomSearch 3.0
-      "random local search", Optimizer.RandomLocalSearch 0.3
-      "gradient descent", Optimizer.GradientDescent 0.05
-      "momentum", Optimizer.Momentum(0.05, 0.9)
-      "nesterov", Optimizer.Nesterov(0.05, 0.9)
-      "adam", Optimizer.Adam(0.1, 0.9, 0.999, 1e-8) ]
-    |> List.map (fun (name, o) ->
-        let t = Optimizer.run o Schedule.Constant 3 200 bowl [| -3.0; 3.0 |]
-        sprintf "%-20s %s" name (String.concat " " [ for k in 0 .. 50 .. 200 -> sprintf "%9.5f" (snd t.[k]) ]))
-(*** include-value: ladder ***)
-(**
-## The digit network on Fashion-MNIST
-
-The notes' 784-30-10 network (sigmoid layers, quadratic cost, SGD η = 3.0, mini-batch 10, weights
-and biases from N(0, 1)) is the default of `toolkit train`; one epoch here:
-*)
-open Toolkit.Training
-let fashion =
-    let d = Toolkit.Data.FashionMnist.load Toolkit.Data.FashionMnist.defaultDirectory
-    let convert (s: Toolkit.Data.LabelledImages) =
-        let x = Matrix<float>.Build.Dense(784, s.Count, Array.map (fun (b: byte) -> float b / 255.0) s.Pixels)
-        let labels = s.Labels |> Array.map int
-        { X = x; Y = Train.oneHot 10 labels; Labels = labels }
-    convert d.Train, convert d.Test
-let digitNet = Network.create [ 784; 30; 10 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic Init.Normal 1
-let config = { Epochs = 1; BatchSize = 10; Optimizer = Optimizer.Sgd 3.0; Schedule = Schedule.Constant; Seed = 1; ValidationFraction = 0.0; Patience = 3 }
-let trained = Train.fit config digitNet (fst fashion) (snd fashion) ignore System.Threading.CancellationToken.None
-let epochOne = let m = trained.Epochs.[0] in sprintf "test accuracy %.4f after one epoch (%.1f s of training)" m.TestAccuracy m.Seconds
-(*** include-value: epochOne ***)
-(**
-From the command line:
-
-    toolkit train --epochs 3 --save model.json --json
-    toolkit train --layers 784,256,128,10 --activation relu --output softmax --loss cross-entropy \
-                  --optimizer momentum --lr 0.05 --batch 128 --epochs 5
-    toolkit eval model.json
-    toolkit predict model.json --count 10
+Next: [the optimiser ladder](optimisers.html) and [the digit network](digit-network.html).
 *)

@@ -65,6 +65,18 @@ let tests =
             let doc = XDocument.Parse svg
             Expect.isNotNull doc "still valid XML"
         }
+        test "a line chart is SVG with one line and one legend entry per series, log axis ticks at 1, 2, 5" {
+            let chart =
+                Toolkit.Charts.LineChart.svg "t" "step" "loss" true
+                    [ { Toolkit.Charts.Series.Name = "a"; Points = [| for k in 0 .. 10 -> float k, 10.0 ** (-float k / 5.0) |] }
+                      { Toolkit.Charts.Series.Name = "b & c"; Points = [| 0.0, 1.0; 10.0, 0.5 |] } ]
+            let doc = XDocument.Parse chart
+            let ns = XNamespace.Get "http://www.w3.org/2000/svg"
+            let lines = doc.Descendants(ns + "polyline") |> Seq.map (fun p -> p.Attribute(XName.Get "data-name").Value) |> List.ofSeq
+            Expect.equal lines [ "a"; "b & c" ] "series"
+            let ticks = doc.Descendants(ns + "text") |> Seq.filter (fun t -> t.Attribute(XName.Get "class") <> null && t.Attribute(XName.Get "class").Value = "ytick") |> Seq.map (fun t -> t.Value) |> List.ofSeq
+            Expect.equal ticks [ "0.01"; "0.02"; "0.05"; "0.1"; "0.2"; "0.5"; "1" ] "log ticks"
+        }
         test "gradient check passes with the built-in rules" {
             let g = Graph.ofExpr (Parse.program "a = sigmoid(w*x + b); L = -(y*log(a) + (1-y)*log(1-a))")
             let c = Numeric.check 1e-6 g (at [ "w", 0.5; "x", 1.5; "b", -0.2; "y", 1.0 ])
