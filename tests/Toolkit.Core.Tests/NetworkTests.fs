@@ -80,6 +80,44 @@ let tests =
                     numericGradients c |> Array.iteri (fun l (dw, db) ->
                         close (sprintf "dW%d (%s)" (l + 1) c.Label) 1e-6 dw g.DW.[l]
                         close (sprintf "db%d (%s)" (l + 1) c.Label) 1e-6 db g.DB.[l]))
+        testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 150 } "the fast path (buffers, one gemm per product) gives the reference gradients, to 1e-10" <|
+            Prop.forAll (Arb.fromGen genNet) (fun c ->
+                let last = c.Net.Layers.[c.Net.Layers.Length - 1].Activation
+                if FastNet.Supports(c.Net, Optimizer.Sgd 0.1) then
+                    let reference = Network.backward c.Net (Network.forward c.Net c.X) c.Y
+                    let fast = FastNet(c.Net, c.X.ColumnCount + 2)
+                    let idx = [| 0 .. c.X.ColumnCount - 1 |]
+                    let cost = fast.Gradient(c.X.ToColumnMajorArray(), c.Y.ToColumnMajorArray(), idx, 0, idx.Length)
+                    Expect.floatClose Accuracy.veryHigh cost (Network.cost c.Net c.X c.Y) (sprintf "cost (%s)" c.Label)
+                    let expected = Parameters.flattenGradients reference
+                    Array.iteri2 (fun i e a ->
+                        if Numeric.relativeError e a > 1e-10 then failtestf "gradient %d (%s): reference %.15g, fast %.15g" i c.Label e a) expected fast.Gradients
+                    // and one SGD step lands where the reference optimiser lands
+                    let before = Parameters.flatten c.Net
+                    fast.Step(Optimizer.Sgd 0.3, 0.3, c.X.ToColumnMajorArray(), c.Y.ToColumnMajorArray(), idx, 0, idx.Length) |> ignore
+                    let stepped = Array.map2 (fun p g -> p - 0.3 * g) before expected
+                    Array.iteri2 (fun i e a -> if Numeric.relativeError e a > 1e-10 then failtestf "parameter %d after a step: %.15g vs %.15g" i e a) stepped fast.Parameters
+                else ignore last)
+        test "the fast path allocates nothing per training step in steady state" {
+            let net = Network.create [ 784; 30; 10 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic Init.Normal 1
+            let rng = Random(1)
+            let xs = Array.init (784 * 100) (fun _ -> rng.NextDouble())
+            let ys = Array.init (10 * 100) (fun i -> if i % 11 = 0 then 1.0 else 0.0)
+            let idx = [| 0 .. 99 |]
+            let fast = FastNet(net, 10)
+            for o in [ Optimizer.Sgd 3.0; Optimizer.Momentum(0.1, 0.9); Optimizer.Nesterov(0.1, 0.9); Optimizer.Adam(0.001, 0.9, 0.999, 1e-8) ] do
+                // warm up: the optimiser's state is allocated on its first step, and the runtime
+                // compiles the hot methods again (tiered JIT) during the first few hundred calls
+                for k in 1 .. 300 do fast.Step(o, 0.1, xs, ys, idx, (k % 10) * 10, 10) |> ignore
+                let allocated steps =
+                    let before = GC.GetAllocatedBytesForCurrentThread()
+                    for k in 1 .. steps do fast.Step(o, 0.1, xs, ys, idx, (k % 10) * 10, 10) |> ignore
+                    GC.GetAllocatedBytesForCurrentThread() - before
+                // what 1,000 steps allocate beyond what 10 do: the per-step cost, free of one-offs
+                let a10 = allocated 10
+                let a1000 = allocated 1000
+                Expect.equal (a1000 - a10) 0L (sprintf "bytes allocated per step by %A (10 steps: %d bytes, 1000 steps: %d bytes)" o a10 a1000)
+        }
         test "the hinge loss's gradient matches central differences away from its kinks" {
             let rng = Random(3)
             for _ in 1 .. 50 do

@@ -212,6 +212,29 @@ module Blas =
                                                  b, (if tb then n else k), (if tb then k else n), beta, c)
             else stridedGemm ta tb m n k alpha a lda b ldb beta c ldc
 
+    /// <summary>gemm on parts of arrays: A, B and C start at the given offsets (the hot paths keep
+    /// every layer's weights in one array). The storage is checked like <c>gemm</c>'s.</summary>
+    let gemmAt (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (alpha: float)
+               (a: float[]) (aOff: int) (lda: int) (b: float[]) (bOff: int) (ldb: int) (beta: float) (c: float[]) (cOff: int) (ldc: int) =
+        if aOff < 0 || bOff < 0 || cOff < 0 then invalidArg "offset" "gemm: offsets must not be negative"
+        checkGemm m n k (a.Length - aOff) lda ta (b.Length - bOff) ldb tb (c.Length - cOff) ldc
+        if m > 0 && n > 0 then
+            if isNative () then
+                use pa = fixed a
+                use pb = fixed b
+                use pc = fixed c
+                Native.dgemm(ColMajor, trans ta, trans tb, m, n, k, alpha, NativePtr.add pa aOff, lda, NativePtr.add pb bOff, ldb, beta, NativePtr.add pc cOff, ldc)
+            else
+                for j in 0 .. n - 1 do
+                    for i in 0 .. m - 1 do
+                        let mutable s = 0.0
+                        for p in 0 .. k - 1 do
+                            let av = if ta then a.[aOff + p + i * lda] else a.[aOff + i + p * lda]
+                            let bv = if tb then b.[bOff + j + p * ldb] else b.[bOff + p + j * ldb]
+                            s <- s + av * bv
+                        let ci = cOff + i + j * ldc
+                        c.[ci] <- alpha * s + (if beta = 0.0 then 0.0 else beta * c.[ci])
+
     /// <summary>C ← alpha·op(A)·op(B) + beta·C, column-major, float32 (cblas_sgemm).</summary>
     let sgemm (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (alpha: float32) (a: float32[]) (lda: int) (b: float32[]) (ldb: int) (beta: float32) (c: float32[]) (ldc: int) =
         checkGemm m n k a.Length lda ta b.Length ldb tb c.Length ldc

@@ -146,6 +146,14 @@ module Train =
         let idx = Array.init m id
         let batches = (m + config.BatchSize - 1) / config.BatchSize
         let state = Optimizer.init (Parameters.count net) (config.Seed + 1)
+        // the fast path (preallocated buffers, in-place updates) for the gradient optimisers
+        // and the losses it fuses; the reference path for the rest
+        let fast = if FastNet.Supports(net, config.Optimizer) then Some(FastNet(net, config.BatchSize)) else None
+        let xs, ys =
+            match fast with
+            | Some _ -> Toolkit.Tensors.Kernels.storage trainSet.X, Toolkit.Tensors.Kernels.storage trainSet.Y
+            | None -> [||], [||]
+        let mutable steps = 0
         let mutable net = net
         let mutable best = (infinity, net)
         let mutable sinceBest = 0
@@ -162,27 +170,42 @@ module Train =
             let mutable lossSum = 0.0
             for b in 0 .. batches - 1 do
                 cancel.ThrowIfCancellationRequested()
-                let pick = idx.[b * config.BatchSize .. min (m - 1) ((b + 1) * config.BatchSize - 1)]
-                let x = columns trainSet.X pick
-                let y = columns trainSet.Y pick
-                // one forward pass gives the batch's loss and, through the four equations, its gradient
-                let cache = Network.forward net x
-                let last = net.Layers.Length - 1
-                let batchLoss = Loss.value net.Loss net.Layers.[last].Activation cache.Z.[last] cache.A.[last + 1] y
-                if not (Double.IsFinite batchLoss) then
-                    raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer net x))
-                lossSum <- lossSum + batchLoss
-                let p = Parameters.flatten net
-                let current = net
-                let objective =
-                    { Loss = fun q -> if obj.ReferenceEquals(q, p) then batchLoss else Network.cost (Parameters.unflatten current q) x y
-                      Gradient = fun q ->
-                        if obj.ReferenceEquals(q, p) then Parameters.flattenGradients (Network.backward current cache y)
-                        else
-                            let n = Parameters.unflatten current q
-                            Parameters.flattenGradients (Network.backward n (Network.forward n x) y) }
-                net <- Parameters.unflatten net (Optimizer.step config.Optimizer config.Schedule state objective p)
-                onEvent (BatchEnded(epoch, b + 1, batches, batchLoss))
+                let start = b * config.BatchSize
+                let size = min config.BatchSize (m - start)
+                match fast with
+                | Some f ->
+                    let rate = Optimizer.learningRate config.Optimizer * Optimizer.factor config.Schedule steps
+                    let batchLoss = f.Step(config.Optimizer, rate, xs, ys, idx, start, size)
+                    if not (Double.IsFinite batchLoss) then
+                        raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer (f.ToNetwork()) (columns trainSet.X idx.[start .. start + size - 1])))
+                    lossSum <- lossSum + batchLoss
+                    onEvent (BatchEnded(epoch, b + 1, batches, batchLoss))
+                | None ->
+                    let pick = idx.[start .. start + size - 1]
+                    let x = columns trainSet.X pick
+                    let y = columns trainSet.Y pick
+                    // one forward pass gives the batch's loss and, through the four equations, its gradient
+                    let cache = Network.forward net x
+                    let last = net.Layers.Length - 1
+                    let batchLoss = Loss.value net.Loss net.Layers.[last].Activation cache.Z.[last] cache.A.[last + 1] y
+                    if not (Double.IsFinite batchLoss) then
+                        raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer net x))
+                    lossSum <- lossSum + batchLoss
+                    let p = Parameters.flatten net
+                    let current = net
+                    let objective =
+                        { Loss = fun q -> if obj.ReferenceEquals(q, p) then batchLoss else Network.cost (Parameters.unflatten current q) x y
+                          Gradient = fun q ->
+                            if obj.ReferenceEquals(q, p) then Parameters.flattenGradients (Network.backward current cache y)
+                            else
+                                let n = Parameters.unflatten current q
+                                Parameters.flattenGradients (Network.backward n (Network.forward n x) y) }
+                    net <- Parameters.unflatten net (Optimizer.step config.Optimizer config.Schedule state objective p)
+                    onEvent (BatchEnded(epoch, b + 1, batches, batchLoss))
+                steps <- steps + 1
+            match fast with
+            | Some f -> net <- f.ToNetwork()
+            | None -> ()
             let seconds = sw.Elapsed.TotalSeconds
             let trainLoss, trainAcc = evaluate net trainSet
             if not (Double.IsFinite trainLoss) then
