@@ -8,3 +8,5 @@ cd "$(dirname "$0")/.."
 dotnet build tests/Toolkit.Benchmarks -c Release --nologo -v q
 dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- graph --write docs/performance.md
 dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- linalg --write docs/performance.md
+dotnet build src/Toolkit.Cli -c Release --nologo -v q
+dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- train --write docs/performance.md

@@ -187,7 +187,8 @@ let run (args: ParseResults<TrainArgs>) : int =
                 w.WriteNumber("epochs", result.Epochs.Length)
                 w.WriteBoolean("stopped_early", result.StoppedEarly)
                 w.WriteString("layers", String.Join(",", sizes))
-                w.WriteString("provider", (Blas.status ()).Provider)))
+                w.WriteString("provider", (Blas.status ()).Provider)
+                w.WriteNumber("peak_memory_mb", float (Process.GetCurrentProcess().PeakWorkingSet64) / 1048576.0)))
     else
         printfn "test accuracy %.4f after %d epochs; %.0f samples/s" last.TestAccuracy result.Epochs.Length (trainSamples * float result.Epochs.Length / seconds)
     0

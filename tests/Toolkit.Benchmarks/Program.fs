@@ -40,6 +40,9 @@ let main argv =
     | "linalg" :: _ ->
         write "linalg" (LinalgBench.run ()) ""
         0
+    | "train" :: _ ->
+        write "train" (TrainBench.run 3) ""
+        0
     | _ ->
-        eprintfn "usage: Toolkit.Benchmarks graph|linalg [--write PAGE.md]"
+        eprintfn "usage: Toolkit.Benchmarks graph|linalg|train [--write PAGE.md]"
         2

@@ -1,0 +1,88 @@
+/// Training the notes' networks on Fashion-MNIST: Toolkit against NumPy and PyTorch written the
+/// same way, in the same run, and the GEMM limit of each configuration.
+module Toolkit.Benchmarks.TrainBench
+
+open System
+open System.Diagnostics
+open System.IO
+open System.Text.Json
+open Toolkit.Linalg
+
+type Config =
+    { Name: string
+      Key: string
+      Layers: int list
+      Batch: int
+      ToolkitArgs: string }
+
+let configs =
+    [ { Name = "784-30-10, sigmoid, quadratic, SGD η = 3, batch 10"; Key = "small"; Layers = [ 784; 30; 10 ]; Batch = 10; ToolkitArgs = "" }
+      { Name = "784-256-128-10, ReLU, softmax cross-entropy, momentum 0.9, η = 0.05, batch 128"; Key = "wide"; Layers = [ 784; 256; 128; 10 ]; Batch = 128
+        ToolkitArgs = "--layers 784,256,128,10 --activation relu --output softmax --loss cross-entropy --optimizer momentum --lr 0.05 --momentum 0.9 --batch 128" } ]
+
+let private root = Path.Combine(__SOURCE_DIRECTORY__, "..", "..")
+let private data = Toolkit.Data.FashionMnist.defaultDirectory
+
+/// Runs a command, returns its last stdout line parsed as JSON (None if it failed).
+let private runJson (file: string) (args: string) (env: (string * string) list) =
+    let psi = ProcessStartInfo(file, args, RedirectStandardOutput = true, RedirectStandardError = true)
+    for k, v in env do psi.Environment.[k] <- v
+    use p = Process.Start psi
+    let out = p.StandardOutput.ReadToEnd()
+    p.StandardError.ReadToEnd() |> ignore
+    p.WaitForExit()
+    if p.ExitCode <> 0 then None
+    else out.Trim().Split('\n') |> Array.last |> fun l -> Some(JsonDocument.Parse(l).RootElement.Clone())
+
+let private median (xs: float[]) = let s = Array.sort xs in s.[s.Length / 2]
+
+/// Seconds for one epoch's worth of the configuration's products as single SGEMM calls (the
+/// forward product, dW, and dA for all but the first layer), at its batch size: the GEMM limit.
+let gemmLimit (c: Config) =
+    let batches = (60000 + c.Batch - 1) / c.Batch
+    let shapes =
+        [ for nIn, nOut in List.pairwise c.Layers do
+            yield nOut, c.Batch, nIn                 // Z = W·A: (nOut×nIn)·(nIn×b)
+            yield nOut, nIn, c.Batch                 // dW = δ·Aᵀ
+            if nIn <> 784 then yield nIn, c.Batch, nOut ] // dA = Wᵀ·δ
+    let seconds =
+        shapes |> List.sumBy (fun (m, n, k) ->
+            let a = Array.create (m * k) 0.5f
+            let b = Array.create (k * n) 0.25f
+            let cc = Array.zeroCreate (m * n)
+            let reps = 2000
+            Blas.sgemm false false m n k 1.0f a m b k 0.0f cc m
+            let sw = Stopwatch.StartNew()
+            for _ in 1 .. reps do Blas.sgemm false false m n k 1.0f a m b k 0.0f cc m
+            sw.Elapsed.TotalSeconds / float reps)
+    let flops = shapes |> List.sumBy (fun (m, n, k) -> 2.0 * float m * float n * float k) |> fun f -> f * float batches
+    seconds * float batches, flops
+
+let run (epochs: int) : string list =
+    let lines = ResizeArray<string>()
+    let add (s: string) = lines.Add s; printfn "%s" s
+    let toolkitDll = Path.Combine(root, "src", "Toolkit.Cli", "bin", "Release", "net10.0", "toolkit.dll")
+    add (sprintf "Fashion-MNIST, %d epochs each, same run; seconds per epoch are the median of the epochs (training only); %s." epochs (Blas.describe ()))
+    add ""
+    add "| configuration | implementation | s/epoch | samples/s | test accuracy | peak memory | peer ÷ Toolkit (time) |"
+    add "|---|---|---:|---:|---:|---:|---:|"
+    for c in configs do
+        let ours = runJson "dotnet" (sprintf "%s train %s --epochs %d --json" toolkitDll c.ToolkitArgs epochs) []
+        let numpy = runJson "/usr/bin/python3" (sprintf "%s %s %s %d" (Path.Combine(root, "scripts", "train_numpy.py")) data c.Key epochs) []
+        let torch = runJson "/usr/bin/python3" (sprintf "%s %s %s %d" (Path.Combine(root, "scripts", "train_torch.py")) data c.Key epochs) [ "OPENBLAS_NUM_THREADS", "1" ]
+        let secs (j: JsonElement) = median [| for e in j.GetProperty("seconds_per_epoch").EnumerateArray() -> e.GetDouble() |]
+        let acc (j: JsonElement) = (j.GetProperty("test_accuracy_per_epoch").EnumerateArray() |> Seq.last).GetDouble()
+        let mem (j: JsonElement) = j.GetProperty("peak_memory_mb").GetDouble()
+        let oursSecs = ours |> Option.map secs
+        for name, r in [ "Toolkit (float64, fast path)", ours; "NumPy (float32, vectorized by batch)", numpy; "PyTorch 1.13 CPU (float32, OPENBLAS_NUM_THREADS=1, 1 thread)", torch ] do
+            match r with
+            | Some j ->
+                let s = secs j
+                let ratio = match oursSecs with Some o when name.StartsWith "Toolkit" |> not -> sprintf "%.2f×" (s / o) | _ -> "–"
+                add (sprintf "| %s | %s | %.3f | %.0f | %.4f | %.0f MB | %s |" c.Name name s (60000.0 / s) (acc j) (mem j) ratio)
+            | None -> add (sprintf "| %s | %s | not run | | | | |" c.Name name)
+        let limit, flops = gemmLimit c
+        match oursSecs with
+        | Some o -> add (sprintf "| %s | GEMM limit (%.1f GFLOP per epoch as single-precision OpenBLAS calls at these shapes) | %.3f | | | | Toolkit at %.0f%% of it |" c.Name (flops / 1e9) limit (100.0 * limit / o))
+        | None -> ()
+    lines |> List.ofSeq
