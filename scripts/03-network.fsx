@@ -16,7 +16,7 @@ let train, test =
     convert d.Train, convert d.Test
 
 let net = Network.create [ 784; 30; 10 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic Init.Normal 1
-let config = { Epochs = 1; BatchSize = 10; Optimizer = Optimizer.Sgd 3.0; Schedule = Schedule.Constant; Seed = 1; ValidationFraction = 0.0; Patience = 3 }
+let config = { Epochs = 1; BatchSize = 10; Optimizer = Optimizer.Sgd 3.0; Schedule = Schedule.Constant; Seed = 1; ValidationFraction = 0.0; Patience = 3; Precision = Precision.Single }
 let result =
     Train.fit config net train test
         (function EpochEnded m -> printfn "epoch %d: test accuracy %.4f (%.2f s)" m.Epoch m.TestAccuracy m.Seconds | _ -> ())

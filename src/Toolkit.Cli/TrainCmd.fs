@@ -28,6 +28,7 @@ type TrainArgs =
     | [<Unique>] Threads of int
     | [<Unique>] Validation of fraction: float
     | [<Unique>] Save of model: string
+    | [<Unique>] Precision of bits: int
     | Json
     interface IArgParserTemplate with
         member a.Usage =
@@ -47,6 +48,7 @@ type TrainArgs =
             | Threads _ -> "OpenBLAS threads"
             | Validation _ -> "hold out this fraction for early stopping (default 0: none)"
             | Save _ -> "save the trained network to this file (written atomically)"
+            | Precision _ -> "32 (default: float32 storage and SGEMM) or 64 (float64 throughout)"
             | Json -> "print one JSON object as the last line (test_accuracy, test_accuracy_per_epoch, …)"
 
 let private fail fmt = Printf.kprintf (fun s -> raise (Grad.UserError s)) fmt
@@ -142,6 +144,11 @@ let run (args: ParseResults<TrainArgs>) : int =
     | Some t -> Blas.setThreads t
     | None -> ()
     let seed = args.GetResult(Seed, 1)
+    let precision =
+        match args.GetResult(Precision, 32) with
+        | 32 -> Toolkit.Training.Precision.Single
+        | 64 -> Toolkit.Training.Precision.Double
+        | b -> fail "--precision: %d is not 32 or 64" b
     let json = args.Contains Json
     let train, test = loadData (args.GetResult(Data, FashionMnist.defaultDirectory))
     if train.X.RowCount <> sizes.Head then fail "--layers: the first size must be the %d pixels of an image, not %d" train.X.RowCount sizes.Head
@@ -149,7 +156,7 @@ let run (args: ParseResults<TrainArgs>) : int =
     let net = Network.create sizes hidden output loss init seed
     let config =
         { Epochs = epochs; BatchSize = batch; Optimizer = optimizer; Schedule = Schedule.Constant; Seed = seed
-          ValidationFraction = args.GetResult(Validation, 0.0); Patience = 3 }
+          ValidationFraction = args.GetResult(Validation, 0.0); Patience = 3; Precision = precision }
     if not json then
         printfn "%s, %s hidden, %s output, %s cost, %A, batch %d, %d epochs; %s"
             (String.Join("-", sizes)) (Toolkit.Nn.Activation.name hidden) (Toolkit.Nn.Activation.name output) (Toolkit.Nn.Loss.name loss)

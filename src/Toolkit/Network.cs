@@ -200,6 +200,8 @@ public sealed class Trainer(Network network, Loss loss, OptimizerSettings optimi
     public int BatchSize { get; init; } = 10;
     /// <summary>Seeds the shuffling: the same seed trains identically (default 1).</summary>
     public int Seed { get; init; } = 1;
+    /// <summary>Train in float32 (SGEMM products; default true) or float64.</summary>
+    public bool SinglePrecision { get; init; } = true;
 
     /// <summary>Trains for <paramref name="epochs"/> epochs, reporting to <paramref name="progress"/>;
     /// stops with <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is cancelled.</summary>
@@ -207,7 +209,7 @@ public sealed class Trainer(Network network, Loss loss, OptimizerSettings optimi
                                           CancellationToken cancellationToken = default, Dataset? test = null)
     {
         ArgumentNullException.ThrowIfNull(train);
-        var config = new TrainConfig(epochs, BatchSize, optimizer.ToCore(), Schedule.Constant, Seed, 0.0, 3);
+        var config = new TrainConfig(epochs, BatchSize, optimizer.ToCore(), Schedule.Constant, Seed, 0.0, 3, SinglePrecision ? Precision.Single : Precision.Double);
         var core = network.Core;
         core = new Toolkit.Nn.Network(core.Layers, loss.Value);
         var events = Microsoft.FSharp.Core.FuncConvert.FromAction<TrainingEvent>(e =>

@@ -83,9 +83,9 @@ let tests =
         testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 150 } "the fast path (buffers, one gemm per product) gives the reference gradients, to 1e-10" <|
             Prop.forAll (Arb.fromGen genNet) (fun c ->
                 let last = c.Net.Layers.[c.Net.Layers.Length - 1].Activation
-                if FastNet.Supports(c.Net, Optimizer.Sgd 0.1) then
+                if FastPath.supports c.Net (Optimizer.Sgd 0.1) then
                     let reference = Network.backward c.Net (Network.forward c.Net c.X) c.Y
-                    let fast = FastNet(c.Net, c.X.ColumnCount + 2)
+                    let fast = FastNet<float>(c.Net, c.X.ColumnCount + 2)
                     let idx = [| 0 .. c.X.ColumnCount - 1 |]
                     let cost = fast.Gradient(c.X.ToColumnMajorArray(), c.Y.ToColumnMajorArray(), idx, 0, idx.Length)
                     Expect.floatClose Accuracy.veryHigh cost (Network.cost c.Net c.X c.Y) (sprintf "cost (%s)" c.Label)
@@ -97,6 +97,13 @@ let tests =
                     fast.Step(Optimizer.Sgd 0.3, 0.3, c.X.ToColumnMajorArray(), c.Y.ToColumnMajorArray(), idx, 0, idx.Length) |> ignore
                     let stepped = Array.map2 (fun p g -> p - 0.3 * g) before expected
                     Array.iteri2 (fun i e a -> if Numeric.relativeError e a > 1e-10 then failtestf "parameter %d after a step: %.15g vs %.15g" i e a) stepped fast.Parameters
+                    // single precision: the same gradients to float32's accuracy
+                    let single = FastNet<float32>(c.Net, c.X.ColumnCount)
+                    let toSingle (m: Matrix<float>) = m.ToColumnMajorArray() |> Array.map float32
+                    let cost32 = single.Gradient(toSingle c.X, toSingle c.Y, idx, 0, idx.Length)
+                    if Numeric.relativeError cost cost32 > 1e-4 then failtestf "float32 cost %g vs %g" cost32 cost
+                    Array.iteri2 (fun i e (a: float32) ->
+                        if Numeric.relativeError e (float a) > 1e-3 then failtestf "float32 gradient %d (%s): %.7g vs %.7g" i c.Label (float a) e) expected single.Gradients
                 else ignore last)
         test "the fast path allocates nothing per training step in steady state" {
             let net = Network.create [ 784; 30; 10 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic Init.Normal 1
@@ -104,8 +111,17 @@ let tests =
             let xs = Array.init (784 * 100) (fun _ -> rng.NextDouble())
             let ys = Array.init (10 * 100) (fun i -> if i % 11 = 0 then 1.0 else 0.0)
             let idx = [| 0 .. 99 |]
-            let fast = FastNet(net, 10)
+            let fast = FastNet<float>(net, 10)
+            let single = FastNet<float32>(net, 10)
+            let xs32, ys32 = Array.map float32 xs, Array.map float32 ys
             for o in [ Optimizer.Sgd 3.0; Optimizer.Momentum(0.1, 0.9); Optimizer.Nesterov(0.1, 0.9); Optimizer.Adam(0.001, 0.9, 0.999, 1e-8) ] do
+                for k in 1 .. 300 do single.Step(o, 0.1, xs32, ys32, idx, (k % 10) * 10, 10) |> ignore
+                let before = GC.GetAllocatedBytesForCurrentThread()
+                for k in 1 .. 1000 do single.Step(o, 0.1, xs32, ys32, idx, (k % 10) * 10, 10) |> ignore
+                let after = GC.GetAllocatedBytesForCurrentThread()
+                let before10 = GC.GetAllocatedBytesForCurrentThread()
+                for k in 1 .. 10 do single.Step(o, 0.1, xs32, ys32, idx, (k % 10) * 10, 10) |> ignore
+                Expect.equal ((after - before) - (GC.GetAllocatedBytesForCurrentThread() - before10)) 0L (sprintf "float32 bytes per step by %A" o)
                 // warm up: the optimiser's state is allocated on its first step, and the runtime
                 // compiles the hot methods again (tiered JIT) during the first few hundred calls
                 for k in 1 .. 300 do fast.Step(o, 0.1, xs, ys, idx, (k % 10) * 10, 10) |> ignore

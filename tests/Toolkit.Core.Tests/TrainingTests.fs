@@ -19,7 +19,7 @@ let xorData (seed: int) (n: int) =
     { X = x; Y = Train.oneHot 2 labels; Labels = labels }
 
 let private config optimizer epochs =
-    { Epochs = epochs; BatchSize = 16; Optimizer = optimizer; Schedule = Schedule.Constant; Seed = 7; ValidationFraction = 0.0; Patience = 3 }
+    { Epochs = epochs; BatchSize = 16; Optimizer = optimizer; Schedule = Schedule.Constant; Seed = 7; ValidationFraction = 0.0; Patience = 3; Precision = Precision.Double }
 
 /// A convex bowl with its minimum at (1, −2): every optimiser must get close.
 let bowl = { Loss = (fun (p: float[]) -> (p.[0] - 1.0) ** 2.0 + 3.0 * (p.[1] + 2.0) ** 2.0)

@@ -43,6 +43,12 @@ module internal Native =
     [<DllImport(Lib, EntryPoint = "cblas_dscal", CallingConvention = CallingConvention.Cdecl)>]
     extern void dscal(int n, double alpha, double* x, int incx)
 
+    [<DllImport(Lib, EntryPoint = "cblas_saxpy", CallingConvention = CallingConvention.Cdecl)>]
+    extern void saxpy(int n, float32 alpha, float32* x, int incx, float32* y, int incy)
+
+    [<DllImport(Lib, EntryPoint = "cblas_sscal", CallingConvention = CallingConvention.Cdecl)>]
+    extern void sscal(int n, float32 alpha, float32* x, int incx)
+
     // OpenBLAS's own functions: called only after a probe found them in the library
     [<DllImport(Lib, EntryPoint = "openblas_get_corename", CallingConvention = CallingConvention.Cdecl)>]
     extern nativeint openblas_get_corename()
@@ -235,6 +241,27 @@ module Blas =
                         let ci = cOff + i + j * ldc
                         c.[ci] <- alpha * s + (if beta = 0.0 then 0.0 else beta * c.[ci])
 
+    /// <summary>gemmAt in single precision (cblas_sgemm on parts of arrays).</summary>
+    let sgemmAt (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (alpha: float32)
+                (a: float32[]) (aOff: int) (lda: int) (b: float32[]) (bOff: int) (ldb: int) (beta: float32) (c: float32[]) (cOff: int) (ldc: int) =
+        if aOff < 0 || bOff < 0 || cOff < 0 then invalidArg "offset" "gemm: offsets must not be negative"
+        checkGemm m n k (a.Length - aOff) lda ta (b.Length - bOff) ldb tb (c.Length - cOff) ldc
+        if m > 0 && n > 0 then
+            if isNative () then
+                use pa = fixed a
+                use pb = fixed b
+                use pc = fixed c
+                Native.sgemm(ColMajor, trans ta, trans tb, m, n, k, alpha, NativePtr.add pa aOff, lda, NativePtr.add pb bOff, ldb, beta, NativePtr.add pc cOff, ldc)
+            else
+                // strided storage: by definition (the managed provider takes dense arrays only)
+                for j in 0 .. n - 1 do
+                    for i in 0 .. m - 1 do
+                        let mutable s = 0.0f
+                        for p in 0 .. k - 1 do
+                            s <- s + (if ta then a.[aOff + p + i * lda] else a.[aOff + i + p * lda]) * (if tb then b.[bOff + j + p * ldb] else b.[bOff + p + j * ldb])
+                        let ci = cOff + i + j * ldc
+                        c.[ci] <- alpha * s + (if beta = 0.0f then 0.0f else beta * c.[ci])
+
     /// <summary>C ← alpha·op(A)·op(B) + beta·C, column-major, float32 (cblas_sgemm).</summary>
     let sgemm (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (alpha: float32) (a: float32[]) (lda: int) (b: float32[]) (ldb: int) (beta: float32) (c: float32[]) (ldc: int) =
         checkGemm m n k a.Length lda ta b.Length ldb tb c.Length ldc
@@ -283,5 +310,23 @@ module Blas =
         if isNative () && x.Length > 0 then
             use px = fixed x
             Native.dscal(x.Length, alpha, px, 1)
+        else
+            for i in 0 .. x.Length - 1 do x.[i] <- alpha * x.[i]
+
+    /// <summary>y ← alpha·x + y in single precision (cblas_saxpy).</summary>
+    let saxpy (alpha: float32) (x: float32[]) (y: float32[]) =
+        if x.Length <> y.Length then invalidArg "y" (sprintf "axpy: x has %d values, y has %d" x.Length y.Length)
+        if isNative () && x.Length > 0 then
+            use px = fixed x
+            use py = fixed y
+            Native.saxpy(x.Length, alpha, px, 1, py, 1)
+        else
+            for i in 0 .. x.Length - 1 do y.[i] <- y.[i] + alpha * x.[i]
+
+    /// <summary>x ← alpha·x in single precision (cblas_sscal).</summary>
+    let sscal (alpha: float32) (x: float32[]) =
+        if isNative () && x.Length > 0 then
+            use px = fixed x
+            Native.sscal(x.Length, alpha, px, 1)
         else
             for i in 0 .. x.Length - 1 do x.[i] <- alpha * x.[i]

@@ -1,25 +1,56 @@
 namespace Toolkit.Nn
 
 open System
+open System.Numerics
 open MathNet.Numerics.LinearAlgebra
 open Toolkit.Linalg
 
+/// Conversions between a storage precision and the float64 the fast path computes in.
+module internal Precision =
+    /// float → 'T
+    let inline store<'T when 'T :> IFloatingPointIeee754<'T>> (v: float) : 'T = 'T.CreateTruncating v
+    /// 'T → float
+    let inline load<'T when 'T :> IFloatingPointIeee754<'T>> (v: 'T) : float = Double.CreateTruncating v
+
+/// Which trainings the fast path takes.
+[<RequireQualifiedAccess>]
+module FastPath =
+    /// The losses the fast path fuses with their output activation.
+    let supportedLoss (loss: Loss) (output: Activation) =
+        match loss, output with
+        | Loss.Quadratic, _ -> true
+        | Loss.BinaryCrossEntropy, Activation.Sigmoid -> true
+        | Loss.CrossEntropy, Activation.Softmax -> true
+        | _ -> false
+
+    /// True when the fast path can train the network with the optimiser (else <c>Train</c> takes the reference path).
+    let supports (network: Network) (optimizer: Optimizer) =
+        supportedLoss network.Loss network.Layers.[network.Layers.Length - 1].Activation
+        && (match optimizer with
+            | Optimizer.Sgd _ | Optimizer.GradientDescent _ | Optimizer.Momentum _ | Optimizer.Nesterov _ | Optimizer.Adam _ -> true
+            | Optimizer.RandomSearch _ | Optimizer.RandomLocalSearch _ -> false)
+
 /// <summary>
-/// The fast training path: the same network and the same four equations as <c>Network</c>, on
-/// preallocated buffers. All weights and biases live in one array (and their gradients in
+/// The fast training path, storing in float64 (<c>FastNet&lt;float&gt;</c>) or float32
+/// (<c>FastNet&lt;float32&gt;</c>, products by SGEMM) and computing elementwise in float64:
+/// the same network and the same four equations as <c>Network</c>, on preallocated buffers. All weights and biases live in one array (and their gradients in
 /// another), every product is one OpenBLAS call with transpose flags into a buffer, bias and
 /// activation are applied in one pass, the optimiser updates in place: a training step in steady
 /// state allocates nothing. <c>Network.backward</c> stays the reference; a property test checks
 /// that this path gives the same gradients.
 /// </summary>
 [<Sealed>]
-type FastNet(network: Network, maxBatch: int) =
-    static let supportedLoss (loss: Loss) (output: Activation) =
-        match loss, output with
-        | Loss.Quadratic, _ -> true
-        | Loss.BinaryCrossEntropy, Activation.Sigmoid -> true
-        | Loss.CrossEntropy, Activation.Softmax -> true
-        | _ -> false
+type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct>(network: Network, maxBatch: int) =
+    static let isDouble = typeof<'T> = typeof<float>
+    /// y ← alpha·x + y and x ← alpha·x in 'T's precision (daxpy/saxpy, dscal/sscal).
+    static let axpy (alpha: float) (x: 'T[]) (y: 'T[]) =
+        if isDouble then Blas.axpy alpha (box x :?> float[]) (box y :?> float[]) else Blas.saxpy (float32 alpha) (box x :?> float32[]) (box y :?> float32[])
+    static let scal (alpha: float) (x: 'T[]) =
+        if isDouble then Blas.scal alpha (box x :?> float[]) else Blas.sscal (float32 alpha) (box x :?> float32[])
+    /// C ← op(A)·op(B) on parts of arrays, in 'T's precision (dgemm or sgemm).
+    static let gemmAt (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (a: 'T[]) (aOff: int) (lda: int) (b: 'T[]) (bOff: int) (ldb: int) (c: 'T[]) (cOff: int) (ldc: int) =
+        if isDouble then Blas.gemmAt ta tb m n k 1.0 (box a :?> float[]) aOff lda (box b :?> float[]) bOff ldb 0.0 (box c :?> float[]) cOff ldc
+        else Blas.sgemmAt ta tb m n k 1.0f (box a :?> float32[]) aOff lda (box b :?> float32[]) bOff ldb 0.0f (box c :?> float32[]) cOff ldc
     let layers = network.Layers
     let L = layers.Length
     let nIn = layers |> Array.map (fun l -> l.W.ColumnCount)
@@ -37,81 +68,71 @@ type FastNet(network: Network, maxBatch: int) =
             bOff.[l] <- o
             o <- o + nOut.[l]
         o
-    let p = Array.zeroCreate<float> count
+    let p = Array.zeroCreate<'T> count
     do
         for l in 0 .. L - 1 do
-            Array.blit (layers.[l].W.ToColumnMajorArray()) 0 p wOff.[l] (nOut.[l] * nIn.[l])
-            Array.blit (layers.[l].B.ToColumnMajorArray()) 0 p bOff.[l] nOut.[l]
-    let g = Array.zeroCreate<float> count
-    let x = Array.zeroCreate<float> (nIn.[0] * maxBatch)
-    let y = Array.zeroCreate<float> (nOut.[L - 1] * maxBatch)
-    let z = Array.init L (fun l -> Array.zeroCreate<float> (nOut.[l] * maxBatch))
-    let a = Array.init L (fun l -> Array.zeroCreate<float> (nOut.[l] * maxBatch))
-    let delta = Array.init L (fun l -> Array.zeroCreate<float> (nOut.[l] * maxBatch))
+            layers.[l].W.ToColumnMajorArray() |> Array.iteri (fun i v -> p.[wOff.[l] + i] <- Precision.store<'T> v)
+            layers.[l].B.ToColumnMajorArray() |> Array.iteri (fun i v -> p.[bOff.[l] + i] <- Precision.store<'T> v)
+    let g = Array.zeroCreate<'T> count
+    let x = Array.zeroCreate<'T> (nIn.[0] * maxBatch)
+    let y = Array.zeroCreate<'T> (nOut.[L - 1] * maxBatch)
+    let z = Array.init L (fun l -> Array.zeroCreate<'T> (nOut.[l] * maxBatch))
+    let a = Array.init L (fun l -> Array.zeroCreate<'T> (nOut.[l] * maxBatch))
+    let delta = Array.init L (fun l -> Array.zeroCreate<'T> (nOut.[l] * maxBatch))
     do
-        if not (supportedLoss loss acts.[L - 1]) then
+        if not (FastPath.supportedLoss loss acts.[L - 1]) then
             invalidArg "network" (sprintf "FastNet trains the quadratic cost, sigmoid + binary cross-entropy and softmax + cross-entropy, not %s with a %s output" (Loss.name loss) (Activation.name acts.[L - 1]))
         if maxBatch < 1 then invalidArg "maxBatch" (sprintf "the batch size must be at least 1, not %d" maxBatch)
     // optimiser state, allocated on first use
-    let mutable v : float[] = null
-    let mutable m2 : float[] = null
+    let mutable v : 'T[] = null       // velocity (momentum) or first moment (Adam), in the storage precision
+    let mutable m2 : float[] = null   // Adam's second moment, float64
     let mutable t = 0
 
     /// a = g(z) for n values, in one pass (softmax: column by column, max subtracted).
-    static let activate (act: Activation) (rows: int) (cols: int) (z: float[]) (a: float[]) =
+    static let activate (act: Activation) (rows: int) (cols: int) (z: 'T[]) (a: 'T[]) =
         let n = rows * cols
         match act with
         | Activation.Identity -> Array.blit z 0 a 0 n
-        | Activation.Sigmoid -> for i in 0 .. n - 1 do a.[i] <- Toolkit.Graph.Rules.sigmoid z.[i]
-        | Activation.Tanh -> for i in 0 .. n - 1 do a.[i] <- Math.Tanh z.[i]
-        | Activation.Relu -> for i in 0 .. n - 1 do a.[i] <- (if z.[i] > 0.0 then z.[i] else 0.0)
-        | Activation.LeakyRelu s -> for i in 0 .. n - 1 do a.[i] <- (if z.[i] > 0.0 then z.[i] else s * z.[i])
+        | Activation.Sigmoid -> for i in 0 .. n - 1 do a.[i] <- Precision.store<'T> (Toolkit.Graph.Rules.sigmoid (Precision.load z.[i]))
+        | Activation.Tanh -> for i in 0 .. n - 1 do a.[i] <- Precision.store<'T> (Math.Tanh(Precision.load z.[i]))
+        | Activation.Relu -> for i in 0 .. n - 1 do (let v = Precision.load z.[i] in a.[i] <- Precision.store<'T> (if v > 0.0 then v else 0.0))
+        | Activation.LeakyRelu s -> for i in 0 .. n - 1 do (let v = Precision.load z.[i] in a.[i] <- Precision.store<'T> (if v > 0.0 then v else s * v))
         | Activation.Softmax ->
             for j in 0 .. cols - 1 do
                 let o = j * rows
                 let mutable mx = Double.NegativeInfinity
-                for i in 0 .. rows - 1 do mx <- max mx z.[o + i]
+                for i in 0 .. rows - 1 do mx <- max mx (Precision.load z.[o + i])
                 let mutable s = 0.0
-                for i in 0 .. rows - 1 do
-                    let e = Math.Exp(z.[o + i] - mx)
-                    a.[o + i] <- e
-                    s <- s + e
-                for i in 0 .. rows - 1 do a.[o + i] <- a.[o + i] / s
+                for i in 0 .. rows - 1 do s <- s + Math.Exp(Precision.load z.[o + i] - mx)
+                for i in 0 .. rows - 1 do a.[o + i] <- Precision.store<'T> (Math.Exp(Precision.load z.[o + i] - mx) / s)
 
     /// d ← d ⊙ g′(z) in place (softmax: each column's Jacobianᵀ·d).
-    static let throughActivation (act: Activation) (rows: int) (cols: int) (z: float[]) (a: float[]) (d: float[]) =
+    static let throughActivation (act: Activation) (rows: int) (cols: int) (z: 'T[]) (a: 'T[]) (d: 'T[]) =
         let n = rows * cols
         match act with
         | Activation.Identity -> ()
-        | Activation.Sigmoid -> for i in 0 .. n - 1 do d.[i] <- d.[i] * a.[i] * (1.0 - a.[i])
-        | Activation.Tanh -> for i in 0 .. n - 1 do d.[i] <- d.[i] * (1.0 - a.[i] * a.[i])
-        | Activation.Relu -> for i in 0 .. n - 1 do (if z.[i] <= 0.0 then d.[i] <- 0.0)
-        | Activation.LeakyRelu s -> for i in 0 .. n - 1 do (if z.[i] <= 0.0 then d.[i] <- d.[i] * s)
+        | Activation.Sigmoid -> for i in 0 .. n - 1 do (let s = Precision.load a.[i] in d.[i] <- Precision.store<'T> (Precision.load d.[i] * s * (1.0 - s)))
+        | Activation.Tanh -> for i in 0 .. n - 1 do (let t = Precision.load a.[i] in d.[i] <- Precision.store<'T> (Precision.load d.[i] * (1.0 - t * t)))
+        | Activation.Relu -> for i in 0 .. n - 1 do (if Precision.load z.[i] <= 0.0 then d.[i] <- Precision.store<'T> 0.0)
+        | Activation.LeakyRelu s -> for i in 0 .. n - 1 do (if Precision.load z.[i] <= 0.0 then d.[i] <- Precision.store<'T> (Precision.load d.[i] * s))
         | Activation.Softmax ->
             for j in 0 .. cols - 1 do
                 let o = j * rows
                 let mutable s = 0.0
-                for i in 0 .. rows - 1 do s <- s + d.[o + i] * a.[o + i]
-                for i in 0 .. rows - 1 do d.[o + i] <- a.[o + i] * (d.[o + i] - s)
-
-    /// True when this path can train the network with the optimiser (else use <c>Train</c>'s reference path).
-    static member Supports(network: Network, optimizer: Optimizer) =
-        supportedLoss network.Loss network.Layers.[network.Layers.Length - 1].Activation
-        && (match optimizer with
-            | Optimizer.Sgd _ | Optimizer.GradientDescent _ | Optimizer.Momentum _ | Optimizer.Nesterov _ | Optimizer.Adam _ -> true
-            | Optimizer.RandomSearch _ | Optimizer.RandomLocalSearch _ -> false)
+                for i in 0 .. rows - 1 do s <- s + Precision.load d.[o + i] * Precision.load a.[o + i]
+                for i in 0 .. rows - 1 do d.[o + i] <- Precision.store<'T> (Precision.load a.[o + i] * (Precision.load d.[o + i] - s))
 
     /// The number of parameters.
     member _.ParameterCount = count
     /// The parameters (W1 column-major, b1, W2, b2, …), the live array.
-    member _.Parameters = p
+    member _.Parameters : 'T[] = p
     /// The gradients of the last <c>Gradient</c> call, in the same order.
-    member _.Gradients = g
+    member _.Gradients : 'T[] = g
 
     /// <summary>Forward and backward on the samples idx[start .. start + m − 1] of a data set
     /// stored column-major (inputs × samples, targets × samples): fills <c>Gradients</c> and
     /// returns the batch's cost. No allocation.</summary>
-    member _.Gradient(xs: float[], ys: float[], idx: int[], start: int, m: int) : float =
+    member _.Gradient(xs: 'T[], ys: 'T[], idx: int[], start: int, m: int) : float =
         if m < 1 || m > maxBatch then invalidArg "m" (sprintf "the batch has %d samples; this FastNet holds 1 to %d" m maxBatch)
         let n0, nL = nIn.[0], nOut.[L - 1]
         for k in 0 .. m - 1 do
@@ -120,12 +141,12 @@ type FastNet(network: Network, maxBatch: int) =
         // forward: zˡ = Wˡ·aˡ⁻¹ + bˡ, aˡ = g(zˡ)
         for l in 0 .. L - 1 do
             let input = if l = 0 then x else a.[l - 1]
-            Blas.gemmAt false false nOut.[l] m nIn.[l] 1.0 p wOff.[l] nOut.[l] input 0 nIn.[l] 0.0 z.[l] 0 nOut.[l]
+            gemmAt false false nOut.[l] m nIn.[l] p wOff.[l] nOut.[l] input 0 nIn.[l] z.[l] 0 nOut.[l]
             let zl = z.[l]
             let rows = nOut.[l]
             for j in 0 .. m - 1 do
                 for i in 0 .. rows - 1 do
-                    zl.[j * rows + i] <- zl.[j * rows + i] + p.[bOff.[l] + i]
+                    zl.[j * rows + i] <- Precision.store<'T> (Precision.load zl.[j * rows + i] + Precision.load p.[bOff.[l] + i])
             activate acts.[l] rows m zl a.[l]
         // the cost, and (1) δᴸ with the batch mean in it
         let out, zL, dL = a.[L - 1], z.[L - 1], delta.[L - 1]
@@ -135,26 +156,26 @@ type FastNet(network: Network, maxBatch: int) =
         match loss, acts.[L - 1] with
         | Loss.BinaryCrossEntropy, _ ->
             for i in 0 .. n - 1 do
-                cost <- cost + Toolkit.Tensors.Kernels.bceWithLogit zL.[i] y.[i]
-                dL.[i] <- (out.[i] - y.[i]) * inv
+                cost <- cost + Toolkit.Tensors.Kernels.bceWithLogit (Precision.load zL.[i]) (Precision.load y.[i])
+                dL.[i] <- Precision.store<'T> ((Precision.load out.[i] - Precision.load y.[i]) * inv)
         | Loss.CrossEntropy, _ ->
             for j in 0 .. m - 1 do
                 let o = j * nL
                 let mutable mx = Double.NegativeInfinity
-                for i in 0 .. nL - 1 do mx <- max mx zL.[o + i]
+                for i in 0 .. nL - 1 do mx <- max mx (Precision.load zL.[o + i])
                 let mutable s = 0.0
-                for i in 0 .. nL - 1 do s <- s + Math.Exp(zL.[o + i] - mx)
+                for i in 0 .. nL - 1 do s <- s + Math.Exp(Precision.load zL.[o + i] - mx)
                 let lse = mx + Math.Log s
                 let mutable mass = 0.0
                 for i in 0 .. nL - 1 do
-                    cost <- cost - y.[o + i] * (zL.[o + i] - lse)
-                    mass <- mass + y.[o + i]
-                for i in 0 .. nL - 1 do dL.[o + i] <- (out.[o + i] * mass - y.[o + i]) * inv
+                    cost <- cost - Precision.load y.[o + i] * (Precision.load zL.[o + i] - lse)
+                    mass <- mass + Precision.load y.[o + i]
+                for i in 0 .. nL - 1 do dL.[o + i] <- Precision.store<'T> ((Precision.load out.[o + i] * mass - Precision.load y.[o + i]) * inv)
         | _ ->
             for i in 0 .. n - 1 do
-                let d = out.[i] - y.[i]
+                let d = Precision.load out.[i] - Precision.load y.[i]
                 cost <- cost + 0.5 * d * d
-                dL.[i] <- d * inv
+                dL.[i] <- Precision.store<'T> (d * inv)
             throughActivation acts.[L - 1] nL m zL out dL
         // (2)–(4), right to left
         for l in L - 1 .. -1 .. 0 do
@@ -162,41 +183,41 @@ type FastNet(network: Network, maxBatch: int) =
             let rows = nOut.[l]
             let dl = delta.[l]
             // (4) ∂C/∂Wˡ = δˡ·(aˡ⁻¹)ᵀ
-            Blas.gemmAt false true rows nIn.[l] m 1.0 dl 0 rows input 0 nIn.[l] 0.0 g wOff.[l] rows
+            gemmAt false true rows nIn.[l] m dl 0 rows input 0 nIn.[l] g wOff.[l] rows
             // (3) ∂C/∂bˡ = δˡ summed over the batch
             for i in 0 .. rows - 1 do
                 let mutable s = 0.0
-                for j in 0 .. m - 1 do s <- s + dl.[j * rows + i]
-                g.[bOff.[l] + i] <- s
+                for j in 0 .. m - 1 do s <- s + Precision.load dl.[j * rows + i]
+                g.[bOff.[l] + i] <- Precision.store<'T> s
             // (2) δˡ⁻¹ = ((Wˡ)ᵀ δˡ) ⊙ σ′(zˡ⁻¹)
             if l > 0 then
-                Blas.gemmAt true false nIn.[l] m rows 1.0 p wOff.[l] rows dl 0 rows 0.0 delta.[l - 1] 0 nIn.[l]
+                gemmAt true false nIn.[l] m rows p wOff.[l] rows dl 0 rows delta.[l - 1] 0 nIn.[l]
                 throughActivation acts.[l - 1] nOut.[l - 1] m z.[l - 1] a.[l - 1] delta.[l - 1]
         cost * inv
 
     /// <summary>One optimiser step on a batch, in place: returns the batch's cost (measured at
     /// the parameters before the step).</summary>
-    member this.Step(optimizer: Optimizer, rate: float, xs: float[], ys: float[], idx: int[], start: int, m: int) : float =
+    member this.Step(optimizer: Optimizer, rate: float, xs: 'T[], ys: 'T[], idx: int[], start: int, m: int) : float =
         match optimizer with
         | Optimizer.Sgd _ | Optimizer.GradientDescent _ ->
             let c = this.Gradient(xs, ys, idx, start, m)
-            Blas.axpy -rate g p
+            axpy -rate g p                                        // p := p − η∇C
             c
         | Optimizer.Momentum (_, mu) ->
             if isNull v then v <- Array.zeroCreate count
             let c = this.Gradient(xs, ys, idx, start, m)
-            Blas.scal mu v
-            Blas.axpy -rate g v                                   // v := μv − η∇C
-            Blas.axpy 1.0 v p                                     // p := p + v
+            scal mu v
+            axpy -rate g v                                        // v := μv − η∇C
+            axpy 1.0 v p                                          // p := p + v
             c
         | Optimizer.Nesterov (_, mu) ->
             if isNull v then v <- Array.zeroCreate count
-            Blas.axpy mu v p                                      // look ahead to p + μv
+            axpy mu v p                                           // look ahead to p + μv
             let c = this.Gradient(xs, ys, idx, start, m)
-            Blas.axpy -mu v p                                     // back to p
-            Blas.scal mu v
-            Blas.axpy -rate g v
-            Blas.axpy 1.0 v p
+            axpy -mu v p                                          // back to p
+            scal mu v
+            axpy -rate g v
+            axpy 1.0 v p
             c
         | Optimizer.Adam (_, b1, b2, eps) ->
             if isNull v then v <- Array.zeroCreate count
@@ -206,9 +227,11 @@ type FastNet(network: Network, maxBatch: int) =
             let c1 = 1.0 - b1 ** float t
             let c2 = 1.0 - b2 ** float t
             for i in 0 .. count - 1 do
-                v.[i] <- b1 * v.[i] + (1.0 - b1) * g.[i]
-                m2.[i] <- b2 * m2.[i] + (1.0 - b2) * g.[i] * g.[i]
-                p.[i] <- p.[i] - rate * (v.[i] / c1) / (sqrt (m2.[i] / c2) + eps)
+                let gi = Precision.load g.[i]
+                let vi = b1 * Precision.load v.[i] + (1.0 - b1) * gi
+                v.[i] <- Precision.store<'T> vi
+                m2.[i] <- b2 * m2.[i] + (1.0 - b2) * gi * gi
+                p.[i] <- Precision.store<'T> (Precision.load p.[i] - rate * (vi / c1) / (sqrt (m2.[i] / c2) + eps))
             c
         | Optimizer.RandomSearch _ | Optimizer.RandomLocalSearch _ ->
             invalidOp "the random strategies take the reference path (Train), not FastNet"
@@ -219,5 +242,5 @@ type FastNet(network: Network, maxBatch: int) =
             Layers =
                 Array.init L (fun l ->
                     { layers.[l] with
-                        W = Matrix<float>.Build.Dense(nOut.[l], nIn.[l], Array.sub p wOff.[l] (nOut.[l] * nIn.[l]))
-                        B = Matrix<float>.Build.Dense(nOut.[l], 1, Array.sub p bOff.[l] nOut.[l]) }) }
+                        W = Matrix<float>.Build.Dense(nOut.[l], nIn.[l], Array.init (nOut.[l] * nIn.[l]) (fun i -> Precision.load p.[wOff.[l] + i]))
+                        B = Matrix<float>.Build.Dense(nOut.[l], 1, Array.init nOut.[l] (fun i -> Precision.load p.[bOff.[l] + i])) }) }

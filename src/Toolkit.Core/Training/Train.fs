@@ -6,6 +6,14 @@ open System.Threading
 open MathNet.Numerics.LinearAlgebra
 open Toolkit.Nn
 
+/// The number type the fast path stores parameters and data in.
+[<RequireQualifiedAccess>]
+type Precision =
+    /// float64 everywhere.
+    | Double
+    /// float32 storage and SGEMM products, elementwise work in float64.
+    | Single
+
 /// How to train.
 type TrainConfig =
     { /// Passes over the training data.
@@ -21,7 +29,9 @@ type TrainConfig =
       /// The fraction of the training data held out for early stopping (0: none).
       ValidationFraction: float
       /// Stop after this many epochs without a better validation loss (with a validation split).
-      Patience: int }
+      Patience: int
+      /// The fast path's number type (the reference path is always float64).
+      Precision: Precision }
 
 /// One epoch's measurements.
 type EpochMetrics =
@@ -147,12 +157,21 @@ module Train =
         let batches = (m + config.BatchSize - 1) / config.BatchSize
         let state = Optimizer.init (Parameters.count net) (config.Seed + 1)
         // the fast path (preallocated buffers, in-place updates) for the gradient optimisers
-        // and the losses it fuses; the reference path for the rest
-        let fast = if FastNet.Supports(net, config.Optimizer) then Some(FastNet(net, config.BatchSize)) else None
-        let xs, ys =
-            match fast with
-            | Some _ -> Toolkit.Tensors.Kernels.storage trainSet.X, Toolkit.Tensors.Kernels.storage trainSet.Y
-            | None -> [||], [||]
+        // and the losses it fuses, in the chosen precision; the reference path for the rest
+        let toSingle (m: Matrix<float>) = Toolkit.Tensors.Kernels.storage m |> Array.map float32
+        let fast : (int -> int -> float) option * (unit -> Network) =
+            if not (FastPath.supports net config.Optimizer) then None, (fun () -> net)
+            else
+                let rate steps = Optimizer.learningRate config.Optimizer * Optimizer.factor config.Schedule steps
+                match config.Precision with
+                | Precision.Double ->
+                    let f = FastNet<float>(net, config.BatchSize)
+                    let xs, ys = Toolkit.Tensors.Kernels.storage trainSet.X, Toolkit.Tensors.Kernels.storage trainSet.Y
+                    Some(fun steps start -> f.Step(config.Optimizer, rate steps, xs, ys, idx, start, min config.BatchSize (m - start))), f.ToNetwork
+                | Precision.Single ->
+                    let f = FastNet<float32>(net, config.BatchSize)
+                    let xs, ys = toSingle trainSet.X, toSingle trainSet.Y
+                    Some(fun steps start -> f.Step(config.Optimizer, rate steps, xs, ys, idx, start, min config.BatchSize (m - start))), f.ToNetwork
         let mutable steps = 0
         let mutable net = net
         let mutable best = (infinity, net)
@@ -172,12 +191,11 @@ module Train =
                 cancel.ThrowIfCancellationRequested()
                 let start = b * config.BatchSize
                 let size = min config.BatchSize (m - start)
-                match fast with
-                | Some f ->
-                    let rate = Optimizer.learningRate config.Optimizer * Optimizer.factor config.Schedule steps
-                    let batchLoss = f.Step(config.Optimizer, rate, xs, ys, idx, start, size)
+                match fst fast with
+                | Some step ->
+                    let batchLoss = step steps start
                     if not (Double.IsFinite batchLoss) then
-                        raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer (f.ToNetwork()) (columns trainSet.X idx.[start .. start + size - 1])))
+                        raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer ((snd fast) ()) (columns trainSet.X idx.[start .. start + size - 1])))
                     lossSum <- lossSum + batchLoss
                     onEvent (BatchEnded(epoch, b + 1, batches, batchLoss))
                 | None ->
@@ -203,8 +221,8 @@ module Train =
                     net <- Parameters.unflatten net (Optimizer.step config.Optimizer config.Schedule state objective p)
                     onEvent (BatchEnded(epoch, b + 1, batches, batchLoss))
                 steps <- steps + 1
-            match fast with
-            | Some f -> net <- f.ToNetwork()
+            match fst fast with
+            | Some _ -> net <- (snd fast) ()
             | None -> ()
             let seconds = sw.Elapsed.TotalSeconds
             let trainLoss, trainAcc = evaluate net trainSet
