@@ -74,7 +74,7 @@ let run (epochs: int) : string list =
         let acc (j: JsonElement) = (j.GetProperty("test_accuracy_per_epoch").EnumerateArray() |> Seq.last).GetDouble()
         let mem (j: JsonElement) = j.GetProperty("peak_memory_mb").GetDouble()
         let oursSecs = ours |> Option.map secs
-        for name, r in [ "Toolkit (float64, fast path)", ours; "NumPy (float32, vectorized by batch)", numpy; "PyTorch 1.13 CPU (float32, OPENBLAS_NUM_THREADS=1, 1 thread)", torch ] do
+        for name, r in [ "Toolkit (float32, fast path)", ours; "NumPy (float32, vectorized by batch)", numpy; "PyTorch 1.13 CPU (float32, OPENBLAS_NUM_THREADS=1, 1 thread)", torch ] do
             match r with
             | Some j ->
                 let s = secs j
