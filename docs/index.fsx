@@ -7,6 +7,7 @@ index: 1
 ---
 *)
 (*** condition: prepare ***)
+#r "nuget: MathNet.Numerics, 5.0.0"
 #r "../src/Toolkit.Core/bin/Release/net10.0/Toolkit.Core.dll"
 (**
 # Toolkit
@@ -14,13 +15,14 @@ index: 1
 Toolkit is a .NET toolkit for differentiable computation and backpropagation, with an F# core
 and a C# facade. It computes what the notes teach, exactly and visibly: a computation graph with
 a forward value and a backward `dvar` at every node, symbolic derivatives, numerical gradients
-and gradient checks, and pictures of all of it.
+and gradient checks, the matrix rules of dense layers on OpenBLAS, and networks trained on
+Fashion-MNIST.
 
 ## Install and run
 
 On a Debian machine with the .NET 10 SDK, from a clone of the repository:
 
-    ./build.sh run     # set-up, build, and the notes' example through `toolkit grad`
+    ./build.sh run     # set-up, build, the notes' graph through `toolkit grad`, then `toolkit train`
     ./build.sh test    # set-up, build, docs, and every test
 
 ## A first graph in F#
@@ -50,5 +52,14 @@ var J = 3 * (a + b * c);
 var g = J.Backward();        // g.Value == 33, g[a] == 3, g[b] == 6, g[c] == 9
 ```
 
-See [the C# facade](csharp.html) and [the computation graph](computation-graph.html) for more.
+## Where to go next
+
+- [The computation graph](computation-graph.html): forward values, dvars, the picture, symbolic
+  partials, gradient checks.
+- [Logistic regression three ways](logistic-regression.html): loops, one loop, vectorized, and the
+  matrix graph, on Fashion-MNIST.
+- [Dense layers and the four equations](networks.html), [from random search to Adam](optimisers.html),
+  [the digit network](digit-network.html).
+- [Using Toolkit from C#](csharp.html).
+- [Performance](performance.html): every benchmark beside its reference, with how to reproduce it.
 *)

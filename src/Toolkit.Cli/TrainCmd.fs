@@ -157,10 +157,18 @@ let run (args: ParseResults<TrainArgs>) : int =
     let config =
         { Epochs = epochs; BatchSize = batch; Optimizer = optimizer; Schedule = Schedule.Constant; Seed = seed
           ValidationFraction = args.GetResult(Validation, 0.0); Patience = 3; Precision = precision }
+    let describe (o: Toolkit.Nn.Optimizer) =
+        match o with
+        | Toolkit.Nn.Optimizer.Sgd lr | Toolkit.Nn.Optimizer.GradientDescent lr -> sprintf "SGD η = %g" lr
+        | Toolkit.Nn.Optimizer.Momentum (lr, mu) -> sprintf "momentum %g, η = %g" mu lr
+        | Toolkit.Nn.Optimizer.Nesterov (lr, mu) -> sprintf "Nesterov momentum %g, η = %g" mu lr
+        | Toolkit.Nn.Optimizer.Adam (lr, _, _, _) -> sprintf "Adam η = %g" lr
+        | Toolkit.Nn.Optimizer.RandomSearch s -> sprintf "random search (scale %g)" s
+        | Toolkit.Nn.Optimizer.RandomLocalSearch s -> sprintf "random local search (step %g)" s
     if not json then
-        printfn "%s, %s hidden, %s output, %s cost, %A, batch %d, %d epochs; %s"
+        printfn "%s, %s hidden, %s output, %s cost, %s, batch %d, %d epochs, %s; %s"
             (String.Join("-", sizes)) (Toolkit.Nn.Activation.name hidden) (Toolkit.Nn.Activation.name output) (Toolkit.Nn.Loss.name loss)
-            optimizer batch epochs (Blas.describe ())
+            (describe optimizer) batch epochs (match precision with Toolkit.Training.Precision.Single -> "float32" | _ -> "float64") (Blas.describe ())
     use cts = new CancellationTokenSource()
     Console.CancelKeyPress.Add(fun e -> e.Cancel <- true; cts.Cancel())
     let result =
