@@ -195,6 +195,29 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct>(network: Ne
                 throughActivation acts.[l - 1] nOut.[l - 1] m z.[l - 1] a.[l - 1] delta.[l - 1]
         cost * inv
 
+    /// <summary>The mean cost and the accuracy (largest output = label) over a whole data set
+    /// stored like the training data, in batches through the same buffers: no allocation.</summary>
+    member this.Evaluate(xs: 'T[], ys: 'T[], labels: int[]) : float * float =
+        let n = labels.Length
+        let all = Array.init (min n maxBatch) id
+        let nL = nOut.[L - 1]
+        let mutable cost = 0.0
+        let mutable right = 0
+        let mutable start = 0
+        while start < n do
+            let m = min maxBatch (n - start)
+            // samples start … start + m − 1, in order: the index array holds 0 … m − 1, offset below
+            for k in 0 .. m - 1 do all.[k] <- start + k
+            cost <- cost + float m * this.Gradient(xs, ys, all, 0, m)
+            let out = a.[L - 1]
+            for k in 0 .. m - 1 do
+                let mutable best = 0
+                for i in 1 .. nL - 1 do
+                    if Precision.load out.[k * nL + i] > Precision.load out.[k * nL + best] then best <- i
+                if best = labels.[start + k] then right <- right + 1
+            start <- start + m
+        cost / float n, float right / float n
+
     /// <summary>One optimiser step on a batch, in place: returns the batch's cost (measured at
     /// the parameters before the step).</summary>
     member this.Step(optimizer: Optimizer, rate: float, xs: 'T[], ys: 'T[], idx: int[], start: int, m: int) : float =

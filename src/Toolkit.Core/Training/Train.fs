@@ -159,19 +159,31 @@ module Train =
         // the fast path (preallocated buffers, in-place updates) for the gradient optimisers
         // and the losses it fuses, in the chosen precision; the reference path for the rest
         let toSingle (m: Matrix<float>) = Toolkit.Tensors.Kernels.storage m |> Array.map float32
-        let fast : (int -> int -> float) option * (unit -> Network) =
-            if not (FastPath.supports net config.Optimizer) then None, (fun () -> net)
+        // (step, current network, evaluation on the training and the test set)
+        let fast : ((int -> int -> float) * (unit -> Network) * (unit -> (float * float) * (float * float))) option =
+            if not (FastPath.supports net config.Optimizer) then None
             else
                 let rate steps = Optimizer.learningRate config.Optimizer * Optimizer.factor config.Schedule steps
+                // evaluation goes through the fast path's buffers too, in batches of up to 1000
+                let evalBatch = max config.BatchSize 1000
                 match config.Precision with
                 | Precision.Double ->
                     let f = FastNet<float>(net, config.BatchSize)
-                    let xs, ys = Toolkit.Tensors.Kernels.storage trainSet.X, Toolkit.Tensors.Kernels.storage trainSet.Y
-                    Some(fun steps start -> f.Step(config.Optimizer, rate steps, xs, ys, idx, start, min config.BatchSize (m - start))), f.ToNetwork
+                    let e = FastNet<float>(net, evalBatch)
+                    let storage = Toolkit.Tensors.Kernels.storage
+                    let xs, ys, txs, tys = storage trainSet.X, storage trainSet.Y, storage test.X, storage test.Y
+                    Some((fun steps start -> f.Step(config.Optimizer, rate steps, xs, ys, idx, start, min config.BatchSize (m - start))),
+                         f.ToNetwork,
+                         (fun () -> Array.blit f.Parameters 0 e.Parameters 0 f.Parameters.Length
+                                    e.Evaluate(xs, ys, trainSet.Labels), e.Evaluate(txs, tys, test.Labels)))
                 | Precision.Single ->
                     let f = FastNet<float32>(net, config.BatchSize)
-                    let xs, ys = toSingle trainSet.X, toSingle trainSet.Y
-                    Some(fun steps start -> f.Step(config.Optimizer, rate steps, xs, ys, idx, start, min config.BatchSize (m - start))), f.ToNetwork
+                    let e = FastNet<float32>(net, evalBatch)
+                    let xs, ys, txs, tys = toSingle trainSet.X, toSingle trainSet.Y, toSingle test.X, toSingle test.Y
+                    Some((fun steps start -> f.Step(config.Optimizer, rate steps, xs, ys, idx, start, min config.BatchSize (m - start))),
+                         f.ToNetwork,
+                         (fun () -> Array.blit f.Parameters 0 e.Parameters 0 f.Parameters.Length
+                                    e.Evaluate(xs, ys, trainSet.Labels), e.Evaluate(txs, tys, test.Labels)))
         let mutable steps = 0
         let mutable net = net
         let mutable best = (infinity, net)
@@ -191,11 +203,11 @@ module Train =
                 cancel.ThrowIfCancellationRequested()
                 let start = b * config.BatchSize
                 let size = min config.BatchSize (m - start)
-                match fst fast with
-                | Some step ->
+                match fast with
+                | Some (step, current, _) ->
                     let batchLoss = step steps start
                     if not (Double.IsFinite batchLoss) then
-                        raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer ((snd fast) ()) (columns trainSet.X idx.[start .. start + size - 1])))
+                        raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer (current ()) (columns trainSet.X idx.[start .. start + size - 1])))
                     lossSum <- lossSum + batchLoss
                     onEvent (BatchEnded(epoch, b + 1, batches, batchLoss))
                 | None ->
@@ -221,14 +233,16 @@ module Train =
                     net <- Parameters.unflatten net (Optimizer.step config.Optimizer config.Schedule state objective p)
                     onEvent (BatchEnded(epoch, b + 1, batches, batchLoss))
                 steps <- steps + 1
-            match fst fast with
-            | Some _ -> net <- (snd fast) ()
+            match fast with
+            | Some (_, current, _) -> net <- current ()
             | None -> ()
             let seconds = sw.Elapsed.TotalSeconds
-            let trainLoss, trainAcc = evaluate net trainSet
+            let (trainLoss, trainAcc), (testLoss, testAcc) =
+                match fast with
+                | Some (_, _, evaluateBoth) -> evaluateBoth ()
+                | None -> evaluate net trainSet, evaluate net test
             if not (Double.IsFinite trainLoss) then
                 raise (NonFiniteLossException(epoch, batches, firstNonFiniteLayer net (columns trainSet.X [| 0 |])))
-            let testLoss, testAcc = evaluate net test
             let valLoss = validation |> Option.map (fun v -> fst (evaluate net v))
             let metrics =
                 { Epoch = epoch; TrainLoss = lossSum / float batches; TrainAccuracy = trainAcc; TestLoss = testLoss
