@@ -29,68 +29,89 @@ module Idx =
 
     let private fail path fmt = Printf.kprintf (fun s -> raise (DataFormatException(path, s))) fmt
 
-    /// The whole file's bytes, decompressed if it is gzip.
-    let private contents (path: string) : byte[] =
-        if not (File.Exists path) then raise (FileNotFoundException(sprintf "%s: no such file" path, path))
-        let raw = File.ReadAllBytes path
-        if raw.Length >= 2 && raw.[0] = 0x1fuy && raw.[1] = 0x8buy then
-            try
-                use input = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress)
-                use output = new MemoryStream()
-                input.CopyTo output
-                output.ToArray()
-            with :? InvalidDataException as e ->
-                fail path "the gzip data is corrupt (%s)" e.Message
-        else raw
+    /// Reads up to count bytes into buffer at offset; returns how many were read (fewer at the end).
+    let private readUpTo (stream: Stream) (buffer: byte[]) (offset: int) (count: int) =
+        let mutable got = 0
+        let mutable go = true
+        while go && got < count do
+            let n = stream.Read(buffer, offset + got, count - got)
+            if n = 0 then go <- false else got <- got + n
+        got
 
     /// <summary>Reads an IDX file: magic number 0x00 0x00 type rank, big-endian dimensions, then
-    /// the values. A wrong magic number, an unknown type, or data shorter or longer than the
-    /// dimensions say is reported with the file and the byte offset.</summary>
+    /// the values. Gzip is recognised by its first two bytes and decompressed as the file is
+    /// read, straight into one array of the data's size. A wrong magic number, an unknown type, or
+    /// data shorter or longer than the dimensions say is reported with the file and the byte
+    /// offset (in the decompressed data).</summary>
     let read (path: string) : IdxArray =
-        let b = contents path
-        if b.Length < 4 then fail path "the file is %d bytes long, too short for the 4-byte IDX magic number" b.Length
-        if b.[0] <> 0uy || b.[1] <> 0uy then
-            fail path "bad magic number 0x%02x%02x%02x%02x at offset 0: an IDX file starts with two zero bytes" b.[0] b.[1] b.[2] b.[3]
-        let size =
-            match b.[2] with
-            | 0x08uy | 0x09uy -> 1
-            | 0x0Buy -> 2
-            | 0x0Cuy | 0x0Duy -> 4
-            | 0x0Euy -> 8
-            | t -> fail path "unknown IDX data type 0x%02x at offset 2 (expected 08, 09, 0B, 0C, 0D or 0E)" t
-        let rank = int b.[3]
-        if rank < 1 then fail path "the IDX rank at offset 3 is 0: an array needs at least one dimension"
-        let header = 4 + 4 * rank
-        if b.Length < header then fail path "the header needs %d bytes for %d dimensions but the file has %d" header rank b.Length
-        let dims =
-            Array.init rank (fun k ->
-                let o = 4 + 4 * k
-                let d = (int b.[o] <<< 24) ||| (int b.[o + 1] <<< 16) ||| (int b.[o + 2] <<< 8) ||| int b.[o + 3]
-                if d < 0 then fail path "dimension %d at offset %d is negative (%d)" k o d
-                d)
-        let count = dims |> Array.fold (fun acc d -> acc * int64 d) 1L
-        let expected = int64 header + count * int64 size
-        if int64 b.Length < expected then
-            fail path "truncated: the dimensions %s need %d bytes of data after the %d-byte header, but the file ends at offset %d"
-                (String.Join("×", dims)) (count * int64 size) header b.Length
-        if int64 b.Length > expected then
-            fail path "%d bytes after the end of the data at offset %d (the dimensions %s say the file is %d bytes)"
-                (int64 b.Length - expected) expected (String.Join("×", dims)) expected
-        if size = 1 && b.[2] = 0x08uy then
-            { Dimensions = dims; Bytes = b.[header..]; Values = [||] }
-        else
-            let n = int count
-            let values =
-                Array.init n (fun i ->
-                    let o = header + i * size
-                    let be (k: int) = Array.init k (fun t -> b.[o + k - 1 - t])   // big-endian to little-endian
-                    match b.[2] with
-                    | 0x09uy -> float (sbyte b.[o])
-                    | 0x0Buy -> float (BitConverter.ToInt16(be 2, 0))
-                    | 0x0Cuy -> float (BitConverter.ToInt32(be 4, 0))
-                    | 0x0Duy -> float (BitConverter.ToSingle(be 4, 0))
-                    | _ -> BitConverter.ToDouble(be 8, 0))
-            { Dimensions = dims; Bytes = [||]; Values = values }
+        if not (File.Exists path) then raise (FileNotFoundException(sprintf "%s: no such file" path, path))
+        use file = File.OpenRead path
+        let first = Array.zeroCreate<byte> 2
+        let gz = readUpTo file first 0 2 = 2 && first.[0] = 0x1fuy && first.[1] = 0x8buy
+        file.Position <- 0L
+        use stream : Stream = if gz then new GZipStream(file, CompressionMode.Decompress) else file
+        try
+            let head = Array.zeroCreate<byte> 4
+            let got = readUpTo stream head 0 4
+            if got < 4 then fail path "the file is %d bytes long, too short for the 4-byte IDX magic number" got
+            if head.[0] <> 0uy || head.[1] <> 0uy then
+                fail path "bad magic number 0x%02x%02x%02x%02x at offset 0: an IDX file starts with two zero bytes" head.[0] head.[1] head.[2] head.[3]
+            let size =
+                match head.[2] with
+                | 0x08uy | 0x09uy -> 1
+                | 0x0Buy -> 2
+                | 0x0Cuy | 0x0Duy -> 4
+                | 0x0Euy -> 8
+                | t -> fail path "unknown IDX data type 0x%02x at offset 2 (expected 08, 09, 0B, 0C, 0D or 0E)" t
+            let rank = int head.[3]
+            if rank < 1 then fail path "the IDX rank at offset 3 is 0: an array needs at least one dimension"
+            let header = 4 + 4 * rank
+            let dimBytes = Array.zeroCreate<byte> (4 * rank)
+            let got = readUpTo stream dimBytes 0 (4 * rank)
+            if got < 4 * rank then fail path "the header needs %d bytes for %d dimensions but the file has %d" header rank (4 + got)
+            let dims =
+                Array.init rank (fun k ->
+                    let o = 4 * k
+                    let d = (int dimBytes.[o] <<< 24) ||| (int dimBytes.[o + 1] <<< 16) ||| (int dimBytes.[o + 2] <<< 8) ||| int dimBytes.[o + 3]
+                    if d < 0 then fail path "dimension %d at offset %d is negative (%d)" k (4 + o) d
+                    d)
+            let count = dims |> Array.fold (fun acc d -> acc * int64 d) 1L
+            let bytes = count * int64 size
+            if bytes > int64 Array.MaxLength then
+                fail path "the dimensions %s need %d bytes, more than one array holds" (String.Join("×", dims)) bytes
+            let data = Array.zeroCreate<byte> (int bytes)
+            let got = readUpTo stream data 0 data.Length
+            if got < data.Length then
+                fail path "truncated: the dimensions %s need %d bytes of data after the %d-byte header, but the file ends at offset %d"
+                    (String.Join("×", dims)) bytes header (int64 header + int64 got)
+            // anything after the data is an error too: count it
+            let extra =
+                let buffer = Array.zeroCreate<byte> 65536
+                let mutable total = 0L
+                let mutable n = stream.Read(buffer, 0, buffer.Length)
+                while n > 0 do
+                    total <- total + int64 n
+                    n <- stream.Read(buffer, 0, buffer.Length)
+                total
+            if extra > 0L then
+                fail path "%d bytes after the end of the data at offset %d (the dimensions %s say the file is %d bytes)"
+                    extra (int64 header + bytes) (String.Join("×", dims)) (int64 header + bytes)
+            if head.[2] = 0x08uy then
+                { Dimensions = dims; Bytes = data; Values = [||] }
+            else
+                let values =
+                    Array.init (int count) (fun i ->
+                        let o = i * size
+                        let be (k: int) = Array.init k (fun t -> data.[o + k - 1 - t])   // big-endian to little-endian
+                        match head.[2] with
+                        | 0x09uy -> float (sbyte data.[o])
+                        | 0x0Buy -> float (BitConverter.ToInt16(be 2, 0))
+                        | 0x0Cuy -> float (BitConverter.ToInt32(be 4, 0))
+                        | 0x0Duy -> float (BitConverter.ToSingle(be 4, 0))
+                        | _ -> BitConverter.ToDouble(be 8, 0))
+                { Dimensions = dims; Bytes = [||]; Values = values }
+        with :? InvalidDataException as e ->
+            fail path "the gzip data is corrupt (%s)" e.Message
 
     /// <summary>Writes an unsigned-byte IDX file (atomically), gzip-compressed when the name
     /// ends in .gz: for tests and for saving small data sets.</summary>
