@@ -44,7 +44,7 @@ type TrainArgs =
             | Batch _ -> "mini-batch size (default 10)"
             | Epochs _ -> "passes over the training data (default 1)"
             | Seed _ -> "seed of the weights and the shuffling (default 1)"
-            | Init _ -> "weights: normal (N(0,1), the default for sigmoid networks, as in the notes), xavier (the default otherwise), he"
+            | Init _ -> "weights: normal (N(0,1), the default for sigmoid networks, as in the notes), xavier (the default otherwise), he, uniform (±1/√n_in, PyTorch's default)"
             | Threads _ -> "OpenBLAS threads"
             | Validation _ -> "hold out this fraction for early stopping (default 0: none)"
             | Save _ -> "save the trained network to this file (written atomically)"
@@ -134,7 +134,8 @@ let run (args: ParseResults<TrainArgs>) : int =
         | "normal" -> Toolkit.Nn.Init.Normal
         | "xavier" | "glorot" -> Toolkit.Nn.Init.Xavier
         | "he" -> Toolkit.Nn.Init.He
-        | i -> fail "--init: '%s' is not one of normal, xavier, he" i
+        | "uniform" -> Toolkit.Nn.Init.Uniform
+        | i -> fail "--init: '%s' is not one of normal, xavier, he, uniform" i
     let batch = args.GetResult(Batch, 10)
     let epochs = args.GetResult(Epochs, 1)
     if batch < 1 then fail "--batch: %d is not a positive batch size" batch

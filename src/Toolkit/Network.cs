@@ -33,6 +33,8 @@ public enum WeightInit
     Xavier,
     /// <summary>He, for ReLU.</summary>
     He,
+    /// <summary>Uniform in ±1/√inputs, weights and biases (PyTorch's default for a linear layer).</summary>
+    Uniform,
 }
 
 /// <summary>A dense layer: how many units, and their activation.</summary>
@@ -135,7 +137,7 @@ public sealed class Network
     {
         if (layers is null || layers.Length == 0) throw new ArgumentException("a network needs at least one layer", nameof(layers));
         var sizes = Microsoft.FSharp.Collections.ListModule.OfSeq(new[] { inputs }.Concat(layers.Select(l => l.Units)));
-        var fInit = init switch { WeightInit.Xavier => Init.Xavier, WeightInit.He => Init.He, _ => Init.Normal };
+        var fInit = init switch { WeightInit.Xavier => Init.Xavier, WeightInit.He => Init.He, WeightInit.Uniform => Init.Uniform, _ => Init.Normal };
         var net = FNetwork.create(sizes, FActivation.Sigmoid, FActivation.Sigmoid, FLoss.Quadratic, fInit, seed);
         var withActivations = net.Layers.Select((l, i) => new Toolkit.Nn.Dense(l.W, l.B, ToCore(layers[i].Activation))).ToArray();
         Core = new Toolkit.Nn.Network(withActivations, FLoss.Quadratic);

@@ -195,5 +195,9 @@ let tests =
             let sd = sqrt (w |> Array.averageBy (fun v -> (v - mean) ** 2.0))
             Expect.isLessThan (abs mean) 0.02 "N(0,1) mean"
             Expect.isLessThan (abs (sd - 1.0)) 0.02 "N(0,1) standard deviation"
+            let u = Network.create [ 400; 50; 10 ] Activation.Relu Activation.Softmax Loss.CrossEntropy Init.Uniform 1
+            let bound = 1.0 / sqrt 400.0
+            Expect.isTrue (u.Layers.[0].W.Enumerate() |> Seq.forall (fun v -> abs v <= bound)) "uniform within ±1/√n_in"
+            Expect.isTrue (u.Layers.[0].B.Enumerate() |> Seq.exists (fun v -> v <> 0.0)) "uniform biases too"
         }
     ]

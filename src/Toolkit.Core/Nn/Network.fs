@@ -13,6 +13,8 @@ type Init =
     | Xavier
     /// He: N(0, 2/n_in), for ReLU layers.
     | He
+    /// Weights and biases uniform in ±1/√n_in (PyTorch's default for a linear layer).
+    | Uniform
 
 /// A dense layer, columns are samples: z = W·a_prev + b, a = g(z).
 type Dense =
@@ -59,7 +61,7 @@ module Network =
 
     /// <summary>A network with layer sizes <paramref name="sizes"/> (e.g. [784; 30; 10]), the
     /// hidden activation, the output activation, the cost and the initialisation, from a seed.
-    /// Biases are drawn like the weights for Init.Normal (as the notes do), else zero.</summary>
+    /// Biases are drawn like the weights for Init.Normal (as the notes do) and Init.Uniform, else zero.</summary>
     let create (sizes: int list) (hidden: Activation) (output: Activation) (loss: Loss) (init: Init) (seed: int) : Network =
         if sizes.Length < 2 then invalidArg "sizes" (sprintf "a network needs at least an input and an output size, got %A" sizes)
         if sizes |> List.exists (fun n -> n < 1) then invalidArg "sizes" (sprintf "every layer needs at least one unit, got %A" sizes)
@@ -68,12 +70,23 @@ module Network =
         let layers =
             pairs
             |> List.mapi (fun l (nIn, nOut) ->
-                let scale = match init with Init.Normal -> 1.0 | Init.Xavier -> sqrt (1.0 / float nIn) | Init.He -> sqrt (2.0 / float nIn)
+                let bound = 1.0 / sqrt (float nIn)
+                let draw () =
+                    match init with
+                    | Init.Normal -> normal rng
+                    | Init.Xavier -> sqrt (1.0 / float nIn) * normal rng
+                    | Init.He -> sqrt (2.0 / float nIn) * normal rng
+                    | Init.Uniform -> bound * (2.0 * rng.NextDouble() - 1.0)
                 let w = Matrix<float>.Build.Dense(nOut, nIn, fun _ _ -> 0.0)
                 for j in 0 .. nIn - 1 do
                     for i in 0 .. nOut - 1 do
-                        w.[i, j] <- scale * normal rng
-                let b = Matrix<float>.Build.Dense(nOut, 1, fun _ _ -> match init with Init.Normal -> normal rng | _ -> 0.0)
+                        w.[i, j] <- draw ()
+                let b =
+                    Matrix<float>.Build.Dense(nOut, 1, fun _ _ ->
+                        match init with
+                        | Init.Normal -> normal rng
+                        | Init.Uniform -> bound * (2.0 * rng.NextDouble() - 1.0)
+                        | Init.Xavier | Init.He -> 0.0)
                 { W = w; B = b; Activation = (if l = pairs.Length - 1 then output else hidden) })
         { Layers = Array.ofList layers; Loss = loss }
 
