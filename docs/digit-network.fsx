@@ -33,7 +33,7 @@ let train, test =
 let net = Network.create [ 784; 30; 10 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic Init.Normal 1
 let config = { Epochs = 1; BatchSize = 10; Optimizer = Optimizer.Sgd 3.0; Schedule = Schedule.Constant; Seed = 1; ValidationFraction = 0.0; Patience = 3; Precision = Precision.Single }
 let losses = ResizeArray<float>()
-let result = Train.fit config net train test (function BatchEnded (_, _, _, l) -> losses.Add l | _ -> ()) System.Threading.CancellationToken.None
+let result = Train.fit config net train test (function BatchEnded (_, _, _, l, _) -> losses.Add l | _ -> ()) System.Threading.CancellationToken.None
 let summary = let m = result.Epochs.[0] in sprintf "train accuracy %.4f, test accuracy %.4f, %.1f s of training" m.TrainAccuracy m.TestAccuracy m.Seconds
 (*** include-value: summary ***)
 (**

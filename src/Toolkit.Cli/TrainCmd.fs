@@ -69,14 +69,18 @@ let progress (quiet: bool) : TrainingEvent -> unit =
     let mutable lastLine = TimeSpan.Zero
     let mutable epochStart = TimeSpan.Zero
     let mutable runningLoss = 0.0
+    let mutable runningAccuracy = 0.0
     fun e ->
         if not quiet then
             match e with
-            | BatchEnded (epoch, batch, batches, loss) ->
+            | BatchEnded (epoch, batch, batches, loss, accuracy) ->
                 if batch = 1 then
                     epochStart <- sw.Elapsed
                     runningLoss <- loss
+                    runningAccuracy <- accuracy
+                // running means over about the last fifty batches
                 runningLoss <- 0.98 * runningLoss + 0.02 * loss
+                runningAccuracy <- 0.98 * runningAccuracy + 0.02 * accuracy
                 let now = sw.Elapsed
                 if live && (now - lastLine).TotalMilliseconds > 100.0 || batch = batches then
                     lastLine <- now
@@ -86,10 +90,10 @@ let progress (quiet: bool) : TrainingEvent -> unit =
                     let filled = width * batch / batches
                     let bar = String('#', filled) + String('.', width - filled)
                     if live then
-                        Console.Write(sprintf "\repoch %d [%s] %d/%d batches, loss %.4f, %.1fs elapsed, ETA %.1fs   " epoch bar batch batches runningLoss elapsed eta)
+                        Console.Write(sprintf "\repoch %d [%s] %d/%d batches, loss %.4f, accuracy %.3f, %.1fs elapsed, ETA %.1fs   " epoch bar batch batches runningLoss runningAccuracy elapsed eta)
                 elif not live && (now - lastLine).TotalSeconds >= 5.0 then
                     lastLine <- now
-                    printfn "epoch %d: %d/%d batches, loss %.4f" epoch batch batches runningLoss
+                    printfn "epoch %d: %d/%d batches, loss %.4f, accuracy %.3f" epoch batch batches runningLoss runningAccuracy
             | EpochEnded m ->
                 if live then Console.Write("\r" + String(' ', 110) + "\r")
                 printfn "epoch %d: train loss %.4f, train accuracy %.4f, test loss %.4f, test accuracy %.4f%s, %.2f s"

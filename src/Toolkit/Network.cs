@@ -184,8 +184,9 @@ public sealed class Network
 /// <param name="Batch">The mini-batch within the epoch, from 1 (0 for an epoch's end).</param>
 /// <param name="Batches">Mini-batches per epoch.</param>
 /// <param name="Loss">The batch's loss, or the epoch's mean training loss.</param>
+/// <param name="Accuracy">The batch's accuracy, or the epoch's accuracy on the training data.</param>
 /// <param name="TestAccuracy">At an epoch's end, the accuracy on the test set (if one was given); else null.</param>
-public sealed record TrainingProgress(int Epoch, int Batch, int Batches, double Loss, double? TestAccuracy);
+public sealed record TrainingProgress(int Epoch, int Batch, int Batches, double Loss, double Accuracy, double? TestAccuracy);
 
 /// <summary>One epoch of training.</summary>
 /// <param name="Epoch">The epoch, from 1.</param>
@@ -217,8 +218,8 @@ public sealed class Trainer(Network network, Loss loss, OptimizerSettings optimi
         var events = Microsoft.FSharp.Core.FuncConvert.FromAction<TrainingEvent>(e =>
         {
             if (progress is null) return;
-            if (e is TrainingEvent.BatchEnded b) progress.Report(new TrainingProgress(b.epoch, b.batch, b.batches, b.loss, null));
-            else if (e is TrainingEvent.EpochEnded m) progress.Report(new TrainingProgress(m.Item.Epoch, 0, 0, m.Item.TrainLoss, test is null ? null : m.Item.TestAccuracy));
+            if (e is TrainingEvent.BatchEnded b) progress.Report(new TrainingProgress(b.epoch, b.batch, b.batches, b.loss, b.accuracy, null));
+            else if (e is TrainingEvent.EpochEnded m) progress.Report(new TrainingProgress(m.Item.Epoch, 0, 0, m.Item.TrainLoss, m.Item.TrainAccuracy, test is null ? null : m.Item.TestAccuracy));
         });
         TrainResult result;
         try { result = Train.fit(config, core, train.Data, (test ?? train).Data, events, cancellationToken); }

@@ -76,8 +76,17 @@ let tests =
             Train.fit (config (Optimizer.Sgd 0.1) 2) net train test events.Add CancellationToken.None |> ignore
             Expect.equal (events |> Seq.filter (function BatchEnded _ -> true | _ -> false) |> Seq.length) 8 "4 batches × 2 epochs"
             Expect.equal (events |> Seq.filter (function EpochEnded _ -> true | _ -> false) |> Seq.length) 2 "2 epochs"
+            let accuracies = events |> Seq.choose (function BatchEnded (_, _, _, _, a) -> Some a | _ -> None) |> List.ofSeq
+            Expect.isTrue (accuracies |> List.forall (fun a -> a >= 0.0 && a <= 1.0)) "batch accuracies are fractions"
+            Expect.isTrue (accuracies |> List.exists (fun a -> a > 0.0)) "and some are right"
+            // the reference path reports them too (hinge is not on the fast path)
+            let hinge = Network.create [ 2; 4; 2 ] Activation.Tanh Activation.Identity (Loss.Hinge 1.0) Init.Xavier 5
+            let seen = ResizeArray<float>()
+            Train.fit (config (Optimizer.Sgd 0.1) 1) hinge train test (function BatchEnded (_, _, _, _, a) -> seen.Add a | _ -> ()) CancellationToken.None |> ignore
+            Expect.equal seen.Count 4 "one per batch"
+            Expect.isTrue (seen |> Seq.forall (fun a -> a >= 0.0 && a <= 1.0)) "fractions"
             use cts = new CancellationTokenSource()
-            let stopAfterThree e = match e with BatchEnded (_, 3, _, _) -> cts.Cancel() | _ -> ()
+            let stopAfterThree e = match e with BatchEnded (_, 3, _, _, _) -> cts.Cancel() | _ -> ()
             Expect.throwsT<OperationCanceledException> (fun () -> Train.fit (config (Optimizer.Sgd 0.1) 5) net train test stopAfterThree cts.Token |> ignore) "cancelled"
         }
         test "early stopping on a validation split keeps the best network" {

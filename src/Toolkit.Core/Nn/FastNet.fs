@@ -87,6 +87,7 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct>(network: Ne
     let mutable v : 'T[] = null       // velocity (momentum) or first moment (Adam), in the storage precision
     let mutable m2 : float[] = null   // Adam's second moment, float64
     let mutable t = 0
+    let mutable lastCorrect = 0
 
     /// a = g(z) for n values, in one pass (softmax: column by column, max subtracted).
     static let activate (act: Activation) (rows: int) (cols: int) (z: 'T[]) (a: 'T[]) =
@@ -124,6 +125,8 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct>(network: Ne
 
     /// The number of parameters.
     member _.ParameterCount = count
+    /// How many samples of the last batch the outputs classified right (before the update).
+    member _.LastCorrect = lastCorrect
     /// The parameters (W1 column-major, b1, W2, b2, …), the live array.
     member _.Parameters : 'T[] = p
     /// The gradients of the last <c>Gradient</c> call, in the same order.
@@ -148,6 +151,17 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct>(network: Ne
                 for i in 0 .. rows - 1 do
                     zl.[j * rows + i] <- Precision.store<'T> (Precision.load zl.[j * rows + i] + Precision.load p.[bOff.[l] + i])
             activate acts.[l] rows m zl a.[l]
+        // how many samples the outputs classify right (largest output = largest target)
+        let nOutL = nOut.[L - 1]
+        let outL = a.[L - 1]
+        lastCorrect <- 0
+        for k in 0 .. m - 1 do
+            let mutable bo = 0
+            let mutable by = 0
+            for i in 1 .. nOutL - 1 do
+                if Precision.load outL.[k * nOutL + i] > Precision.load outL.[k * nOutL + bo] then bo <- i
+                if Precision.load y.[k * nOutL + i] > Precision.load y.[k * nOutL + by] then by <- i
+            if bo = by then lastCorrect <- lastCorrect + 1
         // the cost, and (1) δᴸ with the batch mean in it
         let out, zL, dL = a.[L - 1], z.[L - 1], delta.[L - 1]
         let n = nL * m

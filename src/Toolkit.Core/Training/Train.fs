@@ -52,8 +52,9 @@ type EpochMetrics =
 
 /// What training reports while it runs.
 type TrainingEvent =
-    /// A mini-batch was used: epoch (1-based), batch (1-based), batches per epoch, the batch's loss.
-    | BatchEnded of epoch: int * batch: int * batches: int * loss: float
+    /// A mini-batch was used: epoch (1-based), batch (1-based), batches per epoch, the batch's
+    /// loss and the fraction of its samples classified right (both before the update).
+    | BatchEnded of epoch: int * batch: int * batches: int * loss: float * accuracy: float
     /// An epoch ended.
     | EpochEnded of EpochMetrics
 
@@ -159,8 +160,8 @@ module Train =
         // the fast path (preallocated buffers, in-place updates) for the gradient optimisers
         // and the losses it fuses, in the chosen precision; the reference path for the rest
         let toSingle (m: Matrix<float>) = Toolkit.Tensors.Kernels.storage m |> Array.map float32
-        // (step, current network, evaluation on the training and the test set)
-        let fast : ((int -> int -> float) * (unit -> Network) * (unit -> (float * float) * (float * float))) option =
+        // (step, current network, evaluation on the training and the test set, right answers in the last batch)
+        let fast : ((int -> int -> float) * (unit -> Network) * (unit -> (float * float) * (float * float)) * (unit -> float)) option =
             if not (FastPath.supports net config.Optimizer) then None
             else
                 let rate steps = Optimizer.learningRate config.Optimizer * Optimizer.factor config.Schedule steps
@@ -175,7 +176,8 @@ module Train =
                     Some((fun steps start -> f.Step(config.Optimizer, rate steps, xs, ys, idx, start, min config.BatchSize (m - start))),
                          f.ToNetwork,
                          (fun () -> Array.blit f.Parameters 0 e.Parameters 0 f.Parameters.Length
-                                    e.Evaluate(xs, ys, trainSet.Labels), e.Evaluate(txs, tys, test.Labels)))
+                                    e.Evaluate(xs, ys, trainSet.Labels), e.Evaluate(txs, tys, test.Labels)),
+                         (fun () -> float f.LastCorrect))
                 | Precision.Single ->
                     let f = FastNet<float32>(net, config.BatchSize)
                     let e = FastNet<float32>(net, evalBatch)
@@ -183,7 +185,8 @@ module Train =
                     Some((fun steps start -> f.Step(config.Optimizer, rate steps, xs, ys, idx, start, min config.BatchSize (m - start))),
                          f.ToNetwork,
                          (fun () -> Array.blit f.Parameters 0 e.Parameters 0 f.Parameters.Length
-                                    e.Evaluate(xs, ys, trainSet.Labels), e.Evaluate(txs, tys, test.Labels)))
+                                    e.Evaluate(xs, ys, trainSet.Labels), e.Evaluate(txs, tys, test.Labels)),
+                         (fun () -> float f.LastCorrect))
         let mutable steps = 0
         let mutable net = net
         let mutable best = (infinity, net)
@@ -204,12 +207,12 @@ module Train =
                 let start = b * config.BatchSize
                 let size = min config.BatchSize (m - start)
                 match fast with
-                | Some (step, current, _) ->
+                | Some (step, current, _, correct) ->
                     let batchLoss = step steps start
                     if not (Double.IsFinite batchLoss) then
                         raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer (current ()) (columns trainSet.X idx.[start .. start + size - 1])))
                     lossSum <- lossSum + batchLoss
-                    onEvent (BatchEnded(epoch, b + 1, batches, batchLoss))
+                    onEvent (BatchEnded(epoch, b + 1, batches, batchLoss, correct () / float size))
                 | None ->
                     let pick = idx.[start .. start + size - 1]
                     let x = columns trainSet.X pick
@@ -230,16 +233,19 @@ module Train =
                             else
                                 let n = Parameters.unflatten current q
                                 Parameters.flattenGradients (Network.backward n (Network.forward n x) y) }
+                    let right =
+                        let out = cache.A.[last + 1]
+                        Seq.sum (seq { for k in 0 .. size - 1 -> if out.Column(k).MaximumIndex() = trainSet.Labels.[pick.[k]] then 1.0 else 0.0 })
                     net <- Parameters.unflatten net (Optimizer.step config.Optimizer config.Schedule state objective p)
-                    onEvent (BatchEnded(epoch, b + 1, batches, batchLoss))
+                    onEvent (BatchEnded(epoch, b + 1, batches, batchLoss, right / float size))
                 steps <- steps + 1
             match fast with
-            | Some (_, current, _) -> net <- current ()
+            | Some (_, current, _, _) -> net <- current ()
             | None -> ()
             let seconds = sw.Elapsed.TotalSeconds
             let (trainLoss, trainAcc), (testLoss, testAcc) =
                 match fast with
-                | Some (_, _, evaluateBoth) -> evaluateBoth ()
+                | Some (_, _, evaluateBoth, _) -> evaluateBoth ()
                 | None -> evaluate net trainSet, evaluate net test
             if not (Double.IsFinite trainLoss) then
                 raise (NonFiniteLossException(epoch, batches, firstNonFiniteLayer net (columns trainSet.X [| 0 |])))
