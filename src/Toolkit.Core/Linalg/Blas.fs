@@ -173,7 +173,7 @@ module Blas =
     let describe () =
         let s = status ()
         match s.Reason with
-        | None -> sprintf "%s (%s, %d threads) from %s" s.Provider (defaultArg s.CoreName "?") s.Threads (defaultArg s.Library "?")
+        | None -> sprintf "%s (%s, %d thread%s) from %s" s.Provider (defaultArg s.CoreName "?") s.Threads (if s.Threads = 1 then "" else "s") (defaultArg s.Library "?")
         | Some why -> sprintf "managed linear algebra: %s" why
 
     let private checkGemm (m: int) (n: int) (k: int) (aLen: int) (lda: int) (ta: bool) (bLen: int) (ldb: int) (tb: bool) (cLen: int) (ldc: int) =
