@@ -189,16 +189,17 @@ module Blas =
         if t then MathNet.Numerics.Providers.LinearAlgebra.Transpose.Transpose
         else MathNet.Numerics.Providers.LinearAlgebra.Transpose.DontTranspose
 
-    /// The managed kernel for strided storage (MathNet's managed provider takes dense storage only).
-    let inline private stridedGemm (ta: bool) (tb: bool) m n k (alpha: ^T) (a: ^T[]) lda (b: ^T[]) ldb (beta: ^T) (c: ^T[]) ldc =
+    /// The managed kernel for strided storage at offsets (MathNet's managed provider takes dense
+    /// storage only): C ← alpha·op(A)·op(B) + beta·C by the definition.
+    let inline private stridedAt (ta: bool) (tb: bool) m n k (alpha: ^T) (a: ^T[]) aOff lda (b: ^T[]) bOff ldb (beta: ^T) (c: ^T[]) cOff ldc =
         for j in 0 .. n - 1 do
             for i in 0 .. m - 1 do
                 let mutable s = LanguagePrimitives.GenericZero< ^T>
                 for p in 0 .. k - 1 do
-                    let av = if ta then a.[p + i * lda] else a.[i + p * lda]
-                    let bv = if tb then b.[j + p * ldb] else b.[p + j * ldb]
+                    let av = if ta then a.[aOff + p + i * lda] else a.[aOff + i + p * lda]
+                    let bv = if tb then b.[bOff + j + p * ldb] else b.[bOff + p + j * ldb]
                     s <- s + av * bv
-                let ci = i + j * ldc
+                let ci = cOff + i + j * ldc
                 c.[ci] <- alpha * s + (if beta = LanguagePrimitives.GenericZero< ^T> then LanguagePrimitives.GenericZero< ^T> else beta * c.[ci])
 
     /// <summary>C ← alpha·op(A)·op(B) + beta·C, column-major, float64 (cblas_dgemm).
@@ -216,7 +217,7 @@ module Blas =
                 // dense storage: MathNet's managed kernel (blocked, parallel)
                 managed.MatrixMultiplyWithUpdate(mnT ta, mnT tb, alpha, a, (if ta then k else m), (if ta then m else k),
                                                  b, (if tb then n else k), (if tb then k else n), beta, c)
-            else stridedGemm ta tb m n k alpha a lda b ldb beta c ldc
+            else stridedAt ta tb m n k alpha a 0 lda b 0 ldb beta c 0 ldc
 
     /// <summary>gemm on parts of arrays: A, B and C start at the given offsets (the hot paths keep
     /// every layer's weights in one array). The storage is checked like <c>gemm</c>'s.</summary>
@@ -230,16 +231,7 @@ module Blas =
                 use pb = fixed b
                 use pc = fixed c
                 Native.dgemm(ColMajor, trans ta, trans tb, m, n, k, alpha, NativePtr.add pa aOff, lda, NativePtr.add pb bOff, ldb, beta, NativePtr.add pc cOff, ldc)
-            else
-                for j in 0 .. n - 1 do
-                    for i in 0 .. m - 1 do
-                        let mutable s = 0.0
-                        for p in 0 .. k - 1 do
-                            let av = if ta then a.[aOff + p + i * lda] else a.[aOff + i + p * lda]
-                            let bv = if tb then b.[bOff + j + p * ldb] else b.[bOff + p + j * ldb]
-                            s <- s + av * bv
-                        let ci = cOff + i + j * ldc
-                        c.[ci] <- alpha * s + (if beta = 0.0 then 0.0 else beta * c.[ci])
+            else stridedAt ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
 
     /// <summary>gemmAt in single precision (cblas_sgemm on parts of arrays).</summary>
     let sgemmAt (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (alpha: float32)
@@ -252,15 +244,7 @@ module Blas =
                 use pb = fixed b
                 use pc = fixed c
                 Native.sgemm(ColMajor, trans ta, trans tb, m, n, k, alpha, NativePtr.add pa aOff, lda, NativePtr.add pb bOff, ldb, beta, NativePtr.add pc cOff, ldc)
-            else
-                // strided storage: by definition (the managed provider takes dense arrays only)
-                for j in 0 .. n - 1 do
-                    for i in 0 .. m - 1 do
-                        let mutable s = 0.0f
-                        for p in 0 .. k - 1 do
-                            s <- s + (if ta then a.[aOff + p + i * lda] else a.[aOff + i + p * lda]) * (if tb then b.[bOff + j + p * ldb] else b.[bOff + p + j * ldb])
-                        let ci = cOff + i + j * ldc
-                        c.[ci] <- alpha * s + (if beta = 0.0f then 0.0f else beta * c.[ci])
+            else stridedAt ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
 
     /// <summary>C ← alpha·op(A)·op(B) + beta·C, column-major, float32 (cblas_sgemm).</summary>
     let sgemm (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (alpha: float32) (a: float32[]) (lda: int) (b: float32[]) (ldb: int) (beta: float32) (c: float32[]) (ldc: int) =
@@ -275,7 +259,7 @@ module Blas =
                  && a.Length = m * k && b.Length = k * n && c.Length = m * n then
                 managed.MatrixMultiplyWithUpdate(mnT ta, mnT tb, alpha, a, (if ta then k else m), (if ta then m else k),
                                                  b, (if tb then n else k), (if tb then k else n), beta, c)
-            else stridedGemm ta tb m n k alpha a lda b ldb beta c ldc
+            else stridedAt ta tb m n k alpha a 0 lda b 0 ldb beta c 0 ldc
 
     /// <summary>y ← alpha·op(A)·x + beta·y, column-major A of m×n (cblas_dgemv).</summary>
     let gemv (ta: bool) (m: int) (n: int) (alpha: float) (a: float[]) (lda: int) (x: float[]) (beta: float) (y: float[]) =
