@@ -131,6 +131,23 @@ module Train =
                 if a.Column(k).MaximumIndex() = d.Labels.[idx.[k]] then right <- right + 1
         loss / float d.X.ColumnCount, float right / float d.X.ColumnCount
 
+    /// The fast path's pieces for one precision: a step (steps so far, batch start → batch cost),
+    /// the current network, the evaluation of the training and test sets, and the right answers
+    /// in the last batch. Evaluation runs on its own buffers, in batches of up to 1000.
+    let private fastPath<'T when 'T :> System.Numerics.IFloatingPointIeee754<'T> and 'T: struct>
+            (config: TrainConfig) (net: Network) (trainSet: LabelledData) (test: LabelledData) (idx: int[]) (convert: Matrix<float> -> 'T[]) =
+        let m = trainSet.X.ColumnCount
+        let rate steps = Optimizer.learningRate config.Optimizer * Optimizer.factor config.Schedule steps
+        let f = FastNet<'T>(net, config.BatchSize)
+        let e = FastNet<'T>(net, max config.BatchSize 1000)
+        let xs, ys, txs, tys = convert trainSet.X, convert trainSet.Y, convert test.X, convert test.Y
+        (fun steps start -> f.Step(config.Optimizer, rate steps, xs, ys, idx, start, min config.BatchSize (m - start))),
+        f.ToNetwork,
+        (fun () ->
+            Array.blit f.Parameters 0 e.Parameters 0 f.Parameters.Length
+            e.Evaluate(xs, ys, trainSet.Labels), e.Evaluate(txs, tys, test.Labels)),
+        (fun () -> float f.LastCorrect)
+
     /// <summary>Trains <paramref name="net"/> on <paramref name="train"/>, measuring on
     /// <paramref name="test"/> after every epoch; <paramref name="onEvent"/> hears every batch and
     /// epoch; <paramref name="cancel"/> stops training between batches (OperationCanceledException).</summary>
@@ -159,34 +176,13 @@ module Train =
         let state = Optimizer.init (Parameters.count net) (config.Seed + 1)
         // the fast path (preallocated buffers, in-place updates) for the gradient optimisers
         // and the losses it fuses, in the chosen precision; the reference path for the rest
-        let toSingle (m: Matrix<float>) = Toolkit.Tensors.Kernels.storage m |> Array.map float32
         // (step, current network, evaluation on the training and the test set, right answers in the last batch)
-        let fast : ((int -> int -> float) * (unit -> Network) * (unit -> (float * float) * (float * float)) * (unit -> float)) option =
+        let fast =
             if not (FastPath.supports net config.Optimizer) then None
             else
-                let rate steps = Optimizer.learningRate config.Optimizer * Optimizer.factor config.Schedule steps
-                // evaluation goes through the fast path's buffers too, in batches of up to 1000
-                let evalBatch = max config.BatchSize 1000
                 match config.Precision with
-                | Precision.Double ->
-                    let f = FastNet<float>(net, config.BatchSize)
-                    let e = FastNet<float>(net, evalBatch)
-                    let storage = Toolkit.Tensors.Kernels.storage
-                    let xs, ys, txs, tys = storage trainSet.X, storage trainSet.Y, storage test.X, storage test.Y
-                    Some((fun steps start -> f.Step(config.Optimizer, rate steps, xs, ys, idx, start, min config.BatchSize (m - start))),
-                         f.ToNetwork,
-                         (fun () -> Array.blit f.Parameters 0 e.Parameters 0 f.Parameters.Length
-                                    e.Evaluate(xs, ys, trainSet.Labels), e.Evaluate(txs, tys, test.Labels)),
-                         (fun () -> float f.LastCorrect))
-                | Precision.Single ->
-                    let f = FastNet<float32>(net, config.BatchSize)
-                    let e = FastNet<float32>(net, evalBatch)
-                    let xs, ys, txs, tys = toSingle trainSet.X, toSingle trainSet.Y, toSingle test.X, toSingle test.Y
-                    Some((fun steps start -> f.Step(config.Optimizer, rate steps, xs, ys, idx, start, min config.BatchSize (m - start))),
-                         f.ToNetwork,
-                         (fun () -> Array.blit f.Parameters 0 e.Parameters 0 f.Parameters.Length
-                                    e.Evaluate(xs, ys, trainSet.Labels), e.Evaluate(txs, tys, test.Labels)),
-                         (fun () -> float f.LastCorrect))
+                | Precision.Double -> Some(fastPath<float> config net trainSet test idx Toolkit.Tensors.Kernels.storage)
+                | Precision.Single -> Some(fastPath<float32> config net trainSet test idx (fun mat -> Toolkit.Tensors.Kernels.storage mat |> Array.map float32))
         let mutable steps = 0
         let mutable net = net
         let mutable best = (infinity, net)
