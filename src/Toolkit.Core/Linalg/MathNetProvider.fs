@@ -23,21 +23,22 @@ type BlasLinearAlgebraProvider() =
 
     static let isT (t: Transpose) = t <> Transpose.DontTranspose
 
+    /// The gemm arguments of MathNet's MatrixMultiplyWithUpdate: transposes and m, n, k from the
+    /// stored shapes of A (ra×ca) and B (rb×cb).
+    static let gemmShape (ta: obj) (tb: obj) (ra: obj) (ca: obj) (rb: obj) (cb: obj) =
+        let ta, tb = isT (ta :?> Transpose), isT (tb :?> Transpose)
+        let ra, ca, rb, cb = ra :?> int, ca :?> int, rb :?> int, cb :?> int
+        ta, tb, (if ta then ca else ra), (if tb then rb else cb), (if ta then ra else ca), ra, rb
+
     /// Dispatches one interface call.
     override _.Invoke(m: MethodInfo, args: obj[]) : obj =
         match m.Name, args with
         | "MatrixMultiplyWithUpdate", [| ta; tb; alpha; (:? (float[]) as a); ra; ca; (:? (float[]) as b); rb; cb; beta; (:? (float[]) as c) |] ->
-            let ta, tb = isT (ta :?> Transpose), isT (tb :?> Transpose)
-            let ra, ca, rb, cb = ra :?> int, ca :?> int, rb :?> int, cb :?> int
-            let mm, kk = (if ta then ca else ra), (if ta then ra else ca)
-            let nn = if tb then rb else cb
+            let ta, tb, mm, nn, kk, ra, rb = gemmShape ta tb ra ca rb cb
             Blas.gemm ta tb mm nn kk (alpha :?> float) a (max 1 ra) b (max 1 rb) (beta :?> float) c (max 1 mm)
             null
         | "MatrixMultiplyWithUpdate", [| ta; tb; alpha; (:? (float32[]) as a); ra; ca; (:? (float32[]) as b); rb; cb; beta; (:? (float32[]) as c) |] ->
-            let ta, tb = isT (ta :?> Transpose), isT (tb :?> Transpose)
-            let ra, ca, rb, cb = ra :?> int, ca :?> int, rb :?> int, cb :?> int
-            let mm, kk = (if ta then ca else ra), (if ta then ra else ca)
-            let nn = if tb then rb else cb
+            let ta, tb, mm, nn, kk, ra, rb = gemmShape ta tb ra ca rb cb
             Blas.sgemm ta tb mm nn kk (alpha :?> float32) a (max 1 ra) b (max 1 rb) (beta :?> float32) c (max 1 mm)
             null
         | "MatrixMultiply", [| (:? (float[]) as x); rx; cx; (:? (float[]) as y); _; cy; (:? (float[]) as r) |] ->
