@@ -8,6 +8,7 @@ index: 3
 *)
 (*** condition: prepare ***)
 #r "nuget: MathNet.Numerics, 5.0.0"
+#r "nuget: System.Numerics.Tensors, 10.0.12"
 #r "../src/Toolkit.Core/bin/Release/net10.0/Toolkit.Core.dll"
 (**
 # Logistic regression three ways

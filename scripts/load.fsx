@@ -1,6 +1,7 @@
 // The one place that references the built core; every other script #loads this file.
 // Build first: ./build.sh build
 #r "nuget: MathNet.Numerics, 5.0.0"
+#r "nuget: System.Numerics.Tensors, 10.0.12"
 #r "../src/Toolkit.Core/bin/Release/net10.0/Toolkit.Core.dll"
 
 open Toolkit.Graph

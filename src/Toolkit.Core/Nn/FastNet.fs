@@ -2,15 +2,9 @@ namespace Toolkit.Nn
 
 open System
 open System.Numerics
+open System.Numerics.Tensors
 open MathNet.Numerics.LinearAlgebra
 open Toolkit.Linalg
-
-/// Conversions between a storage precision and the float64 the fast path computes in.
-module internal Precision =
-    /// float → 'T
-    let inline store<'T when 'T :> IFloatingPointIeee754<'T>> (v: float) : 'T = 'T.CreateTruncating v
-    /// 'T → float
-    let inline load<'T when 'T :> IFloatingPointIeee754<'T>> (v: 'T) : float = Double.CreateTruncating v
 
 /// Which trainings the fast path takes.
 [<RequireQualifiedAccess>]
@@ -31,22 +25,21 @@ module FastPath =
             | Optimizer.RandomSearch _ | Optimizer.RandomLocalSearch _ -> false)
 
 /// <summary>
-/// The fast training path, storing in float64 (<c>FastNet&lt;float&gt;</c>) or float32
-/// (<c>FastNet&lt;float32&gt;</c>, products by SGEMM) and computing elementwise in float64:
-/// the same network and the same four equations as <c>Network</c>, on preallocated buffers. All weights and biases live in one array (and their gradients in
+/// The fast training path in float64 (<c>FastNet&lt;float&gt;</c>) or float32
+/// (<c>FastNet&lt;float32&gt;</c>, products by SGEMM, elementwise work in float32 SIMD lanes; the
+/// costs are summed in float64): the same network and the same four equations as <c>Network</c>,
+/// on preallocated buffers. All weights and biases live in one array (and their gradients in
 /// another), every product is one OpenBLAS call with transpose flags into a buffer, bias and
-/// activation are applied in one pass, the optimiser updates in place: a training step in steady
-/// state allocates nothing. <c>Network.backward</c> stays the reference; a property test checks
+/// activation are applied in one vectorized pass, the optimiser updates in place in one pass: a
+/// training step in steady state allocates nothing. <c>Network.backward</c> stays the reference; a property test checks
 /// that this path gives the same gradients.
 /// </summary>
 [<Sealed>]
-type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct>(network: Network, maxBatch: int) =
+type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(network: Network, maxBatch: int) =
     static let isDouble = typeof<'T> = typeof<float>
-    /// y ← alpha·x + y and x ← alpha·x in 'T's precision (daxpy/saxpy, dscal/sscal).
+    /// y ← alpha·x + y in 'T's precision (daxpy/saxpy).
     static let axpy (alpha: float) (x: 'T[]) (y: 'T[]) =
         if isDouble then Blas.axpy alpha (box x :?> float[]) (box y :?> float[]) else Blas.saxpy (float32 alpha) (box x :?> float32[]) (box y :?> float32[])
-    static let scal (alpha: float) (x: 'T[]) =
-        if isDouble then Blas.scal alpha (box x :?> float[]) else Blas.sscal (float32 alpha) (box x :?> float32[])
     /// C ← op(A)·op(B) on parts of arrays, in 'T's precision (dgemm or sgemm).
     static let gemmAt (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (a: 'T[]) (aOff: int) (lda: int) (b: 'T[]) (bOff: int) (ldb: int) (c: 'T[]) (cOff: int) (ldc: int) =
         if isDouble then Blas.gemmAt ta tb m n k 1.0 (box a :?> float[]) aOff lda (box b :?> float[]) bOff ldb 0.0 (box c :?> float[]) cOff ldc
@@ -85,43 +78,9 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct>(network: Ne
         if maxBatch < 1 then invalidArg "maxBatch" (sprintf "the batch size must be at least 1, not %d" maxBatch)
     // optimiser state, allocated on first use
     let mutable v : 'T[] = null       // velocity (momentum) or first moment (Adam), in the storage precision
-    let mutable m2 : float[] = null   // Adam's second moment, float64
+    let mutable m2 : 'T[] = null      // Adam's second moment
     let mutable t = 0
     let mutable lastCorrect = 0
-
-    /// a = g(z) for n values, in one pass (softmax: column by column, max subtracted).
-    static let activate (act: Activation) (rows: int) (cols: int) (z: 'T[]) (a: 'T[]) =
-        let n = rows * cols
-        match act with
-        | Activation.Identity -> Array.blit z 0 a 0 n
-        | Activation.Sigmoid -> for i in 0 .. n - 1 do a.[i] <- Precision.store<'T> (Toolkit.Graph.Rules.sigmoid (Precision.load z.[i]))
-        | Activation.Tanh -> for i in 0 .. n - 1 do a.[i] <- Precision.store<'T> (Math.Tanh(Precision.load z.[i]))
-        | Activation.Relu -> for i in 0 .. n - 1 do (let v = Precision.load z.[i] in a.[i] <- Precision.store<'T> (if v > 0.0 then v else 0.0))
-        | Activation.LeakyRelu s -> for i in 0 .. n - 1 do (let v = Precision.load z.[i] in a.[i] <- Precision.store<'T> (if v > 0.0 then v else s * v))
-        | Activation.Softmax ->
-            for j in 0 .. cols - 1 do
-                let o = j * rows
-                let mutable mx = Double.NegativeInfinity
-                for i in 0 .. rows - 1 do mx <- max mx (Precision.load z.[o + i])
-                let mutable s = 0.0
-                for i in 0 .. rows - 1 do s <- s + Math.Exp(Precision.load z.[o + i] - mx)
-                for i in 0 .. rows - 1 do a.[o + i] <- Precision.store<'T> (Math.Exp(Precision.load z.[o + i] - mx) / s)
-
-    /// d ← d ⊙ g′(z) in place (softmax: each column's Jacobianᵀ·d).
-    static let throughActivation (act: Activation) (rows: int) (cols: int) (z: 'T[]) (a: 'T[]) (d: 'T[]) =
-        let n = rows * cols
-        match act with
-        | Activation.Identity -> ()
-        | Activation.Sigmoid -> for i in 0 .. n - 1 do (let s = Precision.load a.[i] in d.[i] <- Precision.store<'T> (Precision.load d.[i] * s * (1.0 - s)))
-        | Activation.Tanh -> for i in 0 .. n - 1 do (let t = Precision.load a.[i] in d.[i] <- Precision.store<'T> (Precision.load d.[i] * (1.0 - t * t)))
-        | Activation.Relu -> for i in 0 .. n - 1 do (if Precision.load z.[i] <= 0.0 then d.[i] <- Precision.store<'T> 0.0)
-        | Activation.LeakyRelu s -> for i in 0 .. n - 1 do (if Precision.load z.[i] <= 0.0 then d.[i] <- Precision.store<'T> (Precision.load d.[i] * s))
-        | Activation.Softmax ->
-            for j in 0 .. cols - 1 do
-                let o = j * rows
-                let mutable s = 0.0
-                for i in 0 .. rows - 1 do s <- s + Precision.load d.[o + i] * Precision.load a.[o + i]
-                for i in 0 .. rows - 1 do d.[o + i] <- Precision.store<'T> (Precision.load a.[o + i] * (Precision.load d.[o + i] - s))
 
     /// The number of parameters.
     member _.ParameterCount = count
@@ -132,47 +91,27 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct>(network: Ne
     /// The gradients of the last <c>Gradient</c> call, in the same order.
     member _.Gradients : 'T[] = g
 
-    /// <summary>Forward and backward on the samples idx[start .. start + m − 1] of a data set
-    /// stored column-major (inputs × samples, targets × samples): fills <c>Gradients</c> and
-    /// returns the batch's cost. No allocation.</summary>
-    member _.Gradient(xs: 'T[], ys: 'T[], idx: int[], start: int, m: int) : float =
-        if m < 1 || m > maxBatch then invalidArg "m" (sprintf "the batch has %d samples; this FastNet holds 1 to %d" m maxBatch)
-        let n0, nL = nIn.[0], nOut.[L - 1]
-        for k in 0 .. m - 1 do
-            Array.blit xs (idx.[start + k] * n0) x (k * n0) n0
-            Array.blit ys (idx.[start + k] * nL) y (k * nL) nL
-        // forward: zˡ = Wˡ·aˡ⁻¹ + bˡ, aˡ = g(zˡ)
+    /// zˡ = Wˡ·aˡ⁻¹ + bˡ, aˡ = g(zˡ) for the m samples in x: one gemm and one fused pass per layer.
+    member private _.Forward(m: int) =
         for l in 0 .. L - 1 do
             let input = if l = 0 then x else a.[l - 1]
             gemmAt false false nOut.[l] m nIn.[l] p wOff.[l] nOut.[l] input 0 nIn.[l] z.[l] 0 nOut.[l]
-            let zl = z.[l]
-            let rows = nOut.[l]
-            for j in 0 .. m - 1 do
-                for i in 0 .. rows - 1 do
-                    zl.[j * rows + i] <- Precision.store<'T> (Precision.load zl.[j * rows + i] + Precision.load p.[bOff.[l] + i])
-            activate acts.[l] rows m zl a.[l]
-        // how many samples the outputs classify right (largest output = largest target)
-        let nOutL = nOut.[L - 1]
-        let outL = a.[L - 1]
-        lastCorrect <- 0
-        for k in 0 .. m - 1 do
-            let mutable bo = 0
-            let mutable by = 0
-            for i in 1 .. nOutL - 1 do
-                if Precision.load outL.[k * nOutL + i] > Precision.load outL.[k * nOutL + bo] then bo <- i
-                if Precision.load y.[k * nOutL + i] > Precision.load y.[k * nOutL + by] then by <- i
-            if bo = by then lastCorrect <- lastCorrect + 1
-        // the cost, and (1) δᴸ with the batch mean in it
+            FastKernels.biasActivate acts.[l] nOut.[l] m p bOff.[l] z.[l] a.[l]
+
+    /// The batch's summed cost against the targets in y; with withDelta, (1) δᴸ = ∇ₐC ⊙ σ′(zᴸ)
+    /// as well, with the batch mean in it.
+    member private _.Cost(m: int, withDelta: bool) : float =
+        let nL = nOut.[L - 1]
         let out, zL, dL = a.[L - 1], z.[L - 1], delta.[L - 1]
         let n = nL * m
         let inv = 1.0 / float m
         let mutable cost = 0.0
-        match loss, acts.[L - 1] with
-        | Loss.BinaryCrossEntropy, _ ->
+        match loss with
+        | Loss.BinaryCrossEntropy ->
             for i in 0 .. n - 1 do
                 cost <- cost + Toolkit.Tensors.Kernels.bceWithLogit (Precision.load zL.[i]) (Precision.load y.[i])
-                dL.[i] <- Precision.store<'T> ((Precision.load out.[i] - Precision.load y.[i]) * inv)
-        | Loss.CrossEntropy, _ ->
+                if withDelta then dL.[i] <- Precision.store<'T> ((Precision.load out.[i] - Precision.load y.[i]) * inv)
+        | Loss.CrossEntropy ->
             for j in 0 .. m - 1 do
                 let o = j * nL
                 let mutable mx = Double.NegativeInfinity
@@ -184,13 +123,33 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct>(network: Ne
                 for i in 0 .. nL - 1 do
                     cost <- cost - Precision.load y.[o + i] * (Precision.load zL.[o + i] - lse)
                     mass <- mass + Precision.load y.[o + i]
-                for i in 0 .. nL - 1 do dL.[o + i] <- Precision.store<'T> ((Precision.load out.[o + i] * mass - Precision.load y.[o + i]) * inv)
+                if withDelta then
+                    for i in 0 .. nL - 1 do dL.[o + i] <- Precision.store<'T> ((Precision.load out.[o + i] * mass - Precision.load y.[o + i]) * inv)
         | _ ->
             for i in 0 .. n - 1 do
                 let d = Precision.load out.[i] - Precision.load y.[i]
                 cost <- cost + 0.5 * d * d
-                dL.[i] <- Precision.store<'T> (d * inv)
-            throughActivation acts.[L - 1] nL m zL out dL
+                if withDelta then dL.[i] <- Precision.store<'T> (d * inv)
+            if withDelta then FastKernels.throughActivation acts.[L - 1] nL m zL out dL
+        cost
+
+    /// <summary>Forward and backward on the samples idx[start .. start + m − 1] of a data set
+    /// stored column-major (inputs × samples, targets × samples): fills <c>Gradients</c> and
+    /// returns the batch's cost. No allocation.</summary>
+    member this.Gradient(xs: 'T[], ys: 'T[], idx: int[], start: int, m: int) : float =
+        if m < 1 || m > maxBatch then invalidArg "m" (sprintf "the batch has %d samples; this FastNet holds 1 to %d" m maxBatch)
+        let n0, nL = nIn.[0], nOut.[L - 1]
+        for k in 0 .. m - 1 do
+            Array.blit xs (idx.[start + k] * n0) x (k * n0) n0
+            Array.blit ys (idx.[start + k] * nL) y (k * nL) nL
+        this.Forward m
+        // how many samples the outputs classify right (largest output = largest target)
+        let outL = a.[L - 1]
+        lastCorrect <- 0
+        for k in 0 .. m - 1 do
+            if TensorPrimitives.IndexOfMax(ReadOnlySpan<'T>(outL, k * nL, nL)) = TensorPrimitives.IndexOfMax(ReadOnlySpan<'T>(y, k * nL, nL)) then
+                lastCorrect <- lastCorrect + 1
+        let cost = this.Cost(m, true)
         // (2)–(4), right to left
         for l in L - 1 .. -1 .. 0 do
             let input = if l = 0 then x else a.[l - 1]
@@ -199,36 +158,34 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct>(network: Ne
             // (4) ∂C/∂Wˡ = δˡ·(aˡ⁻¹)ᵀ
             gemmAt false true rows nIn.[l] m dl 0 rows input 0 nIn.[l] g wOff.[l] rows
             // (3) ∂C/∂bˡ = δˡ summed over the batch
-            for i in 0 .. rows - 1 do
-                let mutable s = 0.0
-                for j in 0 .. m - 1 do s <- s + Precision.load dl.[j * rows + i]
-                g.[bOff.[l] + i] <- Precision.store<'T> s
+            FastKernels.sumColumns rows m dl g bOff.[l]
             // (2) δˡ⁻¹ = ((Wˡ)ᵀ δˡ) ⊙ σ′(zˡ⁻¹)
             if l > 0 then
                 gemmAt true false nIn.[l] m rows p wOff.[l] rows dl 0 rows delta.[l - 1] 0 nIn.[l]
-                throughActivation acts.[l - 1] nOut.[l - 1] m z.[l - 1] a.[l - 1] delta.[l - 1]
-        cost * inv
+                FastKernels.throughActivation acts.[l - 1] nOut.[l - 1] m z.[l - 1] a.[l - 1] delta.[l - 1]
+        cost / float m
 
     /// <summary>The mean cost and the accuracy (largest output = label) over a whole data set
-    /// stored like the training data, in batches through the same buffers: no allocation.</summary>
+    /// stored like the training data: forward passes only, in batches through the same buffers,
+    /// no allocation.</summary>
     member this.Evaluate(xs: 'T[], ys: 'T[], labels: int[]) : float * float =
         let n = labels.Length
-        let all = Array.init (min n maxBatch) id
-        let nL = nOut.[L - 1]
+        let n0, nL = nIn.[0], nOut.[L - 1]
+        if xs.Length <> n * n0 || ys.Length <> n * nL then
+            invalidArg "xs" (sprintf "Evaluate: %d labels need %d×%d inputs and %d×%d targets, got %d and %d values" n n0 n nL n xs.Length ys.Length)
         let mutable cost = 0.0
         let mutable right = 0
         let mutable start = 0
         while start < n do
             let m = min maxBatch (n - start)
-            // samples start … start + m − 1, in order: the index array holds 0 … m − 1, offset below
-            for k in 0 .. m - 1 do all.[k] <- start + k
-            cost <- cost + float m * this.Gradient(xs, ys, all, 0, m)
+            // samples start … start + m − 1 lie side by side: one copy each
+            Array.blit xs (start * n0) x 0 (m * n0)
+            Array.blit ys (start * nL) y 0 (m * nL)
+            this.Forward m
+            cost <- cost + this.Cost(m, false)
             let out = a.[L - 1]
             for k in 0 .. m - 1 do
-                let mutable best = 0
-                for i in 1 .. nL - 1 do
-                    if Precision.load out.[k * nL + i] > Precision.load out.[k * nL + best] then best <- i
-                if best = labels.[start + k] then right <- right + 1
+                if TensorPrimitives.IndexOfMax(ReadOnlySpan<'T>(out, k * nL, nL)) = labels.[start + k] then right <- right + 1
             start <- start + m
         cost / float n, float right / float n
 
@@ -238,37 +195,26 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct>(network: Ne
         match optimizer with
         | Optimizer.Sgd _ | Optimizer.GradientDescent _ ->
             let c = this.Gradient(xs, ys, idx, start, m)
-            axpy -rate g p                                        // p := p − η∇C
+            FastKernels.sgd rate g p                              // p := p − η∇C
             c
         | Optimizer.Momentum (_, mu) ->
             if isNull v then v <- Array.zeroCreate count
             let c = this.Gradient(xs, ys, idx, start, m)
-            scal mu v
-            axpy -rate g v                                        // v := μv − η∇C
-            axpy 1.0 v p                                          // p := p + v
+            FastKernels.momentum rate mu g v p                    // v := μv − η∇C, p := p + v
             c
         | Optimizer.Nesterov (_, mu) ->
             if isNull v then v <- Array.zeroCreate count
             axpy mu v p                                           // look ahead to p + μv
             let c = this.Gradient(xs, ys, idx, start, m)
             axpy -mu v p                                          // back to p
-            scal mu v
-            axpy -rate g v
-            axpy 1.0 v p
+            FastKernels.momentum rate mu g v p
             c
         | Optimizer.Adam (_, b1, b2, eps) ->
             if isNull v then v <- Array.zeroCreate count
             if isNull m2 then m2 <- Array.zeroCreate count
             let c = this.Gradient(xs, ys, idx, start, m)
             t <- t + 1
-            let c1 = 1.0 - b1 ** float t
-            let c2 = 1.0 - b2 ** float t
-            for i in 0 .. count - 1 do
-                let gi = Precision.load g.[i]
-                let vi = b1 * Precision.load v.[i] + (1.0 - b1) * gi
-                v.[i] <- Precision.store<'T> vi
-                m2.[i] <- b2 * m2.[i] + (1.0 - b2) * gi * gi
-                p.[i] <- Precision.store<'T> (Precision.load p.[i] - rate * (vi / c1) / (sqrt (m2.[i] / c2) + eps))
+            FastKernels.adam rate b1 b2 eps (1.0 - b1 ** float t) (1.0 - b2 ** float t) g v m2 p
             c
         | Optimizer.RandomSearch _ | Optimizer.RandomLocalSearch _ ->
             invalidOp "the random strategies take the reference path (Train), not FastNet"

@@ -134,7 +134,7 @@ module Train =
     /// The fast path's pieces for one precision: a step (steps so far, batch start → batch cost),
     /// the current network, the evaluation of the training and test sets, and the right answers
     /// in the last batch. Evaluation runs on its own buffers, in batches of up to 1000.
-    let private fastPath<'T when 'T :> System.Numerics.IFloatingPointIeee754<'T> and 'T: struct>
+    let private fastPath<'T when 'T :> System.Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> System.ValueType>
             (config: TrainConfig) (net: Network) (trainSet: LabelledData) (test: LabelledData) (idx: int[]) (convert: Matrix<float> -> 'T[]) =
         let m = trainSet.X.ColumnCount
         let rate steps = Optimizer.learningRate config.Optimizer * Optimizer.factor config.Schedule steps
