@@ -2,10 +2,12 @@
 """A scalar autograd engine in micrograd's design (one Value object per node, a closure per op
 holding its local chain rule, a topological sort, then the closures in reverse), run on the same
 graphs as Toolkit's benchmark. The only change from micrograd: the topological sort is iterative,
-because micrograd's recursive one cannot walk a chain of 10^6 nodes.
+because micrograd's recursive one cannot walk a chain of 10^6 nodes. With the engine "torch", the
+same graphs are built from PyTorch's 0-d float64 tensors (requires_grad) and differentiated by
+PyTorch's autograd, one tensor per node like one Value per node.
 
 Prints one JSON line: {"graph", "nodes", "seconds" (median), "nodes_per_second", "peak_rss_mb", "value", "grad0"}.
-Usage: micrograd_bench.py chain|wide NODES [REPEATS]
+Usage: micrograd_bench.py chain|wide NODES [REPEATS] [micrograd|torch]
 """
 import gc, json, math, resource, sys, time
 
@@ -61,19 +63,19 @@ class Value:
             v._backward()
 
 
-def chain(n):
+def chain(n, leaf=Value):
     """n operation nodes: alternately tanh(x) and x*w, w shared."""
-    x, w = Value(0.5), Value(1.0001)
+    x, w = leaf(0.5), leaf(1.0001)
     v = x
     for k in range(n):
         v = v.tanh() if k % 2 == 0 else v * w
     return v, x
 
 
-def wide(n, width=1000):
+def wide(n, leaf=Value, width=1000):
     """Layers of width 1000, every node used three times: r_i = tanh(p_i * p_(i+1) + p_(i+2))
     (indices mod W); then a sum. About n operation nodes."""
-    xs = [Value(0.5 + 0.4 * math.sin(i)) for i in range(width)]
+    xs = [leaf(0.5 + 0.4 * math.sin(i)) for i in range(width)]
     p = xs
     layers = max(1, (n - width) // (3 * width))
     for _ in range(layers):
@@ -87,14 +89,22 @@ def wide(n, width=1000):
 def main():
     graph, n = sys.argv[1], int(sys.argv[2])
     repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    engine = sys.argv[4] if len(sys.argv) > 4 else "micrograd"
+    if engine == "torch":
+        import torch
+        torch.set_num_threads(1)
+        leaf = lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+        number = lambda t: float(t.item())
+    else:
+        leaf, number = Value, float
     gc.disable()  # micrograd's best case
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        out, x0 = chain(n) if graph == "chain" else wide(n)
+        out, x0 = chain(n, leaf) if graph == "chain" else wide(n, leaf)
         out.backward()
         times.append(time.perf_counter() - t0)
-        value, grad0 = out.data, x0.grad
+        value, grad0 = number(out.data), number(x0.grad)
         del out, x0
         gc.collect()
     times.sort()

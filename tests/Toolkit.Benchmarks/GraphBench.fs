@@ -66,20 +66,24 @@ type Row =
       PassBytesPerNode: float     // allocated by one forward + backward
       Value: float
       Grad0: float
-      Python: JsonElement option }
+      Python: JsonElement option
+      Torch: JsonElement option }
 
-let private python (graph: string) (n: int) (repeats: int) : JsonElement option =
+/// The same graph in scripts/micrograd_bench.py, on the engine "micrograd" or "torch" (PyTorch's
+/// autograd on 0-d tensors); None when Python or the engine is missing.
+let private python (engine: string) (graph: string) (n: int) (repeats: int) : JsonElement option =
     let script = Path.Combine(__SOURCE_DIRECTORY__, "..", "..", "scripts", "micrograd_bench.py")
     if not (File.Exists "/usr/bin/python3") then None
     else
-        let psi = ProcessStartInfo("/usr/bin/python3", sprintf "%s %s %d %d" script graph n repeats, RedirectStandardOutput = true)
+        let psi = ProcessStartInfo("/usr/bin/python3", sprintf "%s %s %d %d %s" script graph n repeats engine, RedirectStandardOutput = true, RedirectStandardError = true)
         use p = Process.Start psi
         let out = p.StandardOutput.ReadToEnd()
+        p.StandardError.ReadToEnd() |> ignore
         p.WaitForExit()
         if p.ExitCode <> 0 then None else Some(JsonDocument.Parse(out).RootElement.Clone())
 
 let measure (name: string) (make: int -> Expr * Collections.Generic.IReadOnlyDictionary<string, float> * string)
-            (tape: int -> Graph * Collections.Generic.IReadOnlyDictionary<string, float> * string) (n: int) (repeats: int) : Row =
+            (tape: int -> Graph * Collections.Generic.IReadOnlyDictionary<string, float> * string) (n: int) (repeats: int) (peers: bool) : Row =
     let runTape () =
         let sw = Stopwatch.StartNew()
         let g, env, _ = tape n
@@ -125,27 +129,33 @@ let measure (name: string) (make: int -> Expr * Collections.Generic.IReadOnlyDic
       PassBytesPerNode = float passBytes / float g.Count
       Value = (if tapeValue = b.Value then b.Value else failwithf "tape and expression disagree: %g vs %g" tapeValue b.Value)
       Grad0 = b.Dvar v0
-      Python = python name n repeats }
+      Python = if peers then python "micrograd" name n repeats else None
+      // PyTorch takes ~10 µs per node: one timed run at 10⁶
+      Torch = if peers then python "torch" name n (if n >= 1_000_000 then 1 else 3) else None }
 
 let report (rows: Row list) =
     let lines = ResizeArray<string>()
     let add (s: string) = lines.Add s; printfn "%s" s
-    add "| graph | nodes | micrograd-style Python, build+backward (GC off) | Toolkit, expression: build+layout+forward+backward | Toolkit, GraphBuilder tape: record+forward+backward | Toolkit: forward+backward (graph reused) | ratio to Python: expression / tape / passes | Toolkit bytes/node: expression graph, tape graph, one pass | Python peak RSS |"
-    add "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    add "| graph | nodes | micrograd-style Python, build+backward (GC off) | PyTorch autograd, 0-d tensors, build+backward | Toolkit, expression: build+layout+forward+backward | Toolkit, GraphBuilder tape: record+forward+backward | Toolkit: forward+backward (graph reused) | ratio to micrograd: expression / tape / passes | tape ÷ PyTorch | Toolkit bytes/node: expression graph, tape graph, one pass | peak RSS: micrograd, PyTorch |"
+    add "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    let mismatches = ResizeArray<string>()
     for r in rows do
         let rate s = float r.Nodes / s / 1e6
-        let py, pyRate, pyRss, same =
-            match r.Python with
+        let peer name (j: JsonElement option) =
+            match j with
             | Some j ->
                 let s = j.GetProperty("seconds").GetDouble()
-                let value = j.GetProperty("value").GetDouble()
-                let agree = Numeric.relativeError value r.Value < 1e-9
-                sprintf "%.2f M nodes/s" (rate s), Some(rate s), sprintf "%.0f MB" (j.GetProperty("peak_rss_mb").GetDouble()), agree
-            | None -> "not run (no /usr/bin/python3)", None, "", true
-        let ratio (ours: float) = match pyRate with Some p -> sprintf "%.0f×" (ours / p) | None -> "–"
-        add (sprintf "| %s | %d | %s | %.1f M nodes/s | %.1f M nodes/s | %.1f M nodes/s | %s / %s / %s | %.0f, %.0f, %.0f | %s |"
-                r.Graph r.Nodes py (rate r.FullSeconds) (rate r.TapeSeconds) (rate r.PassSeconds)
-                (ratio (rate r.FullSeconds)) (ratio (rate r.TapeSeconds)) (ratio (rate r.PassSeconds))
-                r.BytesPerNode r.TapeBytesPerNode r.PassBytesPerNode pyRss)
-        if not same then add (sprintf "\n**value mismatch on %s: Toolkit %.17g, Python differs**\n" r.Graph r.Value)
+                if Numeric.relativeError (j.GetProperty("value").GetDouble()) r.Value > 1e-9 then
+                    mismatches.Add(sprintf "**value mismatch on %s at %d nodes: Toolkit %.17g, %s differs**" r.Graph r.Nodes r.Value name)
+                sprintf "%.2f M nodes/s" (rate s), Some(rate s), sprintf "%.0f MB" (j.GetProperty("peak_rss_mb").GetDouble())
+            | None -> (if r.Nodes > 1_000_000 then "not run (≈10 GB)" else "not run"), None, "–"
+        let py, pyRate, pyRss = peer "micrograd" r.Python
+        let th, thRate, thRss = peer "PyTorch" r.Torch
+        let ratio (ours: float) (p: float option) = match p with Some p -> sprintf "%.0f×" (ours / p) | None -> "–"
+        add (sprintf "| %s | %d | %s | %s | %.1f M nodes/s | %.1f M nodes/s | %.1f M nodes/s | %s / %s / %s | %s | %.0f, %.0f, %.0f | %s, %s |"
+                r.Graph r.Nodes py th (rate r.FullSeconds) (rate r.TapeSeconds) (rate r.PassSeconds)
+                (ratio (rate r.FullSeconds) pyRate) (ratio (rate r.TapeSeconds) pyRate) (ratio (rate r.PassSeconds) pyRate)
+                (ratio (rate r.TapeSeconds) thRate)
+                r.BytesPerNode r.TapeBytesPerNode r.PassBytesPerNode pyRss thRss)
+    for m in mismatches do add ""; add m
     lines |> List.ofSeq

@@ -1,4 +1,4 @@
-/// `dotnet run --project tests/Toolkit.Benchmarks -c Release -- graph|linalg [--write docs/performance.md]`
+/// `dotnet run --project tests/Toolkit.Benchmarks -c Release -- graph|linalg|train|scale|machine [--write docs/performance.md]`
 module Toolkit.Benchmarks.Program
 
 open System
@@ -18,6 +18,31 @@ let writeSection (path: string) (name: string) (lines: string list) (extra: stri
     AtomicFile.writeAllText path (template.Substring(0, i + startMark.Length) + "\n" + body + template.Substring j)
     printfn "wrote %s" path
 
+/// The machine the benchmarks ran on: CPU, cores, memory, OS, runtime, OpenBLAS, the Python peers.
+let machine () : string list =
+    let firstLine (path: string) (key: string) =
+        try IO.File.ReadLines path |> Seq.tryFind (fun l -> l.StartsWith key) |> Option.map (fun l -> l.Substring(l.IndexOfAny [| ':'; '=' |] + 1).Trim().Trim('"'))
+        with _ -> None
+    let python =
+        try
+            let psi = ProcessStartInfo("/usr/bin/python3", "-c \"import sys, numpy, torch; print(sys.version.split()[0], numpy.__version__, torch.__version__)\"", RedirectStandardOutput = true, RedirectStandardError = true)
+            use p = Process.Start psi
+            let out = p.StandardOutput.ReadToEnd().Trim()
+            p.WaitForExit()
+            if p.ExitCode = 0 then (let v = out.Split ' ' in sprintf "Python %s, NumPy %s, PyTorch %s (Debian packages, /usr/bin/python3)" v.[0] v.[1] v.[2]) else "not installed"
+        with _ -> "not installed"
+    let get = Option.defaultValue "unknown"
+    [ "| | |"
+      "|---|---|"
+      sprintf "| CPU | %s |" (get (firstLine "/proc/cpuinfo" "model name"))
+      sprintf "| cores the process sees | %d |" Environment.ProcessorCount
+      sprintf "| memory | %s |" (firstLine "/proc/meminfo" "MemTotal" |> Option.map (fun v -> sprintf "%.1f GiB" (float (v.Split(' ').[0]) / 1048576.0)) |> get)
+      sprintf "| SIMD (.NET) | %d float32 lanes per Vector<T> |" Numerics.Vector<float32>.Count
+      sprintf "| OS | %s |" (get (firstLine "/etc/os-release" "PRETTY_NAME"))
+      sprintf "| .NET | %s |" (Environment.Version.ToString())
+      sprintf "| BLAS | %s |" (Toolkit.Linalg.Blas.describe ())
+      sprintf "| peers | %s |" python ]
+
 [<EntryPoint>]
 let main argv =
     let write name lines extra =
@@ -26,12 +51,13 @@ let main argv =
         | _ -> ()
     match List.ofArray argv with
     | "graph" :: _ ->
-        let sizes = [ 10_000; 100_000; 1_000_000 ]
+        // the Python engines stop at 10⁶ nodes: micrograd's process passes 1 GB there
+        let sizes = [ 10_000; 100_000; 1_000_000; 10_000_000 ]
         let rows =
             [ for n in sizes do
                 for name, make, tape in [ "chain", GraphBench.chain, GraphBench.chainTape; "wide", GraphBench.wide, GraphBench.wideTape ] ->
                     eprintfn "measuring %s at %d nodes…" name n
-                    GraphBench.measure name make tape n (if n >= 1_000_000 then 5 else 7) ]
+                    GraphBench.measure name make tape n (if n >= 1_000_000 then 3 else 7) (n <= 1_000_000) ]
         let table = GraphBench.report rows
         let peak = float (Process.GetCurrentProcess().PeakWorkingSet64) / 1e6
         printfn "\nToolkit process peak working set: %.0f MB" peak
@@ -43,6 +69,18 @@ let main argv =
     | "train" :: _ ->
         write "train" (TrainBench.run 3) ""
         0
+    | "machine" :: _ ->
+        let lines = machine ()
+        lines |> List.iter (printfn "%s")
+        write "machine" lines ""
+        0
+    | "scale" :: rest ->
+        // the charts go beside the page, in its img folder
+        let imgDir = match rest with [ "--write"; path ] -> Some(IO.Path.Combine(IO.Path.GetDirectoryName(IO.Path.GetFullPath path), "img")) | _ -> None
+        let lines = ScaleBench.run imgDir
+        lines |> List.iter (printfn "%s")
+        write "scale" lines ""
+        0
     | _ ->
-        eprintfn "usage: Toolkit.Benchmarks graph|linalg|train [--write PAGE.md]"
+        eprintfn "usage: Toolkit.Benchmarks graph|linalg|train|scale|machine [--write PAGE.md]"
         2

@@ -36,26 +36,30 @@ let private runJson (file: string) (args: string) (env: (string * string) list) 
 
 let private median (xs: float[]) = let s = Array.sort xs in s.[s.Length / 2]
 
-/// Seconds for one epoch's worth of the configuration's products as single SGEMM calls (the
-/// forward product, dW, and dA for all but the first layer), at its batch size: the GEMM limit.
-let gemmLimit (c: Config) =
+/// Seconds for one epoch's worth of the configuration's products as single SGEMM calls with the
+/// fast path's shapes and transpose flags (Z = W·A, dW = δ·Aᵀ, and dA = Wᵀ·δ for all but the
+/// first layer), at its batch size, on the given number of OpenBLAS threads: the GEMM limit.
+let gemmLimit (c: Config) (threads: int) =
+    Blas.setThreads threads
     let batches = (60000 + c.Batch - 1) / c.Batch
+    let b = c.Batch
     let shapes =
         [ for nIn, nOut in List.pairwise c.Layers do
-            yield nOut, c.Batch, nIn                 // Z = W·A: (nOut×nIn)·(nIn×b)
-            yield nOut, nIn, c.Batch                 // dW = δ·Aᵀ
-            if nIn <> 784 then yield nIn, c.Batch, nOut ] // dA = Wᵀ·δ
+            yield false, false, nOut, b, nIn          // Z = W·A: (nOut×nIn)·(nIn×b)
+            yield false, true, nOut, nIn, b           // dW = δ·Aᵀ
+            if nIn <> List.head c.Layers then yield true, false, nIn, b, nOut ] // dA = Wᵀ·δ
     let seconds =
-        shapes |> List.sumBy (fun (m, n, k) ->
+        shapes |> List.sumBy (fun (ta, tb, m, n, k) ->
             let a = Array.create (m * k) 0.5f
-            let b = Array.create (k * n) 0.25f
+            let bm = Array.create (k * n) 0.25f
             let cc = Array.zeroCreate (m * n)
+            let lda, ldb = (if ta then k else m), (if tb then n else k)
             let reps = 2000
-            Blas.sgemm false false m n k 1.0f a m b k 0.0f cc m
+            Blas.sgemm ta tb m n k 1.0f a lda bm ldb 0.0f cc m
             let sw = Stopwatch.StartNew()
-            for _ in 1 .. reps do Blas.sgemm false false m n k 1.0f a m b k 0.0f cc m
+            for _ in 1 .. reps do Blas.sgemm ta tb m n k 1.0f a lda bm ldb 0.0f cc m
             sw.Elapsed.TotalSeconds / float reps)
-    let flops = shapes |> List.sumBy (fun (m, n, k) -> 2.0 * float m * float n * float k) |> fun f -> f * float batches
+    let flops = shapes |> List.sumBy (fun (_, _, m, n, k) -> 2.0 * float m * float n * float k) |> fun f -> f * float batches
     seconds * float batches, flops
 
 let run (epochs: int) : string list =
@@ -74,15 +78,20 @@ let run (epochs: int) : string list =
         let acc (j: JsonElement) = (j.GetProperty("test_accuracy_per_epoch").EnumerateArray() |> Seq.last).GetDouble()
         let mem (j: JsonElement) = j.GetProperty("peak_memory_mb").GetDouble()
         let oursSecs = ours |> Option.map secs
-        for name, r in [ "Toolkit (float32, fast path)", ours; "NumPy (float32, vectorized by batch)", numpy; "PyTorch 1.13 CPU (float32, OPENBLAS_NUM_THREADS=1, 1 thread)", torch ] do
+        let threads = Toolkit.Nn.FastPath.suggestedThreads c.Layers c.Batch
+        let oursName = sprintf "Toolkit (float32, fast path, %d OpenBLAS thread%s)" threads (if threads = 1 then "" else "s")
+        for name, r in [ oursName, ours; "NumPy (float32, vectorized by batch)", numpy; "PyTorch 1.13 CPU (float32, OPENBLAS_NUM_THREADS=1, 1 thread)", torch ] do
             match r with
             | Some j ->
                 let s = secs j
                 let ratio = match oursSecs with Some o when name.StartsWith "Toolkit" |> not -> sprintf "%.2f×" (s / o) | _ -> "–"
                 add (sprintf "| %s | %s | %.3f | %.0f | %.4f | %.0f MB | %s |" c.Name name s (60000.0 / s) (acc j) (mem j) ratio)
             | None -> add (sprintf "| %s | %s | not run | | | | |" c.Name name)
-        let limit, flops = gemmLimit c
         match oursSecs with
-        | Some o -> add (sprintf "| %s | GEMM limit (%.1f GFLOP per epoch as single-precision OpenBLAS calls at these shapes) | %.3f | | | | Toolkit at %.0f%% of it |" c.Name (flops / 1e9) limit (100.0 * limit / o))
+        | Some o ->
+            for threads in [ 1; 2 ] do
+                let limit, flops = gemmLimit c threads
+                add (sprintf "| %s | GEMM limit, %d OpenBLAS thread%s (%.1f GFLOP per epoch as single-precision OpenBLAS calls at these shapes) | %.3f | | | | Toolkit at %.0f%% of it |"
+                         c.Name threads (if threads = 1 then "" else "s") (flops / 1e9) limit (100.0 * limit / o))
         | None -> ()
     lines |> List.ofSeq
