@@ -23,3 +23,9 @@ let number (w: Utf8JsonWriter) (name: string) (v: float) =
 /// A number inside an array, null when not finite.
 let numberValue (w: Utf8JsonWriter) (v: float) =
     if Double.IsFinite v then w.WriteNumberValue v else w.WriteNullValue()
+
+/// An array of numbers (non-finite ones as null); a null name writes it inside an enclosing array.
+let numbers (w: Utf8JsonWriter) (name: string) (vs: float[]) =
+    if isNull name then w.WriteStartArray() else w.WriteStartArray(name)
+    for v in vs do numberValue w v
+    w.WriteEndArray()

@@ -12,6 +12,7 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<TrainCmd.TrainArgs>
     | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<TrainCmd.ModelArgs>
     | [<CliPrefix(CliPrefix.None)>] Predict of ParseResults<TrainCmd.ModelArgs>
+    | [<CliPrefix(CliPrefix.None)>] Plot of ParseResults<Plot.PlotArgs>
     interface IArgParserTemplate with
         member c.Usage =
             match c with
@@ -21,6 +22,7 @@ type Command =
             | Train _ -> "train a network on Fashion-MNIST (default: the notes' 784-30-10, sigmoid, quadratic, SGD η = 3, batch 10)"
             | Eval _ -> "a saved network's loss and accuracy on the test set"
             | Predict _ -> "a saved network's predictions for the first test images"
+            | Plot _ -> "pictures: a saved network's loss landscape, the curves of a training run"
 
 /// Runs the command line and returns the exit code (0 ok, 1 bad input, 2 bad usage, 3 failed check).
 let run (argv: string[]) : int =
@@ -34,6 +36,7 @@ let run (argv: string[]) : int =
         | Some (Train a) -> TrainCmd.run a
         | Some (Eval a) -> TrainCmd.eval a
         | Some (Predict a) -> TrainCmd.predict a
+        | Some (Plot a) -> Plot.run a
         | None ->
             eprintfn "%s" (parser.PrintUsage())
             2

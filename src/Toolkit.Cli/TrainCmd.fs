@@ -29,6 +29,7 @@ type TrainArgs =
     | [<Unique>] Validation of fraction: float
     | [<Unique>] Save of model: string
     | [<Unique>] Precision of bits: int
+    | [<Unique>] Plot of dir: string
     | Json
     interface IArgParserTemplate with
         member a.Usage =
@@ -49,6 +50,7 @@ type TrainArgs =
             | Validation _ -> "hold out this fraction for early stopping (default 0: none)"
             | Save _ -> "save the trained network to this file (written atomically)"
             | Precision _ -> "32 (default: float32 storage and SGEMM) or 64 (float64 throughout)"
+            | Plot _ -> "write the run's pictures into this folder: curves.svg (loss and accuracy per epoch), confusion.svg (test set), run.json"
             | Json -> "print one JSON object as the last line (test_accuracy, test_accuracy_per_epoch, …)"
 
 let private fail fmt = Printf.kprintf (fun s -> raise (Grad.UserError s)) fmt
@@ -189,8 +191,7 @@ let run (args: ParseResults<TrainArgs>) : int =
     let last = Array.last result.Epochs
     let trainSamples = float train.X.ColumnCount * (1.0 - config.ValidationFraction)
     let seconds = result.Epochs |> Array.sumBy (fun e -> e.Seconds)
-    if json then
-        stdout.WriteLine(
+    let runJson =
             Json.objectText (fun w ->
                 w.WriteNumber("test_accuracy", last.TestAccuracy)
                 w.WriteNumber("train_accuracy", last.TrainAccuracy)
@@ -208,7 +209,21 @@ let run (args: ParseResults<TrainArgs>) : int =
                 w.WriteBoolean("stopped_early", result.StoppedEarly)
                 w.WriteString("layers", String.Join(",", sizes))
                 w.WriteString("provider", (Blas.status ()).Provider)
-                w.WriteNumber("peak_memory_mb", float (Process.GetCurrentProcess().PeakWorkingSet64) / 1048576.0)))
+                w.WriteNumber("peak_memory_mb", float (Process.GetCurrentProcess().PeakWorkingSet64) / 1048576.0))
+    match args.TryGetResult Plot with
+    | Some dir ->
+        IO.Directory.CreateDirectory dir |> ignore
+        let e = result.Epochs
+        Pictures.write (IO.Path.Combine(dir, "curves.svg")) "training curves"
+            (Pictures.curves (String.Join("-", sizes)) (e |> Array.map (fun m -> m.TrainLoss)) (e |> Array.map (fun m -> m.TestLoss))
+                (e |> Array.map (fun m -> m.TrainAccuracy)) (e |> Array.map (fun m -> m.TestAccuracy)))
+        let counts = Network.confusion result.Network test.X test.Labels 10
+        Pictures.write (IO.Path.Combine(dir, "confusion.svg")) "confusion matrix"
+            (Toolkit.Charts.Heatmap.confusion (sprintf "test set: %d images, accuracy %.4f" test.Labels.Length last.TestAccuracy) FashionMnist.classNames counts)
+        Toolkit.AtomicFile.writeAllText (IO.Path.Combine(dir, "run.json")) (runJson + "\n")
+        if not json then printfn "wrote curves.svg, confusion.svg and run.json to %s" dir
+    | None -> ()
+    if json then stdout.WriteLine runJson
     else
         printfn "test accuracy %.4f after %d epochs; %.0f samples/s" last.TestAccuracy result.Epochs.Length (trainSamples * float result.Epochs.Length / seconds)
     0

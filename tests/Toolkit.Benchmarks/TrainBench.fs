@@ -68,30 +68,40 @@ let run (epochs: int) : string list =
     let toolkitDll = Path.Combine(root, "src", "Toolkit.Cli", "bin", "Release", "net10.0", "toolkit.dll")
     add (sprintf "Fashion-MNIST, %d epochs each, same run; seconds per epoch are the median of the epochs (training only); %s." epochs (Blas.describe ()))
     add ""
-    add "| configuration | implementation | s/epoch | samples/s | test accuracy | peak memory | peer ÷ Toolkit (time) |"
+    add "| configuration | implementation | s/epoch | samples/s | test accuracy | peak memory | peer ÷ Toolkit (time): default threads / 1 thread |"
     add "|---|---|---:|---:|---:|---:|---:|"
     for c in configs do
+        let threads = Toolkit.Nn.FastPath.suggestedThreads c.Layers c.Batch
         let ours = runJson "dotnet" (sprintf "%s train %s --epochs %d --json" toolkitDll c.ToolkitArgs epochs) []
+        // the peers run on one thread; so does this row when the default takes more
+        let oursOne = if threads = 1 then ours else runJson "dotnet" (sprintf "%s train %s --epochs %d --threads 1 --json" toolkitDll c.ToolkitArgs epochs) []
         let numpy = runJson "/usr/bin/python3" (sprintf "%s %s %s %d" (Path.Combine(root, "scripts", "train_numpy.py")) data c.Key epochs) []
         let torch = runJson "/usr/bin/python3" (sprintf "%s %s %s %d" (Path.Combine(root, "scripts", "train_torch.py")) data c.Key epochs) [ "OPENBLAS_NUM_THREADS", "1" ]
         let secs (j: JsonElement) = median [| for e in j.GetProperty("seconds_per_epoch").EnumerateArray() -> e.GetDouble() |]
         let acc (j: JsonElement) = (j.GetProperty("test_accuracy_per_epoch").EnumerateArray() |> Seq.last).GetDouble()
         let mem (j: JsonElement) = j.GetProperty("peak_memory_mb").GetDouble()
-        let oursSecs = ours |> Option.map secs
-        let threads = Toolkit.Nn.FastPath.suggestedThreads c.Layers c.Batch
-        let oursName = sprintf "Toolkit (float32, fast path, %d OpenBLAS thread%s)" threads (if threads = 1 then "" else "s")
-        for name, r in [ oursName, ours; "NumPy (float32, vectorized by batch)", numpy; "PyTorch 1.13 CPU (float32, OPENBLAS_NUM_THREADS=1, 1 thread)", torch ] do
+        let oursSecs, oneSecs = ours |> Option.map secs, oursOne |> Option.map secs
+        let plural n = if n = 1 then "" else "s"
+        let rows =
+            [ yield sprintf "Toolkit (float32, fast path, %d OpenBLAS thread%s: the default)" threads (plural threads), ours
+              if threads <> 1 then yield "Toolkit (float32, fast path, 1 OpenBLAS thread)", oursOne
+              yield "NumPy (float32, vectorized by batch; OpenBLAS's default threads)", numpy
+              yield "PyTorch 1.13 CPU (float32, OPENBLAS_NUM_THREADS=1, 1 thread)", torch ]
+        for name, r in rows do
             match r with
             | Some j ->
                 let s = secs j
-                let ratio = match oursSecs with Some o when name.StartsWith "Toolkit" |> not -> sprintf "%.2f×" (s / o) | _ -> "–"
+                let ratio =
+                    match oursSecs, oneSecs with
+                    | Some o, Some one when not (name.StartsWith "Toolkit") -> sprintf "%.2f× / %.2f×" (s / o) (s / one)
+                    | _ -> "–"
                 add (sprintf "| %s | %s | %.3f | %.0f | %.4f | %.0f MB | %s |" c.Name name s (60000.0 / s) (acc j) (mem j) ratio)
             | None -> add (sprintf "| %s | %s | not run | | | | |" c.Name name)
-        match oursSecs with
-        | Some o ->
-            for threads in [ 1; 2 ] do
-                let limit, flops = gemmLimit c threads
-                add (sprintf "| %s | GEMM limit, %d OpenBLAS thread%s (%.1f GFLOP per epoch as single-precision OpenBLAS calls at these shapes) | %.3f | | | | Toolkit at %.0f%% of it |"
-                         c.Name threads (if threads = 1 then "" else "s") (flops / 1e9) limit (100.0 * limit / o))
-        | None -> ()
+        for t, toolkit in [ 1, oneSecs; 2, oursSecs ] do
+            match toolkit with
+            | Some o ->
+                let limit, flops = gemmLimit c t
+                add (sprintf "| %s | GEMM limit, %d OpenBLAS thread%s (%.1f GFLOP per epoch as single-precision OpenBLAS calls at these shapes) | %.3f | | | | Toolkit (%s) at %.0f%% of it |"
+                         c.Name t (plural t) (flops / 1e9) limit (if t = 1 then "1 thread" else "default") (100.0 * limit / o))
+            | None -> ()
     lines |> List.ofSeq

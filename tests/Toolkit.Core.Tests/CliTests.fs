@@ -131,8 +131,9 @@ let tests =
         // These floors are sanity floors below that noise, not the yardsticks.
         test "train: the notes' 784-30-10 (sigmoid, quadratic, SGD η = 3, batch 10) passes 0.76 on the test set in 3 epochs; eval and predict read the saved model" {
             let model = Path.Combine(Path.GetTempPath(), sprintf "toolkit-%O.json" (Guid.NewGuid()))
+            let pictures = Path.Combine(Path.GetTempPath(), sprintf "toolkit-plots-%O" (Guid.NewGuid()))
             try
-                let code, out, err = toolkit [ "train"; "--epochs"; "3"; "--save"; model; "--json" ]
+                let code, out, err = toolkit [ "train"; "--epochs"; "3"; "--save"; model; "--json"; "--plot"; pictures ]
                 Expect.equal code 0 (sprintf "exit code (%s)" err)
                 use doc = JsonDocument.Parse(out.Trim().Split('\n') |> Array.last)
                 let root = doc.RootElement
@@ -148,8 +149,54 @@ let tests =
                 let code, out, _ = toolkit [ "predict"; model; "--count"; "5" ]
                 Expect.equal code 0 "predict"
                 Expect.equal (out.Trim().Split('\n').Length) 5 "five predictions"
+                // train --plot: the curves (two charts, train and test lines), the confusion matrix, the run
+                let svgNs = Xml.Linq.XName.Get("polyline", "http://www.w3.org/2000/svg")
+                let curves = Xml.Linq.XDocument.Load(Path.Combine(pictures, "curves.svg"))
+                Expect.equal (curves.Descendants(svgNs) |> Seq.length) 4 "train and test loss, train and test accuracy"
+                let confusion = Xml.Linq.XDocument.Load(Path.Combine(pictures, "confusion.svg"))
+                let counts =
+                    confusion.Descendants(Xml.Linq.XName.Get("text", "http://www.w3.org/2000/svg"))
+                    |> Seq.filter (fun t -> t.Attribute(Xml.Linq.XName.Get "class") |> isNull |> not && t.Attribute(Xml.Linq.XName.Get "class").Value = "count")
+                    |> Seq.map (fun t -> int t.Value) |> List.ofSeq
+                Expect.equal counts.Length 100 "10 × 10 counts"
+                Expect.equal (List.sum counts) 10000 "every test image counted once"
+                // plot history reads the saved run back
+                let history = Path.Combine(pictures, "again.svg")
+                let code, _, err = toolkit [ "plot"; "history"; Path.Combine(pictures, "run.json"); "--out"; history ]
+                Expect.equal code 0 (sprintf "plot history (%s)" err)
+                Expect.equal (Xml.Linq.XDocument.Load(history).Descendants(svgNs) |> Seq.length) 4 "the same four curves"
+                // plot landscape: a line of 5 points through the saved model, whose middle is the model's own loss
+                let code, out, err = toolkit [ "plot"; "landscape"; model; "--points"; "5"; "--samples"; "300"; "--json"; "--out"; Path.Combine(pictures, "line.svg") ]
+                Expect.equal code 0 (sprintf "plot landscape (%s)" err)
+                use line = JsonDocument.Parse(out.Trim().Split('\n') |> Array.last)
+                let losses = [| for v in line.RootElement.GetProperty("loss").EnumerateArray() -> v.GetDouble() |]
+                Expect.equal losses.Length 5 "five points"
+                Expect.isLessThan losses.[2] (min losses.[0] losses.[4]) "the trained model is lower than a full step away"
+                let code, out, err = toolkit [ "plot"; "landscape"; model; "--plane"; "--points"; "4"; "--samples"; "100"; "--json"; "--out"; Path.Combine(pictures, "plane.html") ]
+                Expect.equal code 0 (sprintf "plot landscape --plane (%s)" err)
+                use plane = JsonDocument.Parse(out.Trim().Split('\n') |> Array.last)
+                Expect.equal (plane.RootElement.GetProperty("loss").GetArrayLength()) 4 "4 rows"
+                Expect.stringContains (File.ReadAllText(Path.Combine(pictures, "plane.html"))) "<svg" "the page holds the picture"
+                let code, _, err = toolkit [ "plot"; "landscape"; model; "--out"; Path.Combine(pictures, "x.png") ]
+                Expect.equal code 1 "a format it does not write"
+                Expect.stringContains err ".svg or .html" "says which formats"
             finally
                 File.Delete model
+                if Directory.Exists pictures then Directory.Delete(pictures, true)
+        }
+        test "plot history: a file that is not a training run is named with what it lacks" {
+            let path = Path.Combine(Path.GetTempPath(), sprintf "toolkit-run-%O.json" (Guid.NewGuid()))
+            try
+                File.WriteAllText(path, "some log line\n{\"test_accuracy\": 0.8}\n")
+                let code, _, err = toolkit [ "plot"; "history"; path; "--out"; path + ".svg" ]
+                Expect.equal code 1 "exit code"
+                Expect.stringContains err "train_loss_per_epoch" "the missing series"
+                File.WriteAllText(path, "{ not json")
+                let code, _, err = toolkit [ "plot"; "history"; path ]
+                Expect.equal code 1 "exit code"
+                Expect.stringContains err "not valid JSON" "parse error"
+            finally
+                File.Delete path
         }
         test "train: 784-256-128-10 ReLU/softmax cross-entropy, momentum 0.9, η = 0.05, batch 128 passes 0.85 in 5 epochs" {
             let code, out, err =

@@ -20,7 +20,7 @@ module LineChart =
 
     let private palette = [| "#1f77b4"; "#d62728"; "#2ca02c"; "#ff7f0e"; "#9467bd"; "#8c564b"; "#e377c2"; "#17becf" |]
     let private fmt (v: float) = v.ToString("G4", CultureInfo.InvariantCulture)
-    let private esc (s: string) = s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;")
+    let private esc (s: string) = s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;")
 
     /// Round numbers for the axis ticks between lo and hi.
     let ticks (lo: float) (hi: float) (count: int) : float[] =
@@ -82,3 +82,25 @@ module LineChart =
             ap (sprintf "<text class=\"legend\" x=\"%.1f\" y=\"%.1f\">%s</text>\n" (w - right + 38.0) (ly + 4.0) (esc s.Name)))
         ap "</svg>\n"
         sb.ToString()
+
+    /// <summary>Several SVG charts (as made by this module or <c>Heatmap</c>) stacked top to
+    /// bottom in one self-contained SVG.</summary>
+    let stack (charts: string list) : string =
+        let size (svg: string) =
+            let attr (name: string) =
+                let i = svg.IndexOf(name + "=\"")
+                if i < 0 then invalidArg "charts" (sprintf "a chart without a %s attribute" name)
+                let j = svg.IndexOf('"', i + name.Length + 2)
+                Double.Parse(svg.Substring(i + name.Length + 2, j - i - name.Length - 2), CultureInfo.InvariantCulture)
+            attr "width", attr "height"
+        let sizes = charts |> List.map size
+        let w = sizes |> List.map fst |> List.fold max 0.0
+        let h = sizes |> List.sumBy snd
+        let sb = StringBuilder()
+        sb.Append(sprintf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\">\n" w h w h) |> ignore
+        let mutable y = 0.0
+        for c, (_, ch) in List.zip charts sizes do
+            // an inner <svg> keeps each chart's own coordinates; it is placed by its y
+            sb.Append(c.Replace("<svg xmlns=\"http://www.w3.org/2000/svg\" ", sprintf "<svg y=\"%.0f\" " y)) |> ignore
+            y <- y + ch
+        sb.Append("</svg>\n").ToString()

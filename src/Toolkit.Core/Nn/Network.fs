@@ -160,3 +160,13 @@ module Network =
     let accuracy (n: Network) (x: Matrix<float>) (labels: int[]) : float =
         let c = classify n x
         float (Array.fold2 (fun acc p l -> if p = l then acc + 1 else acc) 0 c labels) / float labels.Length
+
+    /// <summary>The confusion matrix: counts.[t, p] samples of true class t classified as p, for
+    /// <paramref name="classes"/> classes.</summary>
+    let confusion (n: Network) (x: Matrix<float>) (labels: int[]) (classes: int) : int[,] =
+        if labels.Length <> x.ColumnCount then invalidArg "labels" (sprintf "%d labels for %d samples" labels.Length x.ColumnCount)
+        let counts = Array2D.zeroCreate classes classes
+        Array.iter2 (fun p t ->
+            if t < 0 || t >= classes then invalidArg "labels" (sprintf "label %d is outside the %d classes" t classes)
+            if p < classes then counts.[t, p] <- counts.[t, p] + 1) (classify n x) labels
+        counts

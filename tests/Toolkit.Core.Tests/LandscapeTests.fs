@@ -1,0 +1,133 @@
+/// Loss landscapes and the pictures drawn from them.
+module Toolkit.Tests.LandscapeTests
+
+open System
+open System.Xml.Linq
+open Expecto
+open FsCheck
+open FsCheck.FSharp
+open MathNet.Numerics.LinearAlgebra
+open Toolkit.Graph
+open Toolkit.Nn
+open Toolkit.Training
+open Toolkit.Charts
+open Toolkit.Tests.NetworkTests
+
+let private data (c: NetCase) =
+    { X = c.X; Y = c.Y; Labels = Loss.labels c.Y }
+
+let private svgElements (svg: string) (name: string) =
+    let doc = XDocument.Parse svg
+    doc.Descendants(XName.Get(name, "http://www.w3.org/2000/svg")) |> List.ofSeq
+
+[<Tests>]
+let tests =
+    testList "landscapes" [
+        testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 150 } "the slope of L(W + a·W1) at a = 0 is ∇L·W1 (central differences against backprop)" <|
+            Prop.forAll (Arb.fromGen genNet) (fun c ->
+                let cache = Network.forward c.Net c.X
+                if not (nearKink 1e-3 cache) then
+                    let g = Parameters.flattenGradients (Network.backward c.Net cache c.Y)
+                    let d = Landscape.direction c.Net DirectionScale.Gaussian 7
+                    let expected = Array.fold2 (fun s gi di -> s + gi * di) 0.0 g d
+                    let h = 1e-5
+                    let l = Landscape.line c.Net (data c) d [| -h; 0.0; h |]
+                    let slope = (l.Loss.[2] - l.Loss.[0]) / (2.0 * h)
+                    let scale = max 1.0 (Array.fold2 (fun s gi di -> s + abs (gi * di)) 0.0 g d)
+                    if abs (slope - expected) > 1e-5 * scale then
+                        failtestf "%s: slope %.12g by differences, ∇L·d = %.12g" c.Label slope expected)
+        testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 100 } "at a = 0 the line is the network's own loss and accuracy; the plane's axes are the two lines" <|
+            Prop.forAll (Arb.fromGen genNet) (fun c ->
+                let d = data c
+                let loss, acc = Train.evaluate c.Net d
+                let d1 = Landscape.direction c.Net DirectionScale.PerUnit 1
+                let d2 = Landscape.direction c.Net DirectionScale.PerUnit 2
+                let grid = [| -0.5; 0.0; 0.5 |]
+                let l1 = Landscape.line c.Net d d1 grid
+                let l2 = Landscape.line c.Net d d2 grid
+                let p = Landscape.plane c.Net d d1 d2 grid grid
+                Expect.floatClose Accuracy.veryHigh l1.Loss.[1] loss "L(W) on the line"
+                Expect.equal l1.Accuracy.[1] acc "accuracy at a = 0"
+                for i in 0 .. 2 do
+                    Expect.floatClose Accuracy.veryHigh p.Loss.[i, 1] l1.Loss.[i] "plane at (a, 0) = line along W1"
+                    Expect.floatClose Accuracy.veryHigh p.Loss.[1, i] l2.Loss.[i] "plane at (0, b) = line along W2")
+        test "the hinge loss (no fast path) goes through the reference forward pass" {
+            let net = Network.create [ 3; 4; 3 ] Activation.Tanh Activation.Identity (Loss.Hinge 1.0) Init.Xavier 3
+            let rng = Random(4)
+            let x = Matrix<float>.Build.Dense(3, 6, fun _ _ -> rng.NextDouble() - 0.5)
+            let labels = [| 0; 1; 2; 0; 1; 2 |]
+            let d = { X = x; Y = Train.oneHot 3 labels; Labels = labels }
+            let dir = Landscape.direction net DirectionScale.Gaussian 1
+            let l = Landscape.line net d dir [| -1.0; 0.0; 0.3 |]
+            for k, a in Array.indexed l.Alphas do
+                let moved = Parameters.unflatten net (Array.map2 (fun w v -> w + a * v) (Parameters.flatten net) dir)
+                Expect.floatClose Accuracy.veryHigh l.Loss.[k] (Network.cost moved x d.Y) (sprintf "hinge loss at a = %g" a)
+        }
+        test "a per-unit direction has each unit's weight norm and still biases; the same seed gives the same direction" {
+            let net = Network.create [ 6; 5; 3 ] Activation.Relu Activation.Softmax Loss.CrossEntropy Init.He 2
+            let d = Landscape.direction net DirectionScale.PerUnit 9
+            Expect.equal d (Landscape.direction net DirectionScale.PerUnit 9) "seeded"
+            Expect.notEqual d (Landscape.direction net DirectionScale.PerUnit 10) "another seed, another direction"
+            let moved = Parameters.unflatten net d
+            for l in 0 .. net.Layers.Length - 1 do
+                for i in 0 .. net.Layers.[l].W.RowCount - 1 do
+                    Expect.floatClose Accuracy.veryHigh (moved.Layers.[l].W.Row(i).L2Norm()) (net.Layers.[l].W.Row(i).L2Norm()) (sprintf "layer %d unit %d" l i)
+                Expect.equal (moved.Layers.[l].B.ColumnSums().Sum()) 0.0 "biases still"
+                Expect.isTrue (moved.Layers.[l].B.Enumerate() |> Seq.forall ((=) 0.0)) "every bias direction is 0"
+        }
+        testProperty "project finds (a, b) of a point in the plane" <| fun (seed: int) (a: NormalFloat) (b: NormalFloat) ->
+            let rng = Random(seed)
+            let n = 2 + abs seed % 20
+            let v () = Array.init n (fun _ -> rng.NextDouble() - 0.5)
+            let o, d1, d2 = v (), v (), v ()
+            let a, b = (float a) % 100.0, (float b) % 100.0
+            let p = Array.init n (fun k -> o.[k] + a * d1.[k] + b * d2.[k])
+            let pa, pb = Landscape.project o d1 d2 p
+            Expect.isLessThan (abs (pa - a)) (1e-6 * (1.0 + abs a)) "a"
+            Expect.isLessThan (abs (pb - b)) (1e-6 * (1.0 + abs b)) "b"
+        test "bad input is named: grids, directions of the wrong length, parallel directions, mismatched data" {
+            let net = Network.create [ 4; 3; 2 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic Init.Normal 1
+            let d = { X = Matrix<float>.Build.Dense(5, 2); Y = Matrix<float>.Build.Dense(2, 2); Labels = [| 0; 1 |] }
+            let good = { d with X = Matrix<float>.Build.Dense(4, 2) }
+            Expect.throwsC (fun () -> Landscape.grid 1.0 1 |> ignore) (fun e -> Expect.stringContains e.Message "at least 2" "grid size")
+            Expect.throwsC (fun () -> Landscape.line net d (Landscape.direction net DirectionScale.Gaussian 1) [| 0.0 |] |> ignore)
+                (fun e -> Expect.stringContains e.Message "takes 4 inputs but the data has 5" "features")
+            Expect.throwsC (fun () -> Landscape.line net good [| 1.0; 2.0 |] [| 0.0 |] |> ignore)
+                (fun e -> Expect.stringContains e.Message "23 parameters but the direction has 2" "direction length")
+            let d1 = [| 1.0; 2.0 |]
+            Expect.throwsC (fun () -> Landscape.project [| 0.0; 0.0 |] d1 (Array.map ((*) 3.0) d1) [| 1.0; 1.0 |] |> ignore)
+                (fun e -> Expect.stringContains e.Message "parallel" "parallel directions")
+            Expect.equal (Landscape.grid 2.0 5) [| -2.0; -1.0; 0.0; 1.0; 2.0 |] "grid"
+        }
+        test "a heatmap's SVG has one cell per grid point, its colour bar and every trajectory by name" {
+            let xs, ys = Landscape.grid 1.0 7, Landscape.grid 2.0 5
+            let values = Landscape.surface (fun a b -> a * a + b * b + 0.1) xs ys
+            let paths = [ { Name = "gradient descent"; Points = [| 1.0, 2.0; 0.5, 1.0; 0.0, 0.0 |] }; { Name = "Adam & co"; Points = [| -1.0, 1.0 |] } ]
+            let svg = Heatmap.svg "L over a plane" "a" "b" true xs ys values paths
+            let cells = XDocument.Parse(svg).Descendants(XName.Get("g", "http://www.w3.org/2000/svg")) |> Seq.find (fun g -> g.Attribute(XName.Get "class").Value = "cells")
+            Expect.equal (cells.Elements() |> Seq.length) (7 * 5) "cells"
+            let lines = svgElements svg "polyline" |> List.map (fun p -> p.Attribute(XName.Get "data-name").Value)
+            Expect.equal lines [ "gradient descent"; "Adam & co" ] "trajectories, names escaped and read back"
+            let colours = svgElements svg "rect" |> List.choose (fun r -> Option.ofObj (r.Attribute(XName.Get "fill")) |> Option.map (fun a -> a.Value)) |> Set.ofList
+            Expect.isGreaterThan colours.Count 20 "a colour scale, not one colour"
+            Expect.throwsC (fun () -> Heatmap.svg "t" "a" "b" false xs ys (Array2D.zeroCreate 3 3) [] |> ignore) (fun e -> Expect.stringContains e.Message "7×5" "shape named")
+        }
+        test "a confusion matrix's SVG writes every count and every class name" {
+            let names = [| "T-shirt"; "Trouser"; "Pullover" |]
+            let counts = array2D [ [ 50; 2; 8 ]; [ 1; 60; 0 ]; [ 9; 0; 41 ] ]
+            let svg = Heatmap.confusion "test" names counts
+            let texts = svgElements svg "text"
+            let byClass cls = texts |> List.filter (fun t -> match t.Attribute(XName.Get "class") with null -> false | a -> a.Value = cls) |> List.map (fun t -> t.Value)
+            Expect.equal (byClass "count" |> List.map int) [ 50; 2; 8; 1; 60; 0; 9; 0; 41 ] "counts row by row"
+            Expect.equal (byClass "row") (List.ofArray names) "true classes"
+            Expect.equal (byClass "col") (List.ofArray names) "predicted classes"
+        }
+        test "stacked charts keep each chart, one under the other" {
+            let a = LineChart.svg "loss" "epoch" "loss" false [ { Name = "train"; Points = [| 1.0, 0.5; 2.0, 0.3 |] } ]
+            let b = LineChart.svg "accuracy" "epoch" "accuracy" false [ { Name = "test"; Points = [| 1.0, 0.7; 2.0, 0.8 |] } ]
+            let doc = XDocument.Parse(LineChart.stack [ a; b ])
+            let inner = doc.Root.Elements(XName.Get("svg", "http://www.w3.org/2000/svg")) |> List.ofSeq
+            Expect.equal inner.Length 2 "two charts"
+            Expect.equal (inner |> List.map (fun e -> e.Attribute(XName.Get "y").Value)) [ "0"; "380" ] "the second below the first"
+        }
+    ]
