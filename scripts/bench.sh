@@ -14,3 +14,4 @@ dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- linalg --
 dotnet build src/Toolkit.Cli -c Release --nologo -v q
 dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- train --write docs/performance.md
 dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- scale --write docs/performance.md
+dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- accuracy --write docs/performance.md

@@ -3,7 +3,7 @@
 batch sizes, float32, vectorized by mini-batch (columns are samples, as in the notes), shuffled each
 epoch. Prints one JSON line: seconds per epoch (training only), test accuracy per epoch, peak RSS.
 
-Usage: train_numpy.py DATA_DIR CONFIG EPOCHS     (CONFIG: small = 784-30-10 sigmoid/quadratic/SGD 3.0/10,
+Usage: train_numpy.py DATA_DIR CONFIG EPOCHS [SEED]    (CONFIG: small = 784-30-10 sigmoid/quadratic/SGD 3.0/10,
                                                    wide = 784-256-128-10 ReLU/softmax-CE/momentum 0.9, 0.05/128)
 """
 import gzip, json, os, resource, sys, time
@@ -25,17 +25,18 @@ def load(d):
 
 def main():
     data, config, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    seed = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     (x, labels), (xt, yt) = load(data)
     y = np.zeros((10, x.shape[1]), dtype=np.float32)
     y[labels, np.arange(x.shape[1])] = 1.0
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(seed)
     if config == "small":
         sizes, batch, lr = [784, 30, 10], 10, 3.0
         W = [rng.standard_normal((o, i)).astype(np.float32) for i, o in zip(sizes[:-1], sizes[1:])]
         b = [rng.standard_normal((o, 1)).astype(np.float32) for o in sizes[1:]]
     else:
         sizes, batch, lr, mu = [784, 256, 128, 10], 128, 0.05, 0.9
-        W = [(rng.standard_normal((o, i)) * np.sqrt(1.0 / i)).astype(np.float32) for i, o in zip(sizes[:-1], sizes[1:])]
+        W = [(rng.standard_normal((o, i)) * np.sqrt(2.0 / i)).astype(np.float32) for i, o in zip(sizes[:-1], sizes[1:])]  # He, like Toolkit's default for ReLU
         b = [np.zeros((o, 1), dtype=np.float32) for o in sizes[1:]]
         vW = [np.zeros_like(w) for w in W]
         vb = [np.zeros_like(c) for c in b]

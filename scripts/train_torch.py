@@ -3,7 +3,7 @@
 batch sizes, float32, CPU, shuffled each epoch. Run with OPENBLAS_NUM_THREADS=1 (PyTorch's threads
 and OpenBLAS's fight otherwise). Prints one JSON line like train_numpy.py.
 
-Usage: train_torch.py DATA_DIR CONFIG EPOCHS
+Usage: train_torch.py DATA_DIR CONFIG EPOCHS [SEED]
 """
 import gzip, json, os, resource, sys, time
 import numpy as np
@@ -17,7 +17,7 @@ def idx(path, offset):
 
 def main():
     data, config, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    torch.manual_seed(1)
+    torch.manual_seed(int(sys.argv[4]) if len(sys.argv) > 4 else 1)
     torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "1")))
     x = torch.tensor(idx(os.path.join(data, "train-images-idx3-ubyte.gz"), 16).reshape(-1, 784), dtype=torch.float32) / 255.0
     labels = torch.tensor(idx(os.path.join(data, "train-labels-idx1-ubyte.gz"), 8), dtype=torch.int64)

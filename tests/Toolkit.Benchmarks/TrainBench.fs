@@ -105,3 +105,31 @@ let run (epochs: int) : string list =
                          c.Name t (plural t) (flops / 1e9) limit (if t = 1 then "1 thread" else "default") (100.0 * limit / o))
             | None -> ()
     lines |> List.ofSeq
+
+/// The issue's accuracy yardsticks, across seeds: each configuration trained with each seed by
+/// Toolkit (its defaults, and on one thread), NumPy and PyTorch, the final test accuracy of each.
+let accuracy (seeds: int list) : string list =
+    let lines = ResizeArray<string>()
+    let add (s: string) = lines.Add s; printfn "%s" s
+    let toolkitDll = Path.Combine(root, "src", "Toolkit.Cli", "bin", "Release", "net10.0", "toolkit.dll")
+    let final (j: JsonElement option) = j |> Option.map (fun j -> (j.GetProperty("test_accuracy_per_epoch").EnumerateArray() |> Seq.last).GetDouble())
+    add (sprintf "Test accuracy on the 10,000 test images after the yardstick's epochs, seeds %s (the seed draws the weights and the shuffling)." (String.Join(", ", seeds)))
+    add ""
+    add (sprintf "| configuration | yardstick | implementation | %s | mean | lowest |" (String.Join(" | ", [ for s in seeds -> sprintf "seed %d" s ])))
+    add (sprintf "|---|---|---|%s---:|---:|" (String.replicate seeds.Length "---:|"))
+    for c, epochs, yardstick in [ configs.[0], 3, 0.80; configs.[1], 5, 0.865 ] do
+        let threads = Toolkit.Nn.FastPath.suggestedThreads c.Layers c.Batch
+        let py script env seed = runJson "/usr/bin/python3" (sprintf "%s %s %s %d %d" (Path.Combine(root, "scripts", script)) data c.Key epochs seed) env
+        let runs =
+            [ yield sprintf "Toolkit (defaults: %d OpenBLAS thread%s)" threads (if threads = 1 then "" else "s"), (fun seed -> runJson "dotnet" (sprintf "%s train %s --epochs %d --seed %d --json" toolkitDll c.ToolkitArgs epochs seed) [])
+              if threads <> 1 then
+                  yield "Toolkit (1 OpenBLAS thread)", (fun seed -> runJson "dotnet" (sprintf "%s train %s --epochs %d --seed %d --threads 1 --json" toolkitDll c.ToolkitArgs epochs seed) [])
+              yield "NumPy", py "train_numpy.py" []
+              yield "PyTorch (its default initialisation)", py "train_torch.py" [ "OPENBLAS_NUM_THREADS", "1" ] ]
+        for name, run in runs do
+            let accs = [ for s in seeds -> final (run s) ]
+            let got = accs |> List.choose id
+            let cell = function Some (a: float) -> sprintf "%.4f" a | None -> "not run"
+            let summary = if got.IsEmpty then "– | –" else sprintf "%.4f | %.4f" (List.average got) (List.min got)
+            add (sprintf "| %s, %d epochs | ≥ %.3f | %s | %s | %s |" c.Name epochs yardstick name (String.Join(" | ", List.map cell accs)) summary)
+    lines |> List.ofSeq

@@ -125,10 +125,11 @@ let tests =
             Expect.equal lines.Length 1 "one line on stderr"
             Expect.stringContains lines.[0] "managed code" "says so"
         }
-        // The issue's yardsticks are 0.80 after 3 epochs and 0.865 after 5. Measured here, seed 1:
-        // 0.806 (float32) / 0.783 (float64) after 3, and 0.857 (float32) / 0.867 (float64) after 5;
-        // seeds 1–7 spread 0.78–0.83 for the first (η = 3 makes epoch-to-epoch noise of ±2%).
-        // These floors are sanity floors below that noise, not the yardsticks.
+        // The issue's yardsticks are 0.80 after 3 epochs and 0.865 after 5. Measured here with the
+        // defaults (float32, seed 1): 0.814 after 3, and 0.868 after 5 (He weights for ReLU; seeds
+        // 1–5 gave 0.8655–0.8789). η = 3 makes the first noisy: seeds 1–7 spread 0.78–0.83.
+        // These floors sit below that seed-to-seed noise: they catch a broken training, while the
+        // yardsticks themselves are measured by `toolkit train --json` and written up in the docs.
         test "train: the notes' 784-30-10 (sigmoid, quadratic, SGD η = 3, batch 10) passes 0.76 on the test set in 3 epochs; eval and predict read the saved model" {
             let model = Path.Combine(Path.GetTempPath(), sprintf "toolkit-%O.json" (Guid.NewGuid()))
             let pictures = Path.Combine(Path.GetTempPath(), sprintf "toolkit-plots-%O" (Guid.NewGuid()))
@@ -198,13 +199,13 @@ let tests =
             finally
                 File.Delete path
         }
-        test "train: 784-256-128-10 ReLU/softmax cross-entropy, momentum 0.9, η = 0.05, batch 128 passes 0.85 in 5 epochs" {
+        test "train: 784-256-128-10 ReLU/softmax cross-entropy, momentum 0.9, η = 0.05, batch 128 passes 0.86 in 5 epochs" {
             let code, out, err =
                 toolkit [ "train"; "--layers"; "784,256,128,10"; "--activation"; "relu"; "--output"; "softmax"; "--loss"; "cross-entropy"
                           "--optimizer"; "momentum"; "--lr"; "0.05"; "--momentum"; "0.9"; "--batch"; "128"; "--epochs"; "5"; "--json" ]
             Expect.equal code 0 (sprintf "exit code (%s)" err)
             use doc = JsonDocument.Parse(out.Trim().Split('\n') |> Array.last)
-            Expect.isGreaterThanOrEqual (doc.RootElement.GetProperty("test_accuracy").GetDouble()) 0.85 "test accuracy after 5 epochs"
+            Expect.isGreaterThanOrEqual (doc.RootElement.GetProperty("test_accuracy").GetDouble()) 0.86 "test accuracy after 5 epochs"
         }
         test "train: bad options are named, exit code 1" {
             for args, message in [ [ "train"; "--layers"; "784" ], "--layers"
