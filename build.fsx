@@ -33,8 +33,9 @@ let exec file args =
 
 /// Debian packages: OpenBLAS for the matrix products, Fashion-MNIST for the real-data runs,
 /// python3 for the benchmarks' reference engines, python3-torch as the independent oracle the
-/// tests compare gradients with.
-let aptPackages = [ "libopenblas0-pthread"; "dataset-fashion-mnist"; "python3"; "python3-numpy"; "python3-torch" ]
+/// tests compare gradients with, chromium for the tests that open the charts and the site in a
+/// real (headless) browser.
+let aptPackages = [ "libopenblas0-pthread"; "dataset-fashion-mnist"; "python3"; "python3-numpy"; "python3-torch"; "chromium" ]
 
 let setup () =
     let missing =

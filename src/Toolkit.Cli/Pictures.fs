@@ -1,4 +1,5 @@
-/// Pictures the command line writes: SVG files, or SVG inside a self-contained HTML page.
+/// Pictures the command line writes: static SVG (drawn directly), or interactive HTML (Plotly.NET,
+/// plotly.js embedded so the page opens offline), chosen by the file's extension.
 module Toolkit.Cli.Pictures
 
 open System.IO
@@ -7,19 +8,31 @@ open Toolkit.Charts
 
 let private fail fmt = Printf.kprintf (fun s -> raise (Grad.UserError s)) fmt
 
-/// Writes an SVG picture to a .svg file, or inside a self-contained page to a .html file, atomically.
-let write (path: string) (title: string) (svg: string) =
+/// Writes a picture atomically: the SVG to a .svg file, the Plotly chart to a .html file.
+let write (path: string) (svg: unit -> string) (html: unit -> Plotly.NET.GenericChart) =
     match Path.GetExtension(path).ToLowerInvariant() with
-    | ".svg" -> AtomicFile.writeAllText path svg
-    | ".html" | ".htm" ->
-        let esc (s: string) = s.Replace("&", "&amp;").Replace("<", "&lt;")
-        AtomicFile.writeAllText path (sprintf "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n<body>\n%s</body></html>\n" (esc title) svg)
-    | e -> fail "%s: the picture is written as .svg or .html, not '%s'" path e
+    | ".svg" -> AtomicFile.writeAllText path (svg ())
+    | ".html" | ".htm" -> Toolkit.Plot.Charts.save path (html ())
+    | e -> fail "%s: the picture is written as .svg (static) or .html (interactive), not '%s'" path e
 
-/// Loss and accuracy per epoch (train and test) as two stacked SVG charts.
-let curves (title: string) (trainLoss: float[]) (testLoss: float[]) (trainAcc: float[]) (testAcc: float[]) =
+/// One training run's curves: loss and accuracy per epoch, train and test.
+type Curves =
+    { Title: string
+      TrainLoss: float[]
+      TestLoss: float[]
+      TrainAccuracy: float[]
+      TestAccuracy: float[] }
+
+/// The curves as two stacked SVG charts.
+let curvesSvg (c: Curves) =
     let s name (v: float[]) = { Name = name; Points = v |> Array.mapi (fun i y -> float (i + 1), y) }
     LineChart.stack
-        [ LineChart.svg (title + ": loss") "epoch" "mean loss" false [ s "train" trainLoss; s "test" testLoss ]
-          LineChart.svg (title + ": accuracy") "epoch" "accuracy" false [ s "train" trainAcc; s "test" testAcc ] ]
+        [ LineChart.svg (c.Title + ": loss") "epoch" "mean loss" false [ s "train" c.TrainLoss; s "test" c.TestLoss ]
+          LineChart.svg (c.Title + ": accuracy") "epoch" "accuracy" false [ s "train" c.TrainAccuracy; s "test" c.TestAccuracy ] ]
 
+/// The curves as an interactive chart.
+let curvesChart (c: Curves) =
+    Toolkit.Plot.Charts.history c.Title c.TrainLoss c.TestLoss c.TrainAccuracy c.TestAccuracy
+
+/// Writes the curves to a .svg or .html file.
+let writeCurves (path: string) (c: Curves) = write path (fun () -> curvesSvg c) (fun () -> curvesChart c)

@@ -36,7 +36,7 @@ type LandscapeArgs =
             | Samples _ -> "the first N test images to measure the loss on (default 2000; 10000 for all)"
             | Direction _ -> "per-unit (default: each unit's weights scaled to the network's, biases still) or gaussian (N(0,1) entries)"
             | Seed _ -> "seed of the random directions (default 1)"
-            | Out _ -> "write the picture here: .svg (default landscape.svg) or .html (the SVG in a page)"
+            | Out _ -> "write the picture here: .svg (static, default landscape.svg) or .html (interactive, Plotly)"
             | Json -> "print the values as one JSON object"
 
 /// The options of `toolkit plot history`.
@@ -47,7 +47,7 @@ type HistoryArgs =
         member a.Usage =
             match a with
             | Run _ -> "the JSON that toolkit train --json printed (its last line), saved to a file"
-            | Out _ -> "write the curves here: .svg (default curves.svg) or .html"
+            | Out _ -> "write the curves here: .svg (static, default curves.svg) or .html (interactive, Plotly)"
 
 /// The options of `toolkit plot`.
 type PlotArgs =
@@ -84,7 +84,7 @@ let landscape (args: ParseResults<LandscapeArgs>) : int =
     let name = Path.GetFileName path
     let kind = if scale = DirectionScale.PerUnit then "per-unit directions" else "Gaussian directions"
     let json = args.Contains LandscapeArgs.Json
-    let svg =
+    let svg, html =
         if args.Contains Plane then
             let d2 = Landscape.direction net scale (seed + 1)
             let p = Landscape.plane net data d1 d2 grid grid
@@ -97,7 +97,8 @@ let landscape (args: ParseResults<LandscapeArgs>) : int =
                         for i in 0 .. p.Alphas.Length - 1 do Json.numbers w null [| for j in 0 .. p.Betas.Length - 1 -> p.Loss.[i, j] |]
                         w.WriteEndArray()
                         w.WriteNumber("samples", data.Labels.Length)))
-            Heatmap.svg (sprintf "%s: L(W + a·W1 + b·W2), %s" name kind) "a" "b" true p.Alphas p.Betas p.Loss []
+            let title = sprintf "%s: L(W + a·W1 + b·W2), %s" name kind
+            (fun () -> Heatmap.svg title "a" "b" true p.Alphas p.Betas p.Loss []), (fun () -> Toolkit.Plot.Charts.landscapePlane title p)
         else
             let l = Landscape.line net data d1 grid
             if json then
@@ -107,11 +108,14 @@ let landscape (args: ParseResults<LandscapeArgs>) : int =
                         Json.numbers w "loss" l.Loss
                         Json.numbers w "accuracy" l.Accuracy
                         w.WriteNumber("samples", data.Labels.Length)))
-            LineChart.stack
-                [ LineChart.svg (sprintf "%s: L(W + a·W1), %s" name kind) "a" "mean loss" false [ { Name = "loss"; Points = Array.zip l.Alphas l.Loss } ]
-                  LineChart.svg "accuracy along the same direction" "a" "accuracy" false [ { Name = "accuracy"; Points = Array.zip l.Alphas l.Accuracy } ] ]
+            let title = sprintf "%s: L(W + a·W1), %s" name kind
+            (fun () ->
+                LineChart.stack
+                    [ LineChart.svg title "a" "mean loss" false [ { Name = "loss"; Points = Array.zip l.Alphas l.Loss } ]
+                      LineChart.svg "accuracy along the same direction" "a" "accuracy" false [ { Name = "accuracy"; Points = Array.zip l.Alphas l.Accuracy } ] ]),
+            (fun () -> Toolkit.Plot.Charts.landscapeLine title l)
     let out = args.GetResult(LandscapeArgs.Out, "landscape.svg")
-    Pictures.write out "loss landscape" svg
+    Pictures.write out svg html
     if not json then printfn "wrote %s (%d images, %s)" out data.Labels.Length kind
     0
 
@@ -130,11 +134,12 @@ let history (args: ParseResults<HistoryArgs>) : int =
         match root.TryGetProperty name with
         | true, v when v.ValueKind = JsonValueKind.Array -> [| for e in v.EnumerateArray() -> e.GetDouble() |]
         | _ -> fail "%s: no \"%s\" array; is this the output of toolkit train --json?" path name
-    let svg =
-        Pictures.curves (Path.GetFileNameWithoutExtension path) (series "train_loss_per_epoch") (series "test_loss_per_epoch")
-            (series "train_accuracy_per_epoch") (series "test_accuracy_per_epoch")
+    let curves : Pictures.Curves =
+        { Title = Path.GetFileNameWithoutExtension path
+          TrainLoss = series "train_loss_per_epoch"; TestLoss = series "test_loss_per_epoch"
+          TrainAccuracy = series "train_accuracy_per_epoch"; TestAccuracy = series "test_accuracy_per_epoch" }
     let out = args.GetResult(HistoryArgs.Out, "curves.svg")
-    Pictures.write out "training curves" svg
+    Pictures.writeCurves out curves
     printfn "wrote %s" out
     0
 

@@ -50,7 +50,7 @@ type TrainArgs =
             | Validation _ -> "hold out this fraction for early stopping (default 0: none)"
             | Save _ -> "save the trained network to this file (written atomically)"
             | Precision _ -> "32 (default: float32 storage and SGEMM) or 64 (float64 throughout)"
-            | Plot _ -> "write the run's pictures into this folder: curves.svg (loss and accuracy per epoch), confusion.svg (test set), run.json"
+            | Plot _ -> "write the run's pictures into this folder: curves.svg and curves.html (loss and accuracy per epoch), confusion.svg (test set), misclassified.svg, run.json"
             | Json -> "print one JSON object as the last line (test_accuracy, test_accuracy_per_epoch, …)"
 
 let private fail fmt = Printf.kprintf (fun s -> raise (Grad.UserError s)) fmt
@@ -221,18 +221,34 @@ let run (args: ParseResults<TrainArgs>) : int =
     | Some dir ->
         IO.Directory.CreateDirectory dir |> ignore
         let e = result.Epochs
-        Pictures.write (IO.Path.Combine(dir, "curves.svg")) "training curves"
-            (Pictures.curves (String.Join("-", sizes)) (e |> Array.map (fun m -> m.TrainLoss)) (e |> Array.map (fun m -> m.TestLoss))
-                (e |> Array.map (fun m -> m.TrainAccuracy)) (e |> Array.map (fun m -> m.TestAccuracy)))
+        let curves : Pictures.Curves =
+            { Title = String.Join("-", sizes)
+              TrainLoss = e |> Array.map (fun m -> m.TrainLoss); TestLoss = e |> Array.map (fun m -> m.TestLoss)
+              TrainAccuracy = e |> Array.map (fun m -> m.TrainAccuracy); TestAccuracy = e |> Array.map (fun m -> m.TestAccuracy) }
+        Pictures.writeCurves (IO.Path.Combine(dir, "curves.svg")) curves
+        Pictures.writeCurves (IO.Path.Combine(dir, "curves.html")) curves
+        let predicted = Network.classify result.Network test.X
         let counts = Network.confusion result.Network test.X test.Labels 10
-        Pictures.write (IO.Path.Combine(dir, "confusion.svg")) "confusion matrix"
-            (Toolkit.Charts.Heatmap.confusion (sprintf "test set: %d images, accuracy %.4f" test.Labels.Length last.TestAccuracy) FashionMnist.classNames counts)
+        let title = sprintf "test set: %d images, accuracy %.4f" test.Labels.Length last.TestAccuracy
+        Pictures.write (IO.Path.Combine(dir, "confusion.svg"))
+            (fun () -> Toolkit.Charts.Heatmap.confusion title FashionMnist.classNames counts)
+            (fun () -> Toolkit.Plot.Charts.confusion title FashionMnist.classNames counts)
+        // the first 24 test images the network gets wrong, as the images they were (0–255)
+        let wrong =
+            [ for j in 0 .. test.Labels.Length - 1 do
+                if predicted.[j] <> test.Labels.[j] then
+                    let pixels = Array.init test.X.RowCount (fun i -> byte (Math.Round(test.X.[i, j] * 255.0)))
+                    yield pixels, sprintf "%s\n(is %s)" FashionMnist.classNames.[predicted.[j]] FashionMnist.classNames.[test.Labels.[j]] ]
+            |> List.truncate 24
+        if not wrong.IsEmpty then
+            Toolkit.AtomicFile.writeAllText (IO.Path.Combine(dir, "misclassified.svg"))
+                (Toolkit.Charts.ImageGrid.svg "misclassified test images: predicted (and true) class" 28 28 8 3 wrong)
         Toolkit.AtomicFile.writeAllText (IO.Path.Combine(dir, "run.json")) (runJson + "\n")
-        if not json then printfn "wrote curves.svg, confusion.svg and run.json to %s" dir
+        if not json then printfn "wrote curves.svg, curves.html, confusion.svg, misclassified.svg and run.json to %s" dir
     | None -> ()
     if json then stdout.WriteLine runJson
     else
-        printfn "test accuracy %.4f after %d epochs; %.0f samples/s" last.TestAccuracy result.Epochs.Length (trainSamples * float result.Epochs.Length / seconds)
+        printfn "test accuracy %.4f after %d epoch%s; %.0f samples/s" last.TestAccuracy result.Epochs.Length (if result.Epochs.Length = 1 then "" else "s") (trainSamples * float result.Epochs.Length / seconds)
     0
 
 /// The options of `toolkit eval` and `toolkit predict`.

@@ -161,6 +161,11 @@ let tests =
                     |> Seq.map (fun t -> int t.Value) |> List.ofSeq
                 Expect.equal counts.Length 100 "10 × 10 counts"
                 Expect.equal (List.sum counts) 10000 "every test image counted once"
+                let misclassified = Xml.Linq.XDocument.Load(Path.Combine(pictures, "misclassified.svg"))
+                let images = misclassified.Descendants(Xml.Linq.XName.Get("image", "http://www.w3.org/2000/svg")) |> List.ofSeq
+                Expect.equal images.Length 24 "the first 24 misclassified test images"
+                Expect.isTrue (images |> List.forall (fun i -> i.Attribute(Xml.Linq.XName.Get "href").Value.StartsWith "data:image/png;base64,iVBOR")) "each an embedded PNG"
+                Expect.stringContains (File.ReadAllText(Path.Combine(pictures, "curves.html"))) "var data = [{\"type\":\"scatter\"" "the interactive curves"
                 // plot history reads the saved run back
                 let history = Path.Combine(pictures, "again.svg")
                 let code, _, err = toolkit [ "plot"; "history"; Path.Combine(pictures, "run.json"); "--out"; history ]
@@ -177,10 +182,10 @@ let tests =
                 Expect.equal code 0 (sprintf "plot landscape --plane (%s)" err)
                 use plane = JsonDocument.Parse(out.Trim().Split('\n') |> Array.last)
                 Expect.equal (plane.RootElement.GetProperty("loss").GetArrayLength()) 4 "4 rows"
-                Expect.stringContains (File.ReadAllText(Path.Combine(pictures, "plane.html"))) "<svg" "the page holds the picture"
+                Expect.stringContains (File.ReadAllText(Path.Combine(pictures, "plane.html"))) "var data = [{\"type\":\"contour\"" "the page holds the interactive contour chart"
                 let code, _, err = toolkit [ "plot"; "landscape"; model; "--out"; Path.Combine(pictures, "x.png") ]
                 Expect.equal code 1 "a format it does not write"
-                Expect.stringContains err ".svg or .html" "says which formats"
+                Expect.stringContains err ".svg (static) or .html (interactive)" "says which formats"
             finally
                 File.Delete model
                 if Directory.Exists pictures then Directory.Delete(pictures, true)

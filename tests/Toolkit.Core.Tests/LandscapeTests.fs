@@ -130,4 +130,35 @@ let tests =
             Expect.equal inner.Length 2 "two charts"
             Expect.equal (inner |> List.map (fun e -> e.Attribute(XName.Get "y").Value)) [ "0"; "380" ] "the second below the first"
         }
+        test "PNG: the signature, a header with the size, chunk CRCs, and the pixels back from the zlib stream" {
+            let w, h = 5, 3
+            let pixels = Array.init (w * h) (fun i -> byte (i * 17))
+            let png = Png.encode w h 1 pixels
+            Expect.equal png.[0..7] [| 137uy; 80uy; 78uy; 71uy; 13uy; 10uy; 26uy; 10uy |] "signature"
+            let be (o: int) = (int png.[o] <<< 24) ||| (int png.[o + 1] <<< 16) ||| (int png.[o + 2] <<< 8) ||| int png.[o + 3]
+            Expect.equal (Text.Encoding.ASCII.GetString(png, 12, 4)) "IHDR" "first chunk"
+            Expect.equal (be 16, be 20) (w, h) "width and height"
+            // the end chunk's CRC is the same in every PNG
+            Expect.equal png.[png.Length - 4 ..] [| 0xAEuy; 0x42uy; 0x60uy; 0x82uy |] "IEND's CRC"
+            Expect.equal (Png.crc32 (Text.Encoding.ASCII.GetBytes "123456789")) 0xCBF43926u "CRC-32 check value"
+            let idatLength = be 33
+            Expect.equal (Text.Encoding.ASCII.GetString(png, 37, 4)) "IDAT" "data chunk"
+            use z = new IO.Compression.ZLibStream(new IO.MemoryStream(png, 41, idatLength), IO.Compression.CompressionMode.Decompress)
+            use back = new IO.MemoryStream()
+            z.CopyTo back
+            let rows = back.ToArray()
+            Expect.equal rows.Length ((w + 1) * h) "a filter byte and w pixels per row"
+            for r in 0 .. h - 1 do
+                Expect.equal rows.[r * (w + 1)] 0uy "filter none"
+                Expect.equal rows.[r * (w + 1) + 1 .. r * (w + 1) + w] pixels.[r * w .. r * w + w - 1] (sprintf "row %d" r)
+            Expect.throwsC (fun () -> Png.encode 2 2 1 [| 1uy |] |> ignore) (fun e -> Expect.stringContains e.Message "has 4 bytes, not 1" "size named")
+        }
+        test "an image grid: one embedded PNG per image, each captioned" {
+            let img k = Array.init 16 (fun i -> byte (i * k))
+            let svg = ImageGrid.svg "samples" 4 4 2 3 [ img 1, "Shirt\n(is Coat)"; img 2, "Bag"; img 3, "T-shirt & top" ]
+            let images = svgElements svg "image"
+            Expect.equal images.Length 3 "three images"
+            let captions = svgElements svg "text" |> List.filter (fun t -> t.Attribute(XName.Get "class") <> null && t.Attribute(XName.Get "class").Value = "caption") |> List.map (fun t -> t.Value)
+            Expect.equal captions [ "Shirt"; "(is Coat)"; "Bag"; "T-shirt & top" ] "captions, a line per newline"
+        }
     ]

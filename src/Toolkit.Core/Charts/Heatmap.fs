@@ -134,3 +134,37 @@ module Heatmap =
                         (left + cell * (float j + 0.5)) (top + cell * (float i + 0.5) + 4.0) (if f > 0.6 then "black" else "white") counts.[i, j])
         ap "</svg>\n"
         sb.ToString()
+
+/// <summary>
+/// Grids of small grayscale images as SVG, each an embedded PNG scaled up without smoothing and
+/// captioned: the misclassified test images with what the network said and what they are.
+/// </summary>
+[<RequireQualifiedAccess>]
+module ImageGrid =
+
+    let private esc (s: string) = s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;")
+
+    /// <summary>Images of rows × cols bytes (row-major, 0 black, 255 white), perRow to a row,
+    /// each drawn <paramref name="scale"/> times its size with its caption (a line per "\n") below.</summary>
+    let svg (title: string) (rows: int) (cols: int) (perRow: int) (scale: int) (items: (byte[] * string) list) : string =
+        if items.IsEmpty then invalidArg "items" "no images to draw"
+        if perRow < 1 || scale < 1 then invalidArg "perRow" (sprintf "perRow and scale must be positive, not %d and %d" perRow scale)
+        let lines = items |> List.map (fun (_, c) -> c.Split('\n').Length) |> List.max
+        let cellW, cellH = float (cols * scale + 16), float (rows * scale + 8 + 14 * lines)
+        let across = min perRow items.Length
+        let down = (items.Length + perRow - 1) / perRow
+        let w, h = cellW * float across + 16.0, cellH * float down + 40.0
+        let sb = Text.StringBuilder()
+        let ap (s: string) = sb.Append(s) |> ignore
+        ap (sprintf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"11\">\n" w h w h)
+        ap "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        ap (sprintf "<text x=\"%.0f\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">%s</text>\n" (w / 2.0) (esc title))
+        items |> List.iteri (fun k (pixels, caption) ->
+            let png = Png.encode cols rows 1 pixels
+            let x, y = 8.0 + cellW * float (k % perRow), 34.0 + cellH * float (k / perRow)
+            ap (sprintf "<image class=\"sample\" x=\"%.0f\" y=\"%.0f\" width=\"%d\" height=\"%d\" style=\"image-rendering:pixelated\" href=\"data:image/png;base64,%s\"/>\n"
+                    (x + 8.0) y (cols * scale) (rows * scale) (Convert.ToBase64String png))
+            caption.Split('\n') |> Array.iteri (fun i line ->
+                ap (sprintf "<text class=\"caption\" x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n" (x + 8.0 + float (cols * scale) / 2.0) (y + float (rows * scale) + 13.0 + 14.0 * float i) (esc line))))
+        ap "</svg>\n"
+        sb.ToString()
