@@ -244,6 +244,40 @@ let tests =
             Expect.stringContains marked "color=red" "marked"
             Expect.stringContains marked "first non-finite value" "origin"
         }
+        test "the SVG picture: a box per node with its shape, inputs left and the output right, values above, dvars below, shapes on the edges" {
+            let W, A, b = TExpr.var "W" 2 3, TExpr.var "A" 3 4, TExpr.var "b" 2 1
+            let Z = TExpr.named "Z" (TExpr.denseColumns W A b)
+            let J = TExpr.named "J" (TExpr.meanAll (TExpr.sigmoid Z))
+            let env = readOnlyDict [ "W", M [ [ 1.0; 2.0; 3.0 ]; [ -1.0; 0.5; 0.0 ] ]
+                                     "A", M [ [ 1.0; 0.0; 2.0; -1.0 ]; [ 0.5; 1.0; 1.0; 0.0 ]; [ -2.0; 3.0; 0.0; 1.0 ] ]
+                                     "b", M [ [ 0.1 ]; [ -0.2 ] ] ]
+            let bw = TGraph.backward (TGraph.forward (TGraph.ofExpr J) env)
+            let g = bw.Forward.Graph
+            let doc = Xml.Linq.XDocument.Parse(TRender.svgOfBackward bw)
+            let ns = Xml.Linq.XNamespace.Get "http://www.w3.org/2000/svg"
+            let attr (e: Xml.Linq.XElement) (n: string) = match e.Attribute(Xml.Linq.XName.Get n) with null -> "" | a -> a.Value
+            let groups = doc.Descendants(ns + "g") |> Seq.filter (fun e -> (attr e "class").StartsWith "node") |> List.ofSeq
+            Expect.equal groups.Length g.Count "one group per node"
+            let text (grp: Xml.Linq.XElement) cls = grp.Elements(ns + "text") |> Seq.tryFind (fun t -> attr t "class" = cls) |> Option.map (fun t -> t.Value)
+            let x (grp: Xml.Linq.XElement) = float (attr (grp.Element(ns + "rect")) "x")
+            let byName (name: string) = groups |> List.find (fun grp -> (text grp "expr" |> Option.defaultValue "").StartsWith name)
+            for i in 0 .. g.Count - 1 do
+                let grp = groups |> List.find (fun e -> attr e "id" = sprintf "n%d" i)
+                Expect.stringContains (text grp "expr" |> Option.get) (string (g.Shape i)) (sprintf "node %d shows its shape" i)
+                Expect.isSome (text grp "value") (sprintf "node %d has its value above" i)
+                Expect.isSome (text grp "dvar") (sprintf "node %d has its dvar below" i)
+            Expect.equal (text (byName "J") "value") (Some(bw.Value.[0, 0].ToString("G6", Globalization.CultureInfo.InvariantCulture))) "the 1×1 output's value"
+            Expect.equal (text (byName "W") "dvar") (Some(sprintf "d=‖·‖ = %s" ((bw.Dvar "W").FrobeniusNorm().ToString("G4", Globalization.CultureInfo.InvariantCulture)))) "dW's norm"
+            for input in [ "W"; "A"; "b" ] do
+                Expect.isLessThan (x (byName input)) (x (byName "Z")) (sprintf "%s left of Z" input)
+            Expect.isLessThan (x (byName "Z")) (x (byName "J")) "Z left of the output"
+            let edgeLabels = doc.Descendants(ns + "text") |> Seq.filter (fun t -> attr t "class" = "edge-label") |> List.ofSeq
+            let edges = [ for i in 0 .. g.Count - 1 do for j in g.Args i -> j, i ]
+            Expect.equal edgeLabels.Length edges.Length "one label per edge"
+            for t in edgeLabels do
+                let from = int ((attr t "data-from").Substring 1)
+                Expect.equal t.Value (string (g.Shape from)) "the label is the shape that flows"
+        }
         test "both layouts give the same layer: (W·A + b)ᵀ = Aᵀ·Wᵀ + bᵀ" {
             let W, A, b = TExpr.var "W" 2 3, TExpr.var "A" 3 4, TExpr.var "b" 2 1
             let X, bt = TExpr.var "X" 4 3, TExpr.var "bt" 1 2

@@ -5,9 +5,10 @@ open System.Globalization
 open System.Text
 open MathNet.Numerics.LinearAlgebra
 
-/// Pictures of a matrix graph as Graphviz DOT and Mermaid text: each node shows what it computes
-/// and its shape, each edge the shape that flows along it; with a forward pass, a 1×1 value is
-/// shown and a node holding a NaN or ±∞ is marked (the first one as the origin).
+/// Pictures of a matrix graph as Graphviz DOT, Mermaid text and SVG: each node shows what it
+/// computes and its shape, each edge the shape that flows along it; with a forward pass, a 1×1
+/// value is shown and a node holding a NaN or ±∞ is marked (the first one as the origin). The
+/// SVG is laid out like the notes' figures, values above the boxes and dvars below.
 [<RequireQualifiedAccess>]
 module TRender =
 
@@ -95,6 +96,26 @@ module TRender =
               .AppendLine(sprintf "  class %s bad" (String.Join(",", bad |> Array.map (fun it -> it.Id)))) |> ignore
         sb.ToString()
 
+    let private summary (m: Matrix<float>) =
+        if m.RowCount = 1 && m.ColumnCount = 1 then m.[0, 0].ToString("G6", CultureInfo.InvariantCulture)
+        else sprintf "‖·‖ = %s" (m.FrobeniusNorm().ToString("G4", CultureInfo.InvariantCulture))
+
+    let private svgOf (g: TGraph) (f: TForward option) (d: Matrix<float>[] option) =
+        let its = items g f
+        let origin = f |> Option.bind TGraph.firstNonFinite
+        let nodes =
+            Array.init g.Count (fun i ->
+                let bad (m: Matrix<float>) = m.Enumerate() |> Seq.exists (fun v -> not (Double.IsFinite v))
+                let title = List.head its.[i].Lines
+                ({ Text = sprintf "%s  %O" title (g.Shape i)
+                   Above = f |> Option.map (fun f -> summary f.Values.[i])
+                   Below = d |> Option.map (fun d -> summary d.[i])
+                   Bad = its.[i].Bad || (match d with Some d -> bad d.[i] | None -> false)
+                   Origin = (origin = Some i)
+                   IsConstant = (match g.Node i with TConst _ -> true | _ -> false)
+                   Args = g.Args i } : Toolkit.Graph.PictureNode))
+        Toolkit.Graph.Render.picture nodes (fun j -> Some(string (g.Shape j)))
+
     /// The graph's structure with shapes, as Graphviz DOT.
     let dot (g: TGraph) = dotOf g None
     /// The graph after a forward pass (1×1 values shown, non-finite nodes marked), as DOT.
@@ -103,3 +124,10 @@ module TRender =
     let mermaid (g: TGraph) = mermaidOf g None
     /// The graph after a forward pass, as a Mermaid flowchart.
     let mermaidOfForward (f: TForward) = mermaidOf f.Graph (Some f)
+    /// The graph's structure as SVG: a box per node with its shape, each edge labelled with the
+    /// shape that flows along it.
+    let svg (g: TGraph) = svgOf g None None
+    /// The graph after a forward pass as SVG: each value (a number for 1×1, else its norm) above its box.
+    let svgOfForward (f: TForward) = svgOf f.Graph (Some f) None
+    /// The graph after a backward pass as SVG: values above the boxes, dvars below.
+    let svgOfBackward (b: TBackward) = svgOf b.Forward.Graph (Some b.Forward) (Some b.Dvars)
