@@ -3,7 +3,7 @@
 title: The digit network on Fashion-MNIST
 category: Networks
 categoryindex: 3
-index: 3
+index: 7
 ---
 *)
 (*** condition: prepare ***)

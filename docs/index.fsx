@@ -56,10 +56,13 @@ var g = J.Backward();        // g.Value == 33, g[a] == 3, g[b] == 6, g[c] == 9
 ## Where to go next
 
 - [The computation graph](computation-graph.html): forward values, dvars, the picture, symbolic
-  partials, gradient checks.
+  partials, gradient checks; [the chain rule with several paths](chain-rule.html);
+  [numerical gradients and gradient checking](gradient-checking.html).
 - [Logistic regression three ways](logistic-regression.html): loops, one loop, vectorized, and the
   matrix graph, on Fashion-MNIST.
-- [Dense layers and the four equations](networks.html), [from random search to Adam](optimisers.html),
+- [Dense layers and the four equations](networks.html), [activations](activations.html),
+  [softmax and cross-entropy](softmax-cross-entropy.html), [the hinge loss](hinge-loss.html),
+  [from random search to Adam](optimisers.html), [loss landscapes](loss-landscapes.html),
   [the digit network](digit-network.html).
 - [Using Toolkit from C#](csharp.html).
 - [Performance](performance.html): every benchmark beside its reference, with how to reproduce it.

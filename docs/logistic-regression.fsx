@@ -3,7 +3,7 @@
 title: Logistic regression three ways
 category: Backpropagation
 categoryindex: 2
-index: 3
+index: 4
 ---
 *)
 (*** condition: prepare ***)

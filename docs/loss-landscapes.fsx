@@ -3,13 +3,15 @@
 title: Loss landscapes
 category: Networks
 categoryindex: 3
-index: 4
+index: 6
 ---
 *)
 (*** condition: prepare ***)
 #r "nuget: MathNet.Numerics, 5.0.0"
 #r "nuget: System.Numerics.Tensors, 10.0.12"
 #r "../src/Toolkit.Core/bin/Release/net10.0/Toolkit.Core.dll"
+#r "nuget: Plotly.NET, 6.0.0"
+#r "../src/Toolkit.Plot/bin/Release/net10.0/Toolkit.Plot.dll"
 (**
 # Loss landscapes
 
@@ -138,6 +140,20 @@ Heatmap.svg "784-30-10: L(W + a·W1 + b·W2), per-unit directions" "a" "b" false
 (**
 The trained network sits in a basin at the centre; a per-unit step of a ≈ ±1 — as large as the
 weights themselves — climbs out of it.
+
+## Interactive: Plotly.NET
+
+The pictures on this page are SVG written directly (no browser needed). `Toolkit.Plot.Charts`
+makes the same pictures as Plotly.NET charts — contours, a 3-D surface to turn with the mouse,
+trajectories, training curves, confusion matrices, image grids — and `Charts.save` writes each
+as one HTML file with plotly.js inside, which opens without a network. From F# interactive a
+chart is one call (`|> Plotly.NET.Chart.show` opens it in the browser):
+*)
+let page = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "landscape-surface.html")
+Toolkit.Plot.Charts.landscapeSurface "784-30-10 around its trained weights" surface |> Toolkit.Plot.Charts.save page
+let written = sprintf "%s: %.1f MB, self-contained" (System.IO.Path.GetFileName page) (float (System.IO.FileInfo(page).Length) / 1e6)
+(*** include-value: written ***)
+(**
 
 From the command line, for a model saved by `toolkit train --save`:
 

@@ -3,7 +3,7 @@
 title: From random search to Adam
 category: Networks
 categoryindex: 3
-index: 2
+index: 5
 ---
 *)
 (*** condition: prepare ***)
