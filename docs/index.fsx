@@ -47,11 +47,9 @@ let partials = Symbolic.gradient J |> Array.map (fun (x, d) -> sprintf "dJ/d%s =
 (**
 ## The same in C#
 
-```csharp
-var a = Scalar.Variable("a", 5); var b = Scalar.Variable("b", 3); var c = Scalar.Variable("c", 2);
-var J = 3 * (a + b * c);
-var g = J.Backward();        // g.Value == 33, g[a] == 3, g[b] == 6, g[c] == 9
-```
+From the C# test project, which runs with every build:
+
+    [lang=csharp,file=../tests/Toolkit.Tests/ScalarTests.cs,key=backward]
 
 ## Where to go next
 
