@@ -102,8 +102,7 @@ let tests =
                     Array.iteri2 (fun i e a -> if Numeric.relativeError e a > 1e-10 then failtestf "parameter %d after a step: %.15g vs %.15g" i e a) stepped fast.Parameters
                     // single precision: the same gradients to float32's accuracy
                     let single = FastNet<float32>(c.Net, c.X.ColumnCount)
-                    let toSingle (m: Matrix<float>) = m.ToColumnMajorArray() |> Array.map float32
-                    let cost32 = single.Gradient(toSingle c.X, toSingle c.Y, idx, 0, idx.Length)
+                    let cost32 = single.Gradient(c.X.ToColumnMajorArray(), c.Y.ToColumnMajorArray(), idx, 0, idx.Length)
                     if Numeric.relativeError cost cost32 > 1e-4 then failtestf "float32 cost %g vs %g" cost32 cost
                     Array.iteri2 (fun i e (a: float32) ->
                         if Numeric.relativeError e (float a) > 1e-3 then failtestf "float32 gradient %d (%s): %.7g vs %.7g" i c.Label (float a) e) expected single.Gradients
@@ -116,14 +115,13 @@ let tests =
             let idx = [| 0 .. 99 |]
             let fast = FastNet<float>(net, 10)
             let single = FastNet<float32>(net, 10)
-            let xs32, ys32 = Array.map float32 xs, Array.map float32 ys
             for o in [ Optimizer.Sgd 3.0; Optimizer.Momentum(0.1, 0.9); Optimizer.Nesterov(0.1, 0.9); Optimizer.Adam(0.001, 0.9, 0.999, 1e-8) ] do
-                for k in 1 .. 300 do single.Step(o, 0.1, xs32, ys32, idx, (k % 10) * 10, 10) |> ignore
+                for k in 1 .. 300 do single.Step(o, 0.1, xs, ys, idx, (k % 10) * 10, 10) |> ignore
                 let before = GC.GetAllocatedBytesForCurrentThread()
-                for k in 1 .. 1000 do single.Step(o, 0.1, xs32, ys32, idx, (k % 10) * 10, 10) |> ignore
+                for k in 1 .. 1000 do single.Step(o, 0.1, xs, ys, idx, (k % 10) * 10, 10) |> ignore
                 let after = GC.GetAllocatedBytesForCurrentThread()
                 let before10 = GC.GetAllocatedBytesForCurrentThread()
-                for k in 1 .. 10 do single.Step(o, 0.1, xs32, ys32, idx, (k % 10) * 10, 10) |> ignore
+                for k in 1 .. 10 do single.Step(o, 0.1, xs, ys, idx, (k % 10) * 10, 10) |> ignore
                 Expect.equal ((after - before) - (GC.GetAllocatedBytesForCurrentThread() - before10)) 0L (sprintf "float32 bytes per step by %A" o)
                 // warm up: the optimiser's state is allocated on its first step, and the runtime
                 // compiles the hot methods again (tiered JIT) during the first few hundred calls

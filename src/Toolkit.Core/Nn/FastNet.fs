@@ -143,14 +143,16 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
         cost
 
     /// <summary>Forward and backward on the samples idx[start .. start + m − 1] of a data set
-    /// stored column-major (inputs × samples, targets × samples): fills <c>Gradients</c> and
-    /// returns the batch's cost. No allocation.</summary>
-    member this.Gradient(xs: 'T[], ys: 'T[], idx: int[], start: int, m: int) : float =
+    /// stored column-major in float64 (inputs × samples, targets × samples, as a MathNet matrix
+    /// stores them): fills <c>Gradients</c> and returns the batch's cost. Each batch is gathered
+    /// and converted to the storage precision in one pass, so a float32 network needs no float32
+    /// copy of the data set. No allocation.</summary>
+    member this.Gradient(xs: float[], ys: float[], idx: int[], start: int, m: int) : float =
         if m < 1 || m > maxBatch then invalidArg "m" (sprintf "the batch has %d samples; this FastNet holds 1 to %d" m maxBatch)
         let n0, nL = nIn.[0], nOut.[L - 1]
         for k in 0 .. m - 1 do
-            Array.blit xs (idx.[start + k] * n0) x (k * n0) n0
-            Array.blit ys (idx.[start + k] * nL) y (k * nL) nL
+            TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(xs, idx.[start + k] * n0, n0), Span<'T>(x, k * n0, n0))
+            TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(ys, idx.[start + k] * nL, nL), Span<'T>(y, k * nL, nL))
         this.Forward m
         // how many samples the outputs classify right (largest output = largest target)
         let outL = a.[L - 1]
@@ -177,7 +179,7 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
     /// <summary>The mean cost and the accuracy (largest output = label) over a whole data set
     /// stored like the training data: forward passes only, in batches through the same buffers,
     /// no allocation.</summary>
-    member this.Evaluate(xs: 'T[], ys: 'T[], labels: int[]) : float * float =
+    member this.Evaluate(xs: float[], ys: float[], labels: int[]) : float * float =
         let n = labels.Length
         let n0, nL = nIn.[0], nOut.[L - 1]
         if xs.Length <> n * n0 || ys.Length <> n * nL then
@@ -188,8 +190,8 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
         while start < n do
             let m = min maxBatch (n - start)
             // samples start … start + m − 1 lie side by side: one copy each
-            Array.blit xs (start * n0) x 0 (m * n0)
-            Array.blit ys (start * nL) y 0 (m * nL)
+            TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(xs, start * n0, m * n0), Span<'T>(x, 0, m * n0))
+            TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(ys, start * nL, m * nL), Span<'T>(y, 0, m * nL))
             this.Forward m
             cost <- cost + this.Cost(m, false)
             let out = a.[L - 1]
@@ -200,7 +202,7 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
 
     /// <summary>One optimiser step on a batch, in place: returns the batch's cost (measured at
     /// the parameters before the step).</summary>
-    member this.Step(optimizer: Optimizer, rate: float, xs: 'T[], ys: 'T[], idx: int[], start: int, m: int) : float =
+    member this.Step(optimizer: Optimizer, rate: float, xs: float[], ys: float[], idx: int[], start: int, m: int) : float =
         match optimizer with
         | Optimizer.Sgd _ | Optimizer.GradientDescent _ ->
             let c = this.Gradient(xs, ys, idx, start, m)

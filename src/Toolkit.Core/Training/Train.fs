@@ -137,12 +137,14 @@ module Train =
     /// the current network, the evaluation of the training and test sets, and the right answers
     /// in the last batch. Evaluation runs on its own buffers, in batches of up to 1000.
     let private fastPath<'T when 'T :> System.Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> System.ValueType>
-            (config: TrainConfig) (net: Network) (trainSet: LabelledData) (test: LabelledData) (idx: int[]) (convert: Matrix<float> -> 'T[]) =
+            (config: TrainConfig) (net: Network) (trainSet: LabelledData) (test: LabelledData) (idx: int[]) =
         let m = trainSet.X.ColumnCount
         let rate steps = Optimizer.learningRate config.Optimizer * Optimizer.factor config.Schedule steps
         let f = FastNet<'T>(net, config.BatchSize)
         let e = FastNet<'T>(net, max config.BatchSize 1000)
-        let xs, ys, txs, tys = convert trainSet.X, convert trainSet.Y, convert test.X, convert test.Y
+        // the data sets' own float64 storage (no copy): FastNet converts each batch as it gathers it
+        let storage = Toolkit.Tensors.Kernels.storage
+        let xs, ys, txs, tys = storage trainSet.X, storage trainSet.Y, storage test.X, storage test.Y
         (fun steps start -> f.Step(config.Optimizer, rate steps, xs, ys, idx, start, min config.BatchSize (m - start))),
         f.ToNetwork,
         (fun () ->
@@ -183,8 +185,8 @@ module Train =
             if not (FastPath.supports net config.Optimizer) then None
             else
                 match config.Precision with
-                | Precision.Double -> Some(fastPath<float> config net trainSet test idx Toolkit.Tensors.Kernels.storage)
-                | Precision.Single -> Some(fastPath<float32> config net trainSet test idx (fun mat -> Toolkit.Tensors.Kernels.storage mat |> Array.map float32))
+                | Precision.Double -> Some(fastPath<float> config net trainSet test idx)
+                | Precision.Single -> Some(fastPath<float32> config net trainSet test idx)
         let mutable steps = 0
         let mutable net = net
         let mutable best = (infinity, net)
