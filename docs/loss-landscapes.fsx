@@ -143,7 +143,9 @@ weights themselves — climbs out of it.
 
 ## Interactive: Plotly.NET
 
-The pictures on this page are SVG written directly (no browser needed). `Toolkit.Plot.Charts`
+The pictures on this page are SVG written directly by `Toolkit.Charts`: it needs no browser, no
+native graphics library and no fonts to draw, the files are small text that diffs well, and the
+tests read them back as XML to check every cell, line and label. `Toolkit.Plot.Charts`
 makes the same pictures as Plotly.NET charts — contours, a 3-D surface to turn with the mouse,
 trajectories, training curves, confusion matrices, image grids — and `Charts.save` writes each
 as one HTML file with plotly.js inside, which opens without a network. From F# interactive a
