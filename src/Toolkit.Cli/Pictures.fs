@@ -8,12 +8,17 @@ open Toolkit.Charts
 
 let private fail fmt = Printf.kprintf (fun s -> raise (Grad.UserError s)) fmt
 
+/// Fails unless the path names a picture this command line writes (checked before any work).
+let checkPath (path: string) =
+    match Path.GetExtension(path).ToLowerInvariant() with
+    | ".svg" | ".html" | ".htm" -> ()
+    | e -> fail "%s: the picture is written as .svg (static) or .html (interactive), not '%s'" path e
+
 /// Writes a picture atomically: the SVG to a .svg file, the Plotly chart to a .html file.
 let write (path: string) (svg: unit -> string) (html: unit -> Plotly.NET.GenericChart) =
-    match Path.GetExtension(path).ToLowerInvariant() with
-    | ".svg" -> AtomicFile.writeAllText path (svg ())
-    | ".html" | ".htm" -> Toolkit.Plot.Charts.save path (html ())
-    | e -> fail "%s: the picture is written as .svg (static) or .html (interactive), not '%s'" path e
+    checkPath path
+    if Path.GetExtension(path).ToLowerInvariant() = ".svg" then AtomicFile.writeAllText path (svg ())
+    else Toolkit.Plot.Charts.save path (html ())
 
 /// One training run's curves: loss and accuracy per epoch, train and test.
 type Curves =

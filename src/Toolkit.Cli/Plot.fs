@@ -75,6 +75,8 @@ let landscape (args: ParseResults<LandscapeArgs>) : int =
         | "gaussian" | "normal" -> DirectionScale.Gaussian
         | d -> fail "--direction: '%s' is not per-unit or gaussian" d
     let seed = args.GetResult(Seed, 1)
+    let out = args.GetResult(LandscapeArgs.Out, "landscape.svg")
+    Pictures.checkPath out
     let _, test = TrainCmd.loadData (args.GetResult(Data, FashionMnist.defaultDirectory))
     if test.X.RowCount <> net.Layers.[0].W.ColumnCount then
         fail "%s takes %d inputs, but the images have %d pixels" path net.Layers.[0].W.ColumnCount test.X.RowCount
@@ -114,7 +116,6 @@ let landscape (args: ParseResults<LandscapeArgs>) : int =
                     [ LineChart.svg title "a" "mean loss" false [ { Name = "loss"; Points = Array.zip l.Alphas l.Loss } ]
                       LineChart.svg "accuracy along the same direction" "a" "accuracy" false [ { Name = "accuracy"; Points = Array.zip l.Alphas l.Accuracy } ] ]),
             (fun () -> Toolkit.Plot.Charts.landscapeLine title l)
-    let out = args.GetResult(LandscapeArgs.Out, "landscape.svg")
     Pictures.write out svg html
     if not json then printfn "wrote %s (%d images, %s)" out data.Labels.Length kind
     0
@@ -122,6 +123,8 @@ let landscape (args: ParseResults<LandscapeArgs>) : int =
 /// Runs `toolkit plot history RUN.json`.
 let history (args: ParseResults<HistoryArgs>) : int =
     let path = args.GetResult Run
+    let out = args.GetResult(HistoryArgs.Out, "curves.svg")
+    Pictures.checkPath out
     let text = File.ReadAllText path
     // the whole file, or the last line that is a JSON object (a saved `train --json` output)
     let line =
@@ -138,7 +141,6 @@ let history (args: ParseResults<HistoryArgs>) : int =
         { Title = Path.GetFileNameWithoutExtension path
           TrainLoss = series "train_loss_per_epoch"; TestLoss = series "test_loss_per_epoch"
           TrainAccuracy = series "train_accuracy_per_epoch"; TestAccuracy = series "test_accuracy_per_epoch" }
-    let out = args.GetResult(HistoryArgs.Out, "curves.svg")
     Pictures.writeCurves out curves
     printfn "wrote %s" out
     0

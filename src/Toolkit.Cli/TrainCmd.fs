@@ -164,6 +164,12 @@ let run (args: ParseResults<TrainArgs>) : int =
         | 64 -> Toolkit.Training.Precision.Double
         | b -> fail "--precision: %d is not 32 or 64" b
     let json = args.Contains Json
+    // a model that cannot be written is found out before training, not after
+    match args.TryGetResult Save with
+    | Some path ->
+        let dir = IO.Path.GetDirectoryName(IO.Path.GetFullPath path)
+        if not (IO.Directory.Exists dir) then fail "--save %s: the folder '%s' does not exist" path dir
+    | None -> ()
     let train, test = loadData (args.GetResult(Data, FashionMnist.defaultDirectory))
     if train.X.RowCount <> sizes.Head then fail "--layers: the first size must be the %d pixels of an image, not %d" train.X.RowCount sizes.Head
     if List.last sizes <> 10 then fail "--layers: the last size must be the 10 classes, not %d" (List.last sizes)

@@ -216,7 +216,8 @@ let tests =
             for args, message in [ [ "train"; "--layers"; "784" ], "--layers"
                                    [ "train"; "--optimizer"; "magic" ], "--optimizer: 'magic'"
                                    [ "train"; "--output"; "relu" ], "--output: 'relu'"
-                                   [ "train"; "--data"; "/no/such/folder" ], "dataset-fashion-mnist" ] do
+                                   [ "train"; "--data"; "/no/such/folder" ], "dataset-fashion-mnist"
+                                   [ "train"; "--save"; "/no/such/folder/model.json" ], "'/no/such/folder' does not exist" ] do
                 let code, _, err = toolkit args
                 Expect.equal code 1 (sprintf "%A" args)
                 Expect.stringContains err message (sprintf "%A" args)
