@@ -111,6 +111,7 @@ let tests =
             let colours = svgElements svg "rect" |> List.choose (fun r -> Option.ofObj (r.Attribute(XName.Get "fill")) |> Option.map (fun a -> a.Value)) |> Set.ofList
             Expect.isGreaterThan colours.Count 20 "a colour scale, not one colour"
             Expect.throwsC (fun () -> Heatmap.svg "t" "a" "b" false xs ys (Array2D.zeroCreate 3 3) [] |> ignore) (fun e -> Expect.stringContains e.Message "7×5" "shape named")
+            Expect.throwsC (fun () -> Heatmap.svg "t" "a" "b" false [| 0.0; 0.0 |] [| 0.0; 1.0 |] (Array2D.zeroCreate 2 2) [] |> ignore) (fun e -> Expect.stringContains e.Message "must increase" "a flat grid named")
         }
         test "a confusion matrix's SVG writes every count and every class name" {
             let names = [| "T-shirt"; "Trouser"; "Pullover" |]

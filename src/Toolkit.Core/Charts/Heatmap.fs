@@ -38,6 +38,8 @@ module Heatmap =
         if Array2D.length1 values <> xs.Length || Array2D.length2 values <> ys.Length then
             invalidArg "values" (sprintf "the grid is %d×%d but the values are %d×%d" xs.Length ys.Length (Array2D.length1 values) (Array2D.length2 values))
         if xs.Length < 2 || ys.Length < 2 then invalidArg "xs" "a heatmap needs at least 2×2 points"
+        let increasing (g: float[]) = g |> Array.pairwise |> Array.forall (fun (a, b) -> b > a)
+        if not (increasing xs && increasing ys) then invalidArg "xs" "the grid's x and y values must increase"
         let t (v: float) = if logScale then (if v > 0.0 then log10 v else nan) else v
         let finite = [ for v in Seq.cast<float> values do let tv = t v in if Double.IsFinite tv then yield tv ]
         if finite.IsEmpty then invalidArg "values" "the heatmap has no finite values to draw"
