@@ -106,11 +106,8 @@ each unit's incoming weights to the size of that unit's own weights and leaves t
 that a = 1 is a step as large as the network itself and pictures of different networks compare.
 *)
 let data = Toolkit.Data.FashionMnist.load Toolkit.Data.FashionMnist.defaultDirectory
-let asData (s: Toolkit.Data.LabelledImages) (n: int) =
-    let x = Matrix<float>.Build.Dense(784, n, fun i j -> float s.Pixels.[j * 784 + i] / 255.0)
-    let labels = Array.init n (fun j -> int s.Labels.[j])
-    { X = x; Y = Train.oneHot 10 labels; Labels = labels }
-let train, test = asData data.Train 10000, asData data.Test 1000
+let train = Train.subset (Train.ofImages 10 data.Train) [| 0 .. 9999 |]
+let test = Train.subset (Train.ofImages 10 data.Test) [| 0 .. 999 |]
 let config = { Epochs = 3; BatchSize = 10; Optimizer = Optimizer.Sgd 3.0; Schedule = Schedule.Constant; Seed = 1; ValidationFraction = 0.0; Patience = 3; Precision = Precision.Single }
 let trained = (Train.fit config (Network.create [ 784; 30; 10 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic Init.Normal 1) train test ignore System.Threading.CancellationToken.None).Network
 

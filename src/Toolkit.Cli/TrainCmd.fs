@@ -58,11 +58,7 @@ let private fail fmt = Printf.kprintf (fun s -> raise (Grad.UserError s)) fmt
 /// Fashion-MNIST as training data: X is 784 × samples in [0, 1], Y one-hot.
 let loadData (dir: string) : LabelledData * LabelledData =
     let d = FashionMnist.load dir
-    let convert (s: LabelledImages) =
-        let x = Matrix<float>.Build.Dense(s.Rows * s.Cols, s.Count, Array.map (fun (b: byte) -> float b / 255.0) s.Pixels)
-        let labels = s.Labels |> Array.map int
-        { X = x; Y = Train.oneHot 10 labels; Labels = labels }
-    convert d.Train, convert d.Test
+    Train.ofImages 10 d.Train, Train.ofImages 10 d.Test
 
 /// A progress display: a live bar on a terminal, plain lines otherwise.
 let progress (quiet: bool) : TrainingEvent -> unit =
@@ -234,7 +230,7 @@ let run (args: ParseResults<TrainArgs>) : int =
         Pictures.writeCurves (IO.Path.Combine(dir, "curves.svg")) curves
         Pictures.writeCurves (IO.Path.Combine(dir, "curves.html")) curves
         let predicted = Network.classify result.Network test.X
-        let counts = Network.confusion result.Network test.X test.Labels 10
+        let counts = Network.confusionOf predicted test.Labels 10
         let title = sprintf "test set: %d images, accuracy %.4f" test.Labels.Length last.TestAccuracy
         Pictures.write (IO.Path.Combine(dir, "confusion.svg"))
             (fun () -> Toolkit.Charts.Heatmap.confusion title FashionMnist.classNames counts)

@@ -110,9 +110,7 @@ public sealed class Dataset
     public static (Dataset Train, Dataset Test) FashionMnist(string? directory = null)
     {
         var d = Toolkit.Data.FashionMnist.load(directory ?? Toolkit.Data.FashionMnist.defaultDirectory);
-        Dataset Convert(Toolkit.Data.LabelledImages s) =>
-            new(Matrix<double>.Build.Dense(s.Rows * s.Cols, s.Count, s.Pixels.Select(b => b / 255.0).ToArray()), s.Labels.Select(b => (int)b).ToArray(), 10);
-        return (Convert(d.Train), Convert(d.Test));
+        return (new Dataset(Train.ofImages(10, d.Train)), new Dataset(Train.ofImages(10, d.Test)));
     }
 }
 

@@ -48,9 +48,7 @@ let private ours (xs: float[]) (ys: float[]) (m: int) (threads: int) (s: Spec) =
     let fast = FastNet<float32>(net, s.Batch)
     let rng = Random(1)
     let order = Array.init m id
-    for i in m - 1 .. -1 .. 1 do
-        let j = rng.Next(i + 1)
-        let t = order.[i] in order.[i] <- order.[j]; order.[j] <- t
+    Toolkit.Training.Train.shuffle rng order
     let opt = Optimizer.Momentum(0.05, 0.9)
     for k in 0 .. 4 do fast.Step(opt, 0.05, xs, ys, order, k * s.Batch, s.Batch) |> ignore
     let steps = max 1 (s.Samples / s.Batch)

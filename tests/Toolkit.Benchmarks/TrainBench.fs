@@ -22,6 +22,7 @@ let configs =
 
 let private root = Path.Combine(__SOURCE_DIRECTORY__, "..", "..")
 let private data = Toolkit.Data.FashionMnist.defaultDirectory
+let private toolkitDll = Path.Combine(root, "src", "Toolkit.Cli", "bin", "Release", "net10.0", "toolkit.dll")
 
 /// Runs a command, returns its last stdout line parsed as JSON (None if it failed).
 let private runJson (file: string) (args: string) (env: (string * string) list) =
@@ -65,7 +66,6 @@ let gemmLimit (c: Config) (threads: int) =
 let run (epochs: int) : string list =
     let lines = ResizeArray<string>()
     let add (s: string) = lines.Add s; printfn "%s" s
-    let toolkitDll = Path.Combine(root, "src", "Toolkit.Cli", "bin", "Release", "net10.0", "toolkit.dll")
     add (sprintf "Fashion-MNIST, %d epochs each, same run; seconds per epoch are the median of the epochs (training only); %s." epochs (Blas.describe ()))
     add ""
     add "| configuration | implementation | s/epoch | samples/s | test accuracy | peak memory | peer ÷ Toolkit (time): default threads / 1 thread |"
@@ -111,7 +111,6 @@ let run (epochs: int) : string list =
 let accuracy (seeds: int list) : string list =
     let lines = ResizeArray<string>()
     let add (s: string) = lines.Add s; printfn "%s" s
-    let toolkitDll = Path.Combine(root, "src", "Toolkit.Cli", "bin", "Release", "net10.0", "toolkit.dll")
     let final (j: JsonElement option) = j |> Option.map (fun j -> (j.GetProperty("test_accuracy_per_epoch").EnumerateArray() |> Seq.last).GetDouble())
     add (sprintf "Test accuracy on the 10,000 test images after the yardstick's epochs, seeds %s (the seed draws the weights and the shuffling)." (String.Join(", ", seeds)))
     add ""

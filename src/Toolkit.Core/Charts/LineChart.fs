@@ -20,7 +20,7 @@ module LineChart =
 
     let private palette = [| "#1f77b4"; "#d62728"; "#2ca02c"; "#ff7f0e"; "#9467bd"; "#8c564b"; "#e377c2"; "#17becf" |]
     let private fmt (v: float) = v.ToString("G4", CultureInfo.InvariantCulture)
-    let private esc (s: string) = s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;")
+    let private esc = Toolkit.Graph.Render.escapeXml
 
     /// Round numbers for the axis ticks between lo and hi.
     let ticks (lo: float) (hi: float) (count: int) : float[] =
@@ -47,8 +47,7 @@ module LineChart =
         let py y = h - bottom - (ty y - y0) / (y1 - y0) * (h - top - bottom)
         let sb = StringBuilder()
         let ap (s: string) = sb.Append(s) |> ignore
-        ap (sprintf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n" w h w h)
-        ap "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        ap (Toolkit.Graph.Render.svgHeader w h "sans-serif" 12)
         ap (sprintf "<text x=\"%.0f\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">%s</text>\n" ((left + w - right) / 2.0) (esc title))
         // axes, ticks and grid
         ap (sprintf "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n" left (h - bottom) (w - right) (h - bottom))

@@ -106,7 +106,12 @@ module Render =
               .AppendLine(sprintf "  class %s bad" (String.Join(",", bad |> Array.map (fun it -> it.Id)))) |> ignore
         sb.ToString()
 
-    let private escapeXml (s: string) =
+    /// <summary>The opening of a self-contained SVG picture of w × h on a white background.</summary>
+    let internal svgHeader (w: float) (h: float) (fontFamily: string) (fontSize: int) =
+        sprintf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"%s\" font-size=\"%d\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n" w h w h fontFamily fontSize
+
+    /// Text made safe inside an XML (SVG) element or attribute.
+    let internal escapeXml (s: string) =
         s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;")
 
     /// Column of each node: the longest path from an input, so inputs sit left and the output
@@ -157,9 +162,8 @@ module Render =
         let totalH = 40.0 + (rows + 1.0) * (boxH + gapY) + 10.0
         let sb = StringBuilder()
         let ap (s: string) = sb.Append(s) |> ignore
-        ap (sprintf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"monospace\" font-size=\"12\">\n" totalW totalH totalW totalH)
+        ap (svgHeader totalW totalH "monospace" 12)
         ap "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#555\"/></marker></defs>\n"
-        ap "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         for b in 0 .. n - 1 do
             for a in nodes.[b].Args do
                 let x1 = x a + width a

@@ -161,12 +161,18 @@ module Network =
         let c = classify n x
         float (Array.fold2 (fun acc p l -> if p = l then acc + 1 else acc) 0 c labels) / float labels.Length
 
-    /// <summary>The confusion matrix: counts.[t, p] samples of true class t classified as p, for
-    /// <paramref name="classes"/> classes.</summary>
-    let confusion (n: Network) (x: Matrix<float>) (labels: int[]) (classes: int) : int[,] =
-        if labels.Length <> x.ColumnCount then invalidArg "labels" (sprintf "%d labels for %d samples" labels.Length x.ColumnCount)
+    /// <summary>The confusion matrix of predictions already made (e.g. by <c>classify</c>):
+    /// counts.[t, p] samples of true class t predicted as p, for <paramref name="classes"/> classes.</summary>
+    let confusionOf (predicted: int[]) (labels: int[]) (classes: int) : int[,] =
+        if labels.Length <> predicted.Length then invalidArg "labels" (sprintf "%d labels for %d predictions" labels.Length predicted.Length)
         let counts = Array2D.zeroCreate classes classes
         Array.iter2 (fun p t ->
             if t < 0 || t >= classes then invalidArg "labels" (sprintf "label %d is outside the %d classes" t classes)
-            if p < classes then counts.[t, p] <- counts.[t, p] + 1) (classify n x) labels
+            if p < classes then counts.[t, p] <- counts.[t, p] + 1) predicted labels
         counts
+
+    /// <summary>The confusion matrix of the network on X: counts.[t, p] samples of true class t
+    /// classified as p, for <paramref name="classes"/> classes.</summary>
+    let confusion (n: Network) (x: Matrix<float>) (labels: int[]) (classes: int) : int[,] =
+        if labels.Length <> x.ColumnCount then invalidArg "labels" (sprintf "%d labels for %d samples" labels.Length x.ColumnCount)
+        confusionOf (classify n x) labels classes

@@ -100,6 +100,20 @@ module Train =
         idx |> Array.iteri (fun k j -> Array.blit src (j * rows) data (k * rows) rows)
         Matrix<float>.Build.Dense(rows, idx.Length, data)
 
+    /// <summary>Images (an IDX pair) as training data: X is pixels × images with the pixels scaled
+    /// to [0, 1], Y the labels one-hot over <paramref name="classes"/> classes.</summary>
+    let ofImages (classes: int) (s: Toolkit.Data.LabelledImages) : LabelledData =
+        let x = Matrix<float>.Build.Dense(s.Rows * s.Cols, s.Count, Array.map (fun (b: byte) -> float b / 255.0) s.Pixels)
+        let labels = s.Labels |> Array.map int
+        { X = x; Y = oneHot classes labels; Labels = labels }
+
+    /// Shuffles an array in place (Fisher–Yates) from a seeded generator: the same generator state
+    /// gives the same order.
+    let shuffle (rng: Random) (a: int[]) =
+        for i in a.Length - 1 .. -1 .. 1 do
+            let j = rng.Next(i + 1)
+            let t = a.[i] in a.[i] <- a.[j]; a.[j] <- t
+
     /// The subset of a data set at the given sample indices.
     let subset (d: LabelledData) (idx: int[]) = { X = columns d.X idx; Y = columns d.Y idx; Labels = idx |> Array.map (fun i -> d.Labels.[i]) }
 
@@ -168,9 +182,7 @@ module Train =
         let trainSet, validation =
             if config.ValidationFraction > 0.0 then
                 let shuffled = Array.copy order
-                for i in shuffled.Length - 1 .. -1 .. 1 do
-                    let j = rng.Next(i + 1)
-                    let t = shuffled.[i] in shuffled.[i] <- shuffled.[j]; shuffled.[j] <- t
+                shuffle rng shuffled
                 let nVal = int (float shuffled.Length * config.ValidationFraction)
                 subset train shuffled.[nVal..], Some(subset train shuffled.[.. nVal - 1])
             else train, None
@@ -196,10 +208,7 @@ module Train =
         let mutable epoch = 0
         while epoch < config.Epochs && not stopped do
             epoch <- epoch + 1
-            // shuffle (Fisher–Yates, seeded)
-            for i in m - 1 .. -1 .. 1 do
-                let j = rng.Next(i + 1)
-                let t = idx.[i] in idx.[i] <- idx.[j]; idx.[j] <- t
+            shuffle rng idx
             let sw = Stopwatch.StartNew()
             let mutable lossSum = 0.0
             for b in 0 .. batches - 1 do
