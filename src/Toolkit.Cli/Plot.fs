@@ -78,8 +78,8 @@ let landscape (args: ParseResults<LandscapeArgs>) : int =
     let out = args.GetResult(LandscapeArgs.Out, "landscape.svg")
     Pictures.checkPath out
     let _, test = TrainCmd.loadData (args.GetResult(Data, FashionMnist.defaultDirectory))
-    if test.X.RowCount <> net.Layers.[0].W.ColumnCount then
-        fail "%s takes %d inputs, but the images have %d pixels" path net.Layers.[0].W.ColumnCount test.X.RowCount
+    if test.X.RowCount <> net.Inputs then
+        fail "%s takes %d inputs, but the images have %d pixels" path net.Inputs test.X.RowCount
     let data = if samples >= test.Labels.Length then test else Train.subset test [| 0 .. samples - 1 |]
     let grid = Landscape.grid range points
     let d1 = Landscape.direction net scale seed

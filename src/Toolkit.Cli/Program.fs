@@ -50,8 +50,8 @@ let run (argv: string[]) : int =
     | Grad.UserError msg ->
         eprintfn "error: %s" msg
         1
-    | Toolkit.Data.DataFormatException (path, problem) ->
-        eprintfn "error: %s: %s" path problem
+    | :? IO.InvalidDataException as e ->
+        eprintfn "error: %s" e.Message
         1
     | :? IO.IOException as e ->
         eprintfn "error: %s" e.Message

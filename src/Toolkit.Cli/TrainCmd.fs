@@ -21,6 +21,8 @@ type TrainArgs =
     | [<Unique>] Optimizer of name: string
     | [<Unique>] Lr of float
     | [<Unique>] Momentum of float
+    | [<Unique>] Weight_Decay of float
+    | [<Unique>] Dropout of rate: float
     | [<Unique>] Batch of int
     | [<Unique>] Epochs of int
     | [<Unique>] Seed of int
@@ -35,13 +37,15 @@ type TrainArgs =
         member a.Usage =
             match a with
             | Data _ -> sprintf "the folder with the IDX files (default %s)" FashionMnist.defaultDirectory
-            | Layers _ -> "layer sizes (default 784,30,10)"
-            | Activation _ -> "hidden activation: sigmoid (default), tanh, relu, leaky-relu"
-            | Output _ -> "output activation: sigmoid (default), softmax, identity"
+            | Layers _ -> "layer sizes (default 784,30,10), or the layers themselves after the input, e.g. dense(256)-relu-dropout(0.2)-dense(10)-softmax"
+            | Activation _ -> sprintf "hidden activation: sigmoid (default), or any of %s" (String.Join(", ", Toolkit.Nn.Activation.names ()))
+            | Output _ -> "output activation: sigmoid (default), softmax, identity, or any hidden one"
             | Loss _ -> "cost: quadratic (default), cross-entropy, bce, hinge"
-            | Optimizer _ -> "sgd (default), momentum, nesterov, adam, random-search, random-local-search"
+            | Optimizer _ -> "sgd (default), momentum, nesterov, adam, adamw, rmsprop, random-search, random-local-search"
             | Lr _ -> "learning rate (default 3.0)"
             | Momentum _ -> "momentum for momentum/nesterov (default 0.9)"
+            | Weight_Decay _ -> "AdamW's decoupled weight decay λ (default 0.01)"
+            | Dropout _ -> "dropout after every hidden activation, at this rate (default 0: none)"
             | Batch _ -> "mini-batch size (default 10)"
             | Epochs _ -> "passes over the training data (default 1)"
             | Seed _ -> "seed of the weights and the shuffling (default 1)"
@@ -100,22 +104,27 @@ let progress (quiet: bool) : TrainingEvent -> unit =
 
 /// Runs `toolkit train`; returns the exit code.
 let run (args: ParseResults<TrainArgs>) : int =
+    let layersText = args.GetResult(Layers, "784,30,10")
+    // sizes (784,30,10) build the notes' dense stacks; a stack of layer specs is taken as written
     let sizes =
-        let text = args.GetResult(Layers, "784,30,10")
-        match text.Split(',') |> Array.map (fun s -> Int32.TryParse(s.Trim())) with
-        | parts when parts.Length >= 2 && parts |> Array.forall (fun (ok, v) -> ok && v > 0) -> parts |> Array.map snd |> List.ofArray
-        | _ -> fail "--layers: '%s' is not a list of at least two positive sizes, e.g. 784,30,10" text
-    let activation (flag: string) (text: string) allowed =
+        if layersText |> Seq.exists Char.IsLetter then None
+        else
+            match layersText.Split(',') |> Array.map (fun s -> Int32.TryParse(s.Trim())) with
+            | parts when parts.Length >= 2 && parts |> Array.forall (fun (ok, v) -> ok && v > 0) -> Some(parts |> Array.map snd |> List.ofArray)
+            | _ -> fail "--layers: '%s' is not a list of at least two positive sizes, e.g. 784,30,10, nor a stack of layers, e.g. dense(30)-sigmoid-dense(10)-sigmoid" layersText
+    let activation (flag: string) (text: string) =
         match Toolkit.Nn.Activation.tryParse text with
-        | Some a when List.contains (Toolkit.Nn.Activation.name a) allowed -> a
-        | _ -> fail "%s: '%s' is not one of %s" flag text (String.Join(", ", allowed))
-    let hidden = activation "--activation" (args.GetResult(Activation, "sigmoid")) [ "sigmoid"; "tanh"; "relu"; "leaky-relu" ]
-    let output = activation "--output" (args.GetResult(Output, "sigmoid")) [ "sigmoid"; "softmax"; "identity" ]
+        | Some a -> a
+        | None -> fail "%s: '%s' is not one of %s" flag text (String.Join(", ", Toolkit.Nn.Activation.names ()))
+    let hidden = activation "--activation" (args.GetResult(Activation, "sigmoid"))
+    let output = activation "--output" (args.GetResult(Output, "sigmoid"))
     let loss =
         let text = args.GetResult(Loss, "quadratic")
-        match Toolkit.Nn.Loss.tryParse text with
+        match Toolkit.Tensors.Loss.tryParse text with
         | Some l -> l
         | None -> fail "--loss: '%s' is not one of quadratic, cross-entropy, bce, hinge" text
+    let dropout = args.GetResult(Dropout, 0.0)
+    if not (dropout >= 0.0 && dropout < 1.0) then fail "--dropout: %g is not a rate from 0 up to (not including) 1" dropout
     let lr = args.GetResult(Lr, 3.0)
     let momentum = args.GetResult(Momentum, 0.9)
     if not (lr > 0.0) then fail "--lr: %g is not a positive learning rate" lr
@@ -125,9 +134,11 @@ let run (args: ParseResults<TrainArgs>) : int =
         | "momentum" -> Toolkit.Nn.Optimizer.Momentum(lr, momentum)
         | "nesterov" -> Toolkit.Nn.Optimizer.Nesterov(lr, momentum)
         | "adam" -> Toolkit.Nn.Optimizer.Adam(lr, 0.9, 0.999, 1e-8)
+        | "adamw" -> Toolkit.Nn.Optimizer.AdamW(lr, 0.9, 0.999, 1e-8, args.GetResult(Weight_Decay, 0.01))
+        | "rmsprop" -> Toolkit.Nn.Optimizer.RmsProp(lr, 0.99, 1e-8)
         | "random-search" -> Toolkit.Nn.Optimizer.RandomSearch 1.0
         | "random-local-search" -> Toolkit.Nn.Optimizer.RandomLocalSearch lr
-        | o -> fail "--optimizer: '%s' is not one of sgd, momentum, nesterov, adam, random-search, random-local-search" o
+        | o -> fail "--optimizer: '%s' is not one of sgd, momentum, nesterov, adam, adamw, rmsprop, random-search, random-local-search" o
     // N(0, 1) is the notes' choice for their sigmoid network; for ReLU and tanh networks it makes
     // z of size √784 in the first layer, so those default to Xavier's N(0, 1/n_in)
     // each activation's own initialisation: the notes' N(0, 1) for sigmoid, He (variance 2/n_in,
@@ -135,8 +146,8 @@ let run (args: ParseResults<TrainArgs>) : int =
     // seeds 1–5, He averages 0.870 on the test set, Xavier 0.870, uniform 0.866
     let defaultInit =
         match hidden with
-        | Toolkit.Nn.Activation.Sigmoid -> "normal"
-        | Toolkit.Nn.Activation.Relu | Toolkit.Nn.Activation.LeakyRelu _ -> "he"
+        | Toolkit.Nn.Activation.Elementwise Toolkit.Graph.UnaryOp.Sigmoid -> "normal"
+        | Toolkit.Nn.Activation.Elementwise (Toolkit.Graph.UnaryOp.Relu | Toolkit.Graph.UnaryOp.LeakyRelu _ | Toolkit.Graph.UnaryOp.Elu | Toolkit.Graph.UnaryOp.Gelu | Toolkit.Graph.UnaryOp.Softplus) -> "he"
         | _ -> "xavier"
     let init =
         match args.GetResult(Init, defaultInit).ToLowerInvariant() with
@@ -151,8 +162,7 @@ let run (args: ParseResults<TrainArgs>) : int =
     if epochs < 1 then fail "--epochs: %d is not a positive number of epochs" epochs
     match args.TryGetResult Threads with
     | Some t when t < 1 -> fail "--threads: %d is not a positive thread count" t
-    | Some t -> Blas.setThreads t
-    | None -> Blas.setThreads (Toolkit.Nn.FastPath.suggestedThreads sizes batch)
+    | _ -> ()
     let seed = args.GetResult(Seed, 1)
     let precision =
         match args.GetResult(Precision, 32) with
@@ -167,9 +177,25 @@ let run (args: ParseResults<TrainArgs>) : int =
         if not (IO.Directory.Exists dir) then fail "--save %s: the folder '%s' does not exist" path dir
     | None -> ()
     let train, test = loadData (args.GetResult(Data, FashionMnist.defaultDirectory))
-    if train.X.RowCount <> sizes.Head then fail "--layers: the first size must be the %d pixels of an image, not %d" train.X.RowCount sizes.Head
-    if List.last sizes <> 10 then fail "--layers: the last size must be the 10 classes, not %d" (List.last sizes)
-    let net = Network.create sizes hidden output loss init seed
+    let net =
+        match sizes with
+        | Some sizes ->
+            if train.X.RowCount <> sizes.Head then fail "--layers: the first size must be the %d pixels of an image, not %d" train.X.RowCount sizes.Head
+            if List.last sizes <> 10 then fail "--layers: the last size must be the 10 classes, not %d" (List.last sizes)
+            let net = Network.create sizes hidden output loss init seed
+            if dropout = 0.0 then net else Network.withDropout dropout net
+        | None ->
+            if args.Contains Activation || args.Contains Output || args.Contains Dropout then
+                fail "--layers: a stack of layers names its activations and dropout itself; --activation, --output and --dropout go with sizes such as 784,30,10"
+            let layers =
+                try Layers.parseStack train.X.RowCount layersText
+                with :? LayerSpecException as e -> fail "--layers: %s" e.Message
+            if layers.[layers.Length - 1].Outputs <> 10 then fail "--layers: the last layer must give the 10 classes, not %d" layers.[layers.Length - 1].Outputs
+            Network.ofLayers layers loss init seed
+    let sizes = Network.sizes net
+    match args.TryGetResult Threads with
+    | Some t -> Blas.setThreads t
+    | None -> Blas.setThreads (Toolkit.Nn.FastPath.suggestedThreads sizes batch)
     let config =
         { Epochs = epochs; BatchSize = batch; Optimizer = optimizer; Schedule = Schedule.Constant; Seed = seed
           ValidationFraction = args.GetResult(Validation, 0.0); Patience = 3; Precision = precision }
@@ -179,18 +205,20 @@ let run (args: ParseResults<TrainArgs>) : int =
         | Toolkit.Nn.Optimizer.Momentum (lr, mu) -> sprintf "momentum %g, η = %g" mu lr
         | Toolkit.Nn.Optimizer.Nesterov (lr, mu) -> sprintf "Nesterov momentum %g, η = %g" mu lr
         | Toolkit.Nn.Optimizer.Adam (lr, _, _, _) -> sprintf "Adam η = %g" lr
+        | Toolkit.Nn.Optimizer.AdamW (lr, _, _, _, wd) -> sprintf "AdamW η = %g, weight decay %g" lr wd
+        | Toolkit.Nn.Optimizer.RmsProp (lr, rho, _) -> sprintf "RMSProp η = %g, ρ = %g" lr rho
         | Toolkit.Nn.Optimizer.RandomSearch s -> sprintf "random search (scale %g)" s
         | Toolkit.Nn.Optimizer.RandomLocalSearch s -> sprintf "random local search (step %g)" s
     if not json then
-        printfn "%s, %s hidden, %s output, %s cost, %s, batch %d, %d epoch%s, %s; %s"
-            (String.Join("-", sizes)) (Toolkit.Nn.Activation.name hidden) (Toolkit.Nn.Activation.name output) (Toolkit.Nn.Loss.name loss)
+        printfn "%s (%s), %s cost, %s, batch %d, %d epoch%s, %s; %s"
+            (String.Join("-", sizes)) (Network.describe net) (Toolkit.Tensors.Loss.name loss)
             (describe optimizer) batch epochs (if epochs = 1 then "" else "s") (match precision with Toolkit.Training.Precision.Single -> "float32" | _ -> "float64") (Blas.describe ())
     use cts = new CancellationTokenSource()
     Console.CancelKeyPress.Add(fun e -> e.Cancel <- true; cts.Cancel())
     let result =
         try Train.fit config net train test (progress json) cts.Token
         with
-        | NonFiniteLossException _ as e -> raise (Grad.UserError e.Message)
+        | :? NonFiniteLossException as e -> raise (Grad.UserError e.Message)
         | :? OperationCanceledException -> raise (Grad.UserError "training cancelled")
     match args.TryGetResult Save with
     | Some path ->

@@ -111,23 +111,3 @@ public sealed class GradientCheckReport
 /// <param name="Numeric">dJ/dx from central differences.</param>
 /// <param name="RelativeError">|analytic − numeric| / max(1, |analytic|, |numeric|).</param>
 public sealed record GradientCheckEntry(string Variable, double Analytic, double Numeric, double RelativeError);
-
-/// <summary>An expression that could not be read, with the line and column of the problem.</summary>
-public sealed class ExpressionParseException : FormatException
-{
-    /// <summary>Creates the exception.</summary>
-    public ExpressionParseException(int line, int column, string problem)
-        : base($"line {line}, column {column}: {problem}")
-    {
-        Line = line;
-        Column = column;
-        Problem = problem;
-    }
-
-    /// <summary>The 1-based line.</summary>
-    public int Line { get; }
-    /// <summary>The 1-based column.</summary>
-    public int Column { get; }
-    /// <summary>What was wrong or expected.</summary>
-    public string Problem { get; }
-}

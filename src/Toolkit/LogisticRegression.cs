@@ -108,16 +108,10 @@ public static class FashionMnist
     /// <paramref name="positive"/>. Returns the training and the test set.</summary>
     public static (Matrix<double> TrainX, double[] TrainY, Matrix<double> TestX, double[] TestY) LoadBinary(int negative, int positive, string? directory = null)
     {
-        try
-        {
-            var d = Toolkit.Data.FashionMnist.load(directory ?? DefaultDirectory);
-            var train = Toolkit.Data.FashionMnist.binary(negative, positive, d.Train);
-            var test = Toolkit.Data.FashionMnist.binary(negative, positive, d.Test);
-            return (train.Item1, train.Item2, test.Item1, test.Item2);
-        }
-        catch (Toolkit.Data.DataFormatException e)
-        {
-            throw new InvalidDataException(e.Message);
-        }
+        // a damaged file throws an InvalidDataException naming the file and the problem
+        var d = Toolkit.Data.FashionMnist.load(directory ?? DefaultDirectory);
+        var train = Toolkit.Data.FashionMnist.binary(negative, positive, d.Train);
+        var test = Toolkit.Data.FashionMnist.binary(negative, positive, d.Test);
+        return (train.Item1, train.Item2, test.Item1, test.Item2);
     }
 }

@@ -3,7 +3,7 @@ using Toolkit.Nn;
 using Toolkit.Training;
 using FNetwork = Toolkit.Nn.NetworkModule;
 using FActivation = Toolkit.Nn.Activation;
-using FLoss = Toolkit.Nn.Loss;
+using FLoss = Toolkit.Tensors.Loss;
 
 namespace Toolkit;
 
@@ -22,6 +22,12 @@ public enum Activation
     LeakyRelu,
     /// <summary>Softmax over each sample's outputs.</summary>
     Softmax,
+    /// <summary>softplus z = ln(1 + eᶻ), a smooth ReLU.</summary>
+    Softplus,
+    /// <summary>ELU: z for z &gt; 0, eᶻ − 1 otherwise.</summary>
+    Elu,
+    /// <summary>GELU: z·Φ(z).</summary>
+    Gelu,
 }
 
 /// <summary>How weights are drawn.</summary>
@@ -37,10 +43,38 @@ public enum WeightInit
     Uniform,
 }
 
+/// <summary>A layer of a <see cref="Network"/>: <see cref="Dense"/> or <see cref="Dropout"/>.</summary>
+public abstract record Layer
+{
+    private protected Layer() { }
+    internal abstract IEnumerable<Toolkit.Nn.Layer> ToCore(int inputs);
+}
+
 /// <summary>A dense layer: how many units, and their activation.</summary>
 /// <param name="Units">The number of outputs.</param>
 /// <param name="Activation">The activation.</param>
-public sealed record Dense(int Units, Activation Activation);
+public sealed record Dense(int Units, Activation Activation) : Layer
+{
+    internal override IEnumerable<Toolkit.Nn.Layer> ToCore(int inputs)
+    {
+        if (Units < 1) throw new ArgumentOutOfRangeException(nameof(Units), Units, "a dense layer needs at least one unit");
+        yield return new Toolkit.Nn.Dense(inputs, Units);
+        var g = Network.ToCore(Activation);
+        if (!g.IsIdentity) yield return new ActivationLayer(g, Units);
+    }
+}
+
+/// <summary>Inverted dropout: in training each value is kept with probability 1 − rate and scaled
+/// by 1/(1 − rate), else set to 0 (seeded by the trainer's seed); in evaluation it passes values through.</summary>
+/// <param name="Rate">The probability of dropping a value, at least 0 and below 1.</param>
+public sealed record Dropout(double Rate) : Layer
+{
+    internal override IEnumerable<Toolkit.Nn.Layer> ToCore(int inputs)
+    {
+        if (!(Rate >= 0 && Rate < 1)) throw new ArgumentOutOfRangeException(nameof(Rate), Rate, "a dropout rate is at least 0 and below 1");
+        yield return new Toolkit.Nn.Dropout(Rate, inputs);
+    }
+}
 
 /// <summary>The cost a network is trained on.</summary>
 public sealed class Loss
@@ -80,6 +114,18 @@ public sealed class Momentum(double learningRate, double momentum = 0.9, bool ne
 public sealed class Adam(double learningRate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8) : OptimizerSettings
 {
     internal override Optimizer ToCore() => Optimizer.NewAdam(learningRate, beta1, beta2, epsilon);
+}
+
+/// <summary>RMSProp: a running mean of squared gradients scales each step.</summary>
+public sealed class RmsProp(double learningRate = 0.001, double rho = 0.99, double epsilon = 1e-8) : OptimizerSettings
+{
+    internal override Optimizer ToCore() => Optimizer.NewRmsProp(learningRate, rho, epsilon);
+}
+
+/// <summary>AdamW: Adam with decoupled weight decay.</summary>
+public sealed class AdamW(double learningRate = 0.001, double weightDecay = 0.01, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8) : OptimizerSettings
+{
+    internal override Optimizer ToCore() => Optimizer.NewAdamW(learningRate, beta1, beta2, epsilon, weightDecay);
 }
 
 /// <summary>Labelled samples: X is features × samples, one class label per sample.</summary>
@@ -128,17 +174,23 @@ public sealed class Network
     internal Toolkit.Nn.Network Core { get; set; }
 
     /// <summary>A network with N(0, 1) weights from seed 1 (the notes' choice).</summary>
-    public Network(int inputs, params Dense[] layers) : this(inputs, WeightInit.Normal, 1, layers) { }
+    public Network(int inputs, params Layer[] layers) : this(inputs, WeightInit.Normal, 1, layers) { }
 
     /// <summary>A network with the given initialisation and seed (the same seed gives the same weights).</summary>
-    public Network(int inputs, WeightInit init, int seed, params Dense[] layers)
+    /// <exception cref="ArgumentException">No layers, or a layer's settings are out of range.</exception>
+    public Network(int inputs, WeightInit init, int seed, params Layer[] layers)
     {
         if (layers is null || layers.Length == 0) throw new ArgumentException("a network needs at least one layer", nameof(layers));
-        var sizes = Microsoft.FSharp.Collections.ListModule.OfSeq(new[] { inputs }.Concat(layers.Select(l => l.Units)));
+        if (inputs < 1) throw new ArgumentOutOfRangeException(nameof(inputs), inputs, "a network needs at least one input");
         var fInit = init switch { WeightInit.Xavier => Init.Xavier, WeightInit.He => Init.He, WeightInit.Uniform => Init.Uniform, _ => Init.Normal };
-        var net = FNetwork.create(sizes, FActivation.Sigmoid, FActivation.Sigmoid, FLoss.Quadratic, fInit, seed);
-        var withActivations = net.Layers.Select((l, i) => new Toolkit.Nn.Dense(l.W, l.B, ToCore(layers[i].Activation))).ToArray();
-        Core = new Toolkit.Nn.Network(withActivations, FLoss.Quadratic);
+        var core = new List<Toolkit.Nn.Layer>();
+        var size = inputs;
+        foreach (var layer in layers)
+        {
+            ArgumentNullException.ThrowIfNull(layer, nameof(layers));
+            foreach (var l in layer.ToCore(size)) { core.Add(l); size = l.Outputs; }
+        }
+        Core = FNetwork.ofLayers(core, FLoss.Quadratic, fInit, seed);
     }
 
     private Network(Toolkit.Nn.Network core) => Core = core;
@@ -146,12 +198,15 @@ public sealed class Network
     internal static FActivation ToCore(Activation a) => a switch
     {
         Activation.Identity => FActivation.Identity,
-        Activation.Tanh => FActivation.Tanh,
-        Activation.Relu => FActivation.Relu,
-        Activation.LeakyRelu => FActivation.NewLeakyRelu(0.01),
         Activation.Softmax => FActivation.Softmax,
-        _ => FActivation.Sigmoid,
+        Activation.LeakyRelu => FActivation.LeakyRelu(0.01),
+        // every other activation is the op of the core's vocabulary with the same name
+        _ => ActivationModule.tryParse(a.ToString()) is { } g ? g.Value
+             : throw new ArgumentOutOfRangeException(nameof(a), a, "not an activation"),
     };
+
+    /// <summary>The layers as text, inputs side first (<c>dense(30)-sigmoid-dense(10)-sigmoid</c>).</summary>
+    public string Describe() => FNetwork.describe(Core);
 
     /// <summary>The layer sizes, inputs first.</summary>
     public IReadOnlyList<int> Sizes => FNetwork.sizes(Core).ToArray();
@@ -172,8 +227,7 @@ public sealed class Network
     /// <exception cref="InvalidDataException">The file is not a model file, or is damaged.</exception>
     public static Network Load(string path)
     {
-        try { return new Network(Toolkit.Data.ModelFile.load(path)); }
-        catch (Toolkit.Data.DataFormatException e) { throw new InvalidDataException(e.Message); }
+        return new Network(Toolkit.Data.ModelFile.load(path));
     }
 }
 
@@ -212,16 +266,15 @@ public sealed class Trainer(Network network, Loss loss, OptimizerSettings optimi
         ArgumentNullException.ThrowIfNull(train);
         var config = new TrainConfig(epochs, BatchSize, optimizer.ToCore(), Schedule.Constant, Seed, 0.0, 3, SinglePrecision ? Precision.Single : Precision.Double);
         var core = network.Core;
-        core = new Toolkit.Nn.Network(core.Layers, loss.Value);
+        core = new Toolkit.Nn.Network(core.Layers, core.Parameters, loss.Value);
         var events = Microsoft.FSharp.Core.FuncConvert.FromAction<TrainingEvent>(e =>
         {
             if (progress is null) return;
             if (e is TrainingEvent.BatchEnded b) progress.Report(new TrainingProgress(b.epoch, b.batch, b.batches, b.loss, b.accuracy, null));
             else if (e is TrainingEvent.EpochEnded m) progress.Report(new TrainingProgress(m.Item.Epoch, 0, 0, m.Item.TrainLoss, m.Item.TrainAccuracy, test is null ? null : m.Item.TestAccuracy));
         });
-        TrainResult result;
-        try { result = Train.fit(config, core, train.Data, (test ?? train).Data, events, cancellationToken); }
-        catch (NonFiniteLossException e) { throw new ArithmeticException(e.Message); }
+        // a loss that turns NaN or infinite throws NonFiniteLossException, an ArithmeticException
+        var result = Train.fit(config, core, train.Data, (test ?? train).Data, events, cancellationToken);
         network.Core = result.Network;
         return result.Epochs.Select(m => new EpochResult(m.Epoch, m.TrainLoss, m.TrainAccuracy, test is null ? double.NaN : m.TestAccuracy, m.Seconds)).ToArray();
     }

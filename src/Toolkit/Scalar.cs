@@ -71,18 +71,11 @@ public sealed class Scalar
     /// Reads an expression or a program in ordinary notation: <c>3*(a + b*c)</c>, or statements
     /// that name intermediate nodes, <c>u = b*c; v = a + u; J = 3*v</c> (the last is the output).
     /// </summary>
-    /// <exception cref="ExpressionParseException">The text is not valid; the exception gives the line and column.</exception>
+    /// <exception cref="ParseException">The text is not valid; the exception gives the line and column.</exception>
     public static Scalar Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        try
-        {
-            return new Scalar(Toolkit.Graph.Parse.program(text), ImmutableDictionary<string, double>.Empty);
-        }
-        catch (ParseException e)
-        {
-            throw new ExpressionParseException(e.line, e.column, e.problem);
-        }
+        return new Scalar(Toolkit.Graph.Parse.program(text), ImmutableDictionary<string, double>.Empty);
     }
 
     /// <summary>A constant, so that <c>3 * x</c> works.</summary>
@@ -117,6 +110,30 @@ public sealed class Scalar
     public static Scalar Relu(Scalar x) => x.With(Expr.NewUnary(UnaryOp.Relu, x.Expr));
     /// <summary>|x|.</summary>
     public static Scalar Abs(Scalar x) => x.With(Expr.NewUnary(UnaryOp.Abs, x.Expr));
+    /// <summary>x for x &gt; 0, <paramref name="slope"/>·x otherwise.</summary>
+    public static Scalar LeakyRelu(Scalar x, double slope = 0.01) => x.With(Expr.NewUnary(UnaryOp.NewLeakyRelu(slope), x.Expr));
+    /// <summary>softplus x = ln(1 + eˣ), a smooth ReLU whose derivative is σ(x).</summary>
+    public static Scalar Softplus(Scalar x) => x.With(Expr.NewUnary(UnaryOp.Softplus, x.Expr));
+    /// <summary>ELU: x for x &gt; 0, eˣ − 1 otherwise.</summary>
+    public static Scalar Elu(Scalar x) => x.With(Expr.NewUnary(UnaryOp.Elu, x.Expr));
+    /// <summary>GELU: x·Φ(x), Φ the standard normal distribution function.</summary>
+    public static Scalar Gelu(Scalar x) => x.With(Expr.NewUnary(UnaryOp.Gelu, x.Expr));
+
+    /// <summary>Any one-argument function of the toolkit's vocabulary by the name the parser
+    /// knows (<c>"softplus"</c>, <c>"leakyrelu"</c> …), so an op added to the core is usable
+    /// from C# at once.</summary>
+    /// <param name="function">The function's name.</param>
+    /// <param name="x">Its argument.</param>
+    /// <param name="parameter">The op's parameter, for an op that has one (the leaky ReLU's slope).</param>
+    /// <exception cref="ArgumentException">No function has that name.</exception>
+    public static Scalar Call(string function, Scalar x, double? parameter = null)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        if (!Rules.callable.TryGetValue(function, out var make))
+            throw new ArgumentException($"unknown function '{function}' (known: {string.Join(", ", Rules.callable.Keys.Order())})", nameof(function));
+        var op = make.Invoke(parameter.HasValue ? FSharpOption<double>.Some(parameter.Value) : FSharpOption<double>.None);
+        return x.With(Expr.NewUnary(op, x.Expr));
+    }
     /// <summary>The larger of x and y.</summary>
     public static Scalar Max(Scalar x, Scalar y) => Combine(Expr.NewBinary(BinaryOp.Max, x.Expr, y.Expr), x, y);
     /// <summary>The smaller of x and y.</summary>
@@ -151,18 +168,11 @@ public sealed class Scalar
 
     private Forward ForwardPass(IReadOnlyDictionary<string, double>? values)
     {
-        try
-        {
-            return Eval.forward(Toolkit.Graph.GraphModule.ofExpr(Expr), Env(values));
-        }
-        catch (UnboundVariableException e)
-        {
-            throw new KeyNotFoundException(e.Message);
-        }
+        return Eval.forward(Toolkit.Graph.GraphModule.ofExpr(Expr), Env(values));
     }
 
     /// <summary>The value, from the variables' bound values.</summary>
-    /// <exception cref="KeyNotFoundException">A variable has no value.</exception>
+    /// <exception cref="UnboundVariableException">A variable has no value (an ArgumentException).</exception>
     public double Value => ForwardPass(null).Value;
 
     /// <summary>The value, with <paramref name="values"/> given for (or overriding) variables.</summary>

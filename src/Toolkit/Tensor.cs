@@ -24,13 +24,6 @@ public enum SampleLayout
     RowsAreSamples,
 }
 
-/// <summary>Two shapes that do not fit an operation; the message names the op and both shapes.</summary>
-public sealed class ShapeMismatchException : ArgumentException
-{
-    /// <summary>Creates the exception.</summary>
-    public ShapeMismatchException(string message) : base(message) { }
-}
-
 /// <summary>
 /// A node of a matrix computation graph, as C# sees it: matrices (MathNet dense, float64), the
 /// matrix product, broadcasting bias additions, elementwise functions, reductions, softmax and
@@ -59,8 +52,8 @@ public sealed class Tensor
 
     private static TExpr Checked(Func<TExpr> build)
     {
-        try { return build(); }
-        catch (ShapeException e) { throw new ShapeMismatchException(e.message); }
+        // a ShapeException (an ArgumentException) names the op and both shapes
+        return build();
     }
 
     private static Tensor Combine(TExpr e, Tensor x, Tensor y)
@@ -146,21 +139,20 @@ public sealed class Tensor
 
     /// <summary>Binary cross-entropy from logits, averaged over samples; never takes log(0).</summary>
     public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor targets, SampleLayout layout) =>
-        Combine(Checked(() => TExprModule.loss(TLoss.NewBinaryCrossEntropyWithLogits(ToF(layout)), logits.Expr, targets.Expr)), logits, targets);
+        Combine(Checked(() => TExprModule.bceWithLogits(ToF(layout), logits.Expr, targets.Expr)), logits, targets);
     /// <summary>Softmax over the classes and cross-entropy against the targets, averaged over samples.</summary>
     public static Tensor SoftmaxCrossEntropy(Tensor logits, Tensor targets, SampleLayout layout) =>
-        Combine(Checked(() => TExprModule.loss(TLoss.NewSoftmaxCrossEntropy(ToF(layout)), logits.Expr, targets.Expr)), logits, targets);
+        Combine(Checked(() => TExprModule.softmaxCrossEntropy(ToF(layout), logits.Expr, targets.Expr)), logits, targets);
     /// <summary>½‖a − y‖² summed over outputs, averaged over samples.</summary>
     public static Tensor Quadratic(Tensor predictions, Tensor targets, SampleLayout layout) =>
-        Combine(Checked(() => TExprModule.loss(TLoss.NewQuadratic(ToF(layout)), predictions.Expr, targets.Expr)), predictions, targets);
+        Combine(Checked(() => TExprModule.quadratic(ToF(layout), predictions.Expr, targets.Expr)), predictions, targets);
 
     private static FAxis ToF(TensorAxis a) => a == TensorAxis.Rows ? FAxis.Rows : FAxis.Cols;
     private static FLayout ToF(SampleLayout l) => l == SampleLayout.ColumnsAreSamples ? FLayout.ColumnsAreSamples : FLayout.RowsAreSamples;
 
     private TForward Forward()
     {
-        try { return TGraphModule.forward(TGraphModule.ofExpr(Expr), Bindings); }
-        catch (ShapeException e) { throw new ShapeMismatchException(e.message); }
+        return TGraphModule.forward(TGraphModule.ofExpr(Expr), Bindings);
     }
 
     /// <summary>The value, from the variables' bound matrices.</summary>

@@ -7,6 +7,7 @@ open System.Diagnostics
 open System.IO
 open System.Text.Json
 open Toolkit.Linalg
+open Toolkit.Tensors
 open Toolkit.Nn
 open Toolkit.Charts
 
@@ -50,11 +51,12 @@ let private ours (xs: float[]) (ys: float[]) (m: int) (threads: int) (s: Spec) =
     let order = Array.init m id
     Toolkit.Training.Train.shuffle rng order
     let opt = Optimizer.Momentum(0.05, 0.9)
-    for k in 0 .. 4 do fast.Step(opt, 0.05, xs, ys, order, k * s.Batch, s.Batch) |> ignore
+    let state = Optimizer.init fast.ParameterCount 1
+    for k in 0 .. 4 do fast.Step(opt, state, 0.05, xs, ys, order, k * s.Batch, s.Batch) |> ignore
     let steps = max 1 (s.Samples / s.Batch)
     let window w =
         let sw = Stopwatch.StartNew()
-        for k in w * steps .. (w + 1) * steps - 1 do fast.Step(opt, 0.05, xs, ys, order, k * s.Batch % (m - s.Batch), s.Batch) |> ignore
+        for k in w * steps .. (w + 1) * steps - 1 do fast.Step(opt, state, 0.05, xs, ys, order, k * s.Batch % (m - s.Batch), s.Batch) |> ignore
         sw.Elapsed.TotalSeconds * float m / float (steps * s.Batch)
     Array.init repeats window |> Array.sort |> fun t -> t.[repeats / 2]
 

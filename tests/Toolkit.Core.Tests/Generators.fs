@@ -28,6 +28,15 @@ type Case =
 /// Kink margin: points this close to a ReLU/abs/max/min corner are not used.
 let kinkMargin = 1e-2
 
+/// <summary>True for an op whose value, derivative or derivative's slope jumps at 0, measured
+/// rather than listed: step and sign, relu, abs, the leaky ReLU, ELU's curvature. Every op of the
+/// vocabulary with a kink has it at 0.</summary>
+let kinkedAtZero (op: UnaryOp) =
+    let f x = Rules.unary op x
+    let d x = Rules.dUnary op x (f x)
+    let e = 1e-7
+    abs (f -e - f e) > 1e-4 || abs (d -e - d e) > 1e-4 || abs ((d e - d 0.0) - (d 0.0 - d -e)) / e > 1e-2
+
 /// True when every value is finite and moderate and no kinked node sits near its corner.
 let wellConditioned (c: Case) =
     try
@@ -40,7 +49,7 @@ let wellConditioned (c: Case) =
            |> Seq.forall (fun i ->
                let a = g.Args i
                match g.Node i with
-               | Unary ((UnaryOp.Relu | UnaryOp.Abs | UnaryOp.Step | UnaryOp.Sign), _) -> abs v.[a.[0]] > kinkMargin
+               | Unary (op, _) when kinkedAtZero op -> abs v.[a.[0]] > kinkMargin
                | Binary ((BinaryOp.Max | BinaryOp.Min), _, _) -> abs (v.[a.[0]] - v.[a.[1]]) > kinkMargin
                | _ -> true)
     with _ -> false
@@ -48,13 +57,28 @@ let wellConditioned (c: Case) =
 let private genValue = Gen.choose (-2000, 2000) |> Gen.map (fun i -> float i / 1000.0)
 let private genPositive = Gen.choose (500, 2000) |> Gen.map (fun i -> float i / 1000.0)
 
+/// <summary>Every one-argument op of the vocabulary, found from the union's own cases (no
+/// hand-kept list): cases without fields as they are, an integer power at several exponents, a
+/// real parameter (the leaky ReLU's slope) at several values. A new op is tested the moment it
+/// is added.</summary>
+let unaryOps : UnaryOp list =
+    [ for case in Microsoft.FSharp.Reflection.FSharpType.GetUnionCases(typeof<UnaryOp>) do
+        let fields = case.GetFields()
+        let make (args: obj[]) = Microsoft.FSharp.Reflection.FSharpValue.MakeUnion(case, args) :?> UnaryOp
+        match fields |> Array.map (fun f -> f.PropertyType) with
+        | [||] -> yield make [||]
+        | [| t |] when t = typeof<int> -> for n in [ 0; 1; 2; 3; -1; -2 ] -> make [| box n |]
+        | [| t |] when t = typeof<float> -> for p in [ 0.01; 0.2; 1.5 ] -> make [| box p |]
+        | ts -> failwithf "no values to test the fields %A of %s with" ts case.Name ]
+
 /// One new node built from nodes already in the pool (so later nodes share earlier ones).
 let private genNode (pool: Expr[]) (k: int) : Gen<Expr> =
     gen {
         let! a = Gen.elements pool
         let! b = Gen.elements pool
         let! c = genPositive
-        let! kind = Gen.choose (0, 17)
+        let! kind = Gen.choose (0, 19)
+        let! anyOp = Gen.elements unaryOps
         let! n = Gen.choose (-2, 4)
         let node =
             match kind with
@@ -73,6 +97,8 @@ let private genNode (pool: Expr[]) (k: int) : Gen<Expr> =
             | 14 -> Expr.abs a
             | 15 -> Expr.max a b
             | 16 -> Expr.min a b
+            // any op of the vocabulary (enumerated below): a new op reaches every graph property
+            | 17 | 18 -> Unary(anyOp, a)
             | _ -> -a
         let! name = Gen.frequency [ 3, Gen.constant false; 1, Gen.constant true ]
         return if name then Expr.named (sprintf "n%d" k) node else node
@@ -119,3 +145,11 @@ let config =
     { Expecto.FsCheckConfig.defaultConfig with
         arbitrary = [ typeof<Arbitraries> ]
         maxTest = 300 }
+
+/// <summary>Points where a one-argument op is differentiable: in [−5, 5], at least 0.05 from 0
+/// (where every op with a kink has it) and where the op is finite on both sides (its domain).</summary>
+let unaryDomain (op: UnaryOp) : Gen<float> =
+    let h = 1e-3
+    Gen.choose (-5000, 5000)
+    |> Gen.map (fun i -> float i / 1000.0)
+    |> Gen.filter (fun x -> abs x >= 0.05 && Double.IsFinite(Rules.unary op (x - h)) && Double.IsFinite(Rules.unary op (x + h)))

@@ -77,7 +77,7 @@ let tests =
             let g = Graph.ofExpr (Parse.program "a*b")
             let missing =
                 try Eval.forward g (at [ "a", 1.0 ]) |> ignore; None
-                with UnboundVariableException name as e -> Some(name, e.Message)
+                with :? UnboundVariableException as e -> Some(e.Name, e.Message)
             Expect.equal missing (Some("b", "variable 'b' has no value")) "names b"
         }
         test "the first non-finite value is found and explained" {

@@ -8,13 +8,14 @@ open FsCheck
 open FsCheck.FSharp
 open MathNet.Numerics.LinearAlgebra
 open Toolkit.Graph
+open Toolkit.Tensors
 open Toolkit.Nn
 open Toolkit.Training
 open Toolkit.Charts
 open Toolkit.Tests.NetworkTests
 
 let private data (c: NetCase) =
-    { X = c.X; Y = c.Y; Labels = Loss.labels c.Y }
+    { X = c.X; Y = c.Y; Labels = Array.init c.Y.ColumnCount (fun j -> c.Y.Column(j).MaximumIndex()) }
 
 let private svgElements (svg: string) (name: string) =
     let doc = XDocument.Parse svg
@@ -24,10 +25,9 @@ let private svgElements (svg: string) (name: string) =
 let tests =
     testList "landscapes" [
         testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 150 } "the slope of L(W + a·W1) at a = 0 is ∇L·W1 (central differences against backprop)" <|
-            Prop.forAll (Arb.fromGen genNet) (fun c ->
-                let cache = Network.forward c.Net c.X
-                if not (nearKink 1e-3 cache) then
-                    let g = Parameters.flattenGradients (Network.backward c.Net cache c.Y)
+            Prop.forAll (Arb.fromGen (genNet false)) (fun c ->
+                if not (nearKink 1e-3 c) then
+                    let g = (Network.backward c.Net c.X c.Y).Parameters
                     let d = Landscape.direction c.Net DirectionScale.Gaussian 7
                     let expected = Array.fold2 (fun s gi di -> s + gi * di) 0.0 g d
                     let h = 1e-5
@@ -37,7 +37,9 @@ let tests =
                     if abs (slope - expected) > 1e-5 * scale then
                         failtestf "%s: slope %.12g by differences, ∇L·d = %.12g" c.Label slope expected)
         testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 100 } "at a = 0 the line is the network's own loss and accuracy; the plane's axes are the two lines" <|
-            Prop.forAll (Arb.fromGen genNet) (fun c ->
+            Prop.forAll (Arb.fromGen (genNet false)) (fun c ->
+              // networks whose values leave an op's domain (log of a negative z) have no landscape to compare
+              if not (nearKink 0.0 c) then
                 let d = data c
                 let loss, acc = Train.evaluate c.Net d
                 let d1 = Landscape.direction c.Net DirectionScale.PerUnit 1
@@ -48,10 +50,12 @@ let tests =
                 let p = Landscape.plane c.Net d d1 d2 grid grid
                 Expect.floatClose Accuracy.veryHigh l1.Loss.[1] loss "L(W) on the line"
                 Expect.equal l1.Accuracy.[1] acc "accuracy at a = 0"
+                // a point out of an op's domain is NaN on both
+                let same what (a: float) (b: float) = if not (Double.IsNaN a && Double.IsNaN b) then Expect.floatClose Accuracy.veryHigh a b what
                 for i in 0 .. 2 do
-                    Expect.floatClose Accuracy.veryHigh p.Loss.[i, 1] l1.Loss.[i] "plane at (a, 0) = line along W1"
-                    Expect.floatClose Accuracy.veryHigh p.Loss.[1, i] l2.Loss.[i] "plane at (0, b) = line along W2")
-        test "the hinge loss (no fast path) goes through the reference forward pass" {
+                    same "plane at (a, 0) = line along W1" p.Loss.[i, 1] l1.Loss.[i]
+                    same "plane at (0, b) = line along W2" p.Loss.[1, i] l2.Loss.[i])
+        test "the hinge loss's landscape is the network's cost at each point" {
             let net = Network.create [ 3; 4; 3 ] Activation.Tanh Activation.Identity (Loss.Hinge 1.0) Init.Xavier 3
             let rng = Random(4)
             let x = Matrix<float>.Build.Dense(3, 6, fun _ _ -> rng.NextDouble() - 0.5)
@@ -60,7 +64,7 @@ let tests =
             let dir = Landscape.direction net DirectionScale.Gaussian 1
             let l = Landscape.line net d dir [| -1.0; 0.0; 0.3 |]
             for k, a in Array.indexed l.Alphas do
-                let moved = Parameters.unflatten net (Array.map2 (fun w v -> w + a * v) (Parameters.flatten net) dir)
+                let moved = Network.withParameters net (Array.map2 (fun w v -> w + a * v) net.Parameters dir)
                 Expect.floatClose Accuracy.veryHigh l.Loss.[k] (Network.cost moved x d.Y) (sprintf "hinge loss at a = %g" a)
         }
         test "a per-unit direction has each unit's weight norm and still biases; the same seed gives the same direction" {
@@ -68,12 +72,14 @@ let tests =
             let d = Landscape.direction net DirectionScale.PerUnit 9
             Expect.equal d (Landscape.direction net DirectionScale.PerUnit 9) "seeded"
             Expect.notEqual d (Landscape.direction net DirectionScale.PerUnit 10) "another seed, another direction"
-            let moved = Parameters.unflatten net d
-            for l in 0 .. net.Layers.Length - 1 do
-                for i in 0 .. net.Layers.[l].W.RowCount - 1 do
-                    Expect.floatClose Accuracy.veryHigh (moved.Layers.[l].W.Row(i).L2Norm()) (net.Layers.[l].W.Row(i).L2Norm()) (sprintf "layer %d unit %d" l i)
-                Expect.equal (moved.Layers.[l].B.ColumnSums().Sum()) 0.0 "biases still"
-                Expect.isTrue (moved.Layers.[l].B.Enumerate() |> Seq.forall ((=) 0.0)) "every bias direction is 0"
+            let dense = net.Layers.[0] :?> Dense
+            for l, o in [ 0, net.Offsets.[0]; 2, net.Offsets.[2] ] do
+                let layer = net.Layers.[l] :?> Dense
+                let w, dw = layer.Weights(net.Parameters, o), layer.Weights(d, o)
+                for i in 0 .. w.RowCount - 1 do
+                    Expect.floatClose Accuracy.veryHigh (dw.Row(i).L2Norm()) (w.Row(i).L2Norm()) (sprintf "layer %d unit %d" l i)
+                Expect.isTrue (layer.Bias(d, o).Enumerate() |> Seq.forall ((=) 0.0)) "every bias direction is 0"
+            ignore dense
         }
         testProperty "project finds (a, b) of a point in the plane" <| fun (seed: int) (a: NormalFloat) (b: NormalFloat) ->
             let rng = Random(seed)

@@ -92,7 +92,7 @@ let tests =
             let path = tempFile "bad.idx"
             let message (bytes: byte[]) =
                 File.WriteAllBytes(path, bytes)
-                try Idx.read path |> ignore; "" with DataFormatException (p, m) -> (if p = path then m else "wrong path " + p)
+                try Idx.read path |> ignore; "" with :? System.IO.InvalidDataException as e -> (if string e.Data.["path"] = path then DataFormat.problem e else "wrong path " + string e.Data.["path"])
             try
                 Expect.stringContains (message [| 1uy; 2uy; 8uy; 1uy; 0uy; 0uy; 0uy; 1uy; 7uy |]) "bad magic number 0x01020801 at offset 0" "magic"
                 Expect.stringContains (message [| 0uy; 0uy; 8uy; 1uy; 0uy; 0uy; 0uy; 5uy; 7uy |]) "truncated: the dimensions 5 need 5 bytes of data after the 8-byte header, but the file ends at offset 9" "truncated"
@@ -105,7 +105,7 @@ let tests =
             try
                 Idx.writeBytes images [| 3; 2; 2 |] (Array.zeroCreate 12)
                 Idx.writeBytes labels [| 2 |] [| 0uy; 1uy |]
-                let msg = try FashionMnist.readPair images labels |> ignore; "" with DataFormatException (_, m) -> m
+                let msg = try FashionMnist.readPair images labels |> ignore; "" with :? System.IO.InvalidDataException as e -> DataFormat.problem e
                 Expect.stringContains msg "2 labels but" "count"
                 Expect.stringContains msg "holds 3 images" "count"
             finally
@@ -120,10 +120,10 @@ let tests =
                 Expect.equal t.Columns [| "x"; "y"; "label" |] "header"
                 Expect.equal t.Rows [| [| 1.0; 2.5; 0.0 |]; [| -3.0; 0.4; 1.0 |] |] "rows"
                 File.WriteAllText(path, "x,y\n1,2\n3,abc\n")
-                let msg = try Csv.read path true |> ignore; "" with DataFormatException (_, m) -> m
+                let msg = try Csv.read path true |> ignore; "" with :? System.IO.InvalidDataException as e -> DataFormat.problem e
                 Expect.equal msg "line 3, column 2: 'abc' is not a number" "bad cell"
                 File.WriteAllText(path, "x,y\n1,2,3\n")
-                let msg = try Csv.read path true |> ignore; "" with DataFormatException (_, m) -> m
+                let msg = try Csv.read path true |> ignore; "" with :? System.IO.InvalidDataException as e -> DataFormat.problem e
                 Expect.equal msg "line 2, column 1: 3 cells where the header has 2" "ragged"
             finally File.Delete path
         }

@@ -1,4 +1,4 @@
-/// Layers, activations, losses and the four backpropagation equations.
+/// Layers, activations, losses, optimisers and the backpropagation equations.
 module Toolkit.Tests.NetworkTests
 
 open System
@@ -9,146 +9,200 @@ open MathNet.Numerics.LinearAlgebra
 open Toolkit.Graph
 open Toolkit.Tensors
 open Toolkit.Nn
+open Toolkit.Tests.Generators
 
 type NetCase = { Net: Network; X: Matrix<float>; Y: Matrix<float>; Label: string }
 
-let private activations = [ Activation.Sigmoid; Activation.Tanh; Activation.Relu; Activation.LeakyRelu 0.1; Activation.Identity ]
+/// Every activation: one per op of the vocabulary (enumerated, not listed), the identity, softmax.
+let activations = unaryOps |> List.choose (fun op -> match op with UnaryOp.PowInt _ | UnaryOp.Neg -> None | _ -> Some(Activation.Elementwise op))
 
-let genNet : Gen<NetCase> =
+/// The output activations each loss is defined for (the cross-entropies need probabilities).
+let private outputsFor (loss: Loss) =
+    match loss with
+    | Loss.Quadratic -> [ Activation.Sigmoid; Activation.Softmax; Activation.Identity; Activation.Tanh ]
+    | Loss.BinaryCrossEntropy -> [ Activation.Sigmoid; Activation.Softmax ]
+    | Loss.CrossEntropy -> [ Activation.Softmax; Activation.Sigmoid ]
+    | Loss.Hinge _ -> [ Activation.Identity; Activation.Tanh; Activation.Sigmoid ]
+
+let genNet (dropout: bool) : Gen<NetCase> =
     gen {
         let! depth = Gen.choose (1, 3)
         let! sizes = Gen.listOfLength (depth + 1) (Gen.choose (1, 5))
         let! hidden = Gen.elements activations
-        let! (output, loss) =
-            Gen.elements [ Activation.Sigmoid, Loss.Quadratic; Activation.Sigmoid, Loss.BinaryCrossEntropy; Activation.Softmax, Loss.CrossEntropy
-                           Activation.Tanh, Loss.Quadratic; Activation.Identity, Loss.Quadratic; Activation.Softmax, Loss.Quadratic
-                           Activation.Sigmoid, Loss.CrossEntropy ]
+        let! loss = Gen.elements Loss.all
+        let! output = Gen.elements (outputsFor loss)
+        let! rate = if dropout then Gen.elements [ 0.0; 0.3; 0.5 ] else Gen.constant 0.0
         let! seed = Gen.choose (0, 10000)
         let! m = Gen.choose (1, 4)
         let net = Network.create sizes hidden output loss Init.Xavier seed
+        let net = if rate > 0.0 then Network.withDropout rate net else net
         let rng = Random(seed + 1)
         let x = Matrix<float>.Build.Dense(sizes.Head, m, fun _ _ -> rng.NextDouble() * 2.0 - 1.0)
         let nOut = List.last sizes
         let y =
             match loss with
-            | Loss.CrossEntropy -> Matrix<float>.Build.Dense(nOut, m, fun i j -> if i = (j * 7 + seed) % nOut then 1.0 else 0.0)
-            | _ -> Matrix<float>.Build.Dense(nOut, m, fun _ _ -> rng.NextDouble())
-        return { Net = net; X = x; Y = y; Label = sprintf "%A hidden %A, output %A, loss %A, batch %d" sizes hidden output loss m }
+            | Loss.CrossEntropy | Loss.Hinge _ -> Matrix<float>.Build.Dense(nOut, m, fun i j -> if i = (j * 7 + seed) % nOut then 1.0 else 0.0)
+            | Loss.Quadratic | Loss.BinaryCrossEntropy -> Matrix<float>.Build.Dense(nOut, m, fun _ _ -> rng.NextDouble())
+        return { Net = net; X = x; Y = y; Label = Network.describe net + sprintf ", %s loss, batch %d" (Loss.name loss) m }
     }
 
-/// True when some layer's input z sits within tol of 0, where ReLU-like activations have a kink
-/// and one-sided slopes differ (differences there measure no derivative).
-let nearKink (tol: float) (cache: ForwardCache) =
-    cache.Z |> Array.exists (fun z -> z.Enumerate() |> Seq.exists (fun v -> abs v < tol))
+/// The cost in training mode with the random layers seeded: the function whose gradient
+/// Network.backwardSeeded gives (the same seed draws the same dropout masks).
+let trainingCost (seed: int) (n: Network) (x: Matrix<float>) (y: Matrix<float>) =
+    FastNet<float>(n, x.ColumnCount, seed).Gradient(x.ToColumnMajorArray(), y.ToColumnMajorArray(), Array.init x.ColumnCount id, 0, x.ColumnCount)
 
-let private close what tol (expected: Matrix<float>) (actual: Matrix<float>) =
-    for struct (i, j, e) in expected.EnumerateIndexed() do
-        if Numeric.relativeError e actual.[i, j] > tol then
-            failtestf "%s[%d,%d]: expected %.15g, got %.15g" what i j e actual.[i, j]
+/// True where central differences measure no derivative: in training mode with the random
+/// layers seeded by <paramref name="seed"/> (dropout's masks as the gradient sees them), a dense
+/// layer's output within tol of a kink at 0, a hinge margin within tol of 0, or values out of an
+/// op's domain.
+let nearKinkSeeded (seed: int) (tol: float) (c: NetCase) =
+    let m = c.X.ColumnCount
+    let f = FastNet<float>(c.Net, m, seed)
+    let cost = f.Gradient(c.X.ToColumnMajorArray(), c.Y.ToColumnMajorArray(), Array.init m id, 0, m)
+    let outputs = f.Outputs |> Array.map (fun o -> Array.sub o 0 (o.Length / f.MaxBatch * m))
+    let near =
+        outputs |> Array.indexed |> Array.exists (fun (l, o) ->
+            c.Net.Layers.[l].ParameterCount > 0 && o |> Array.exists (fun v -> abs v < tol))
+    let finite = Double.IsFinite cost && outputs |> Array.forall (Array.forall (fun v -> Double.IsFinite v && abs v < 1e6))
+    let hinge =
+        match c.Net.Loss with
+        | Loss.Hinge margin ->
+            let s = Matrix<float>.Build.Dense(c.Net.Outputs, m, Array.last outputs)
+            seq { for j in 0 .. m - 1 do
+                    let cls = c.Y.Column(j).MaximumIndex()
+                    for i in 0 .. s.RowCount - 1 do
+                        if i <> cls then yield abs (s.[i, j] - s.[cls, j] + margin) < tol }
+            |> Seq.exists id
+        | _ -> false
+    near || hinge || not finite
 
-/// Central differences of the network's cost with respect to every weight and bias.
-let numericGradients (c: NetCase) =
-    let perturb (l: int) (isW: bool) (i: int) (j: int) (d: float) =
-        let layers = c.Net.Layers |> Array.map (fun layer -> { layer with W = layer.W.Clone(); B = layer.B.Clone() })
-        let target = if isW then layers.[l].W else layers.[l].B
-        target.[i, j] <- target.[i, j] + d
-        Network.cost { c.Net with Layers = layers } c.X c.Y
-    c.Net.Layers |> Array.mapi (fun l layer ->
-        let diff isW (m: Matrix<float>) =
-            Matrix<float>.Build.Dense(m.RowCount, m.ColumnCount, fun i j ->
-                let h = 1e-5 * max 1.0 (abs m.[i, j])
-                (perturb l isW i j h - perturb l isW i j -h) / (2.0 * h))
-        diff true layer.W, diff false layer.B)
+/// nearKinkSeeded for networks without random layers.
+let nearKink (tol: float) (c: NetCase) = nearKinkSeeded 0 tol c
+
+let private closeArrays what tol (expected: float[]) (actual: float[]) =
+    Expect.equal actual.Length expected.Length (what + ": lengths")
+    Array.iteri2 (fun i e a -> if Numeric.relativeError e a > tol then failtestf "%s [%d]: expected %.15g, got %.15g" what i e a) expected actual
+
+/// Central differences of the training cost with respect to every parameter.
+let numericGradients (seed: int) (c: NetCase) =
+    c.Net.Parameters |> Array.mapi (fun i v ->
+        let at d =
+            let p = Array.copy c.Net.Parameters
+            p.[i] <- v + d
+            trainingCost seed (Network.withParameters c.Net p) c.X c.Y
+        let h = 1e-5 * max 1.0 (abs v)
+        (at h - at -h) / (2.0 * h))
+
+/// A loss over a whole batch (columns are samples) by Loss.sample: the mean cost.
+let batchCost (loss: Loss) (input: LossInput) (p: Matrix<float>) (y: Matrix<float>) =
+    let ps, ys = p.ToColumnMajorArray(), y.ToColumnMajorArray()
+    let n = p.RowCount
+    [ for j in 0 .. p.ColumnCount - 1 ->
+        Loss.sample loss input (ReadOnlySpan(ps, j * n, n)) (ReadOnlySpan(ys, j * n, n)) Span.Empty Span.Empty ]
+    |> List.average
 
 [<Tests>]
 let tests =
     testList "networks" [
-        testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 150 } "the four equations give the matrix graph's reverse mode, to 1e-10" <|
-            Prop.forAll (Arb.fromGen genNet) (fun c ->
-                // kinks: skip points where a ReLU input sits within 1e-6 of 0
-                let cache = Network.forward c.Net c.X
-                if not (nearKink 1e-6 cache) then
-                    let g = Network.backward c.Net cache c.Y
-                    let expr, env = Network.toTExpr c.Net c.X c.Y
+        testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 150 } "every layer's backward gives the matrix graph's reverse mode, to 1e-10" <|
+            Prop.forAll (Arb.fromGen (genNet false)) (fun c ->
+                if not (nearKink 1e-6 c) then
+                    let g = Network.backward c.Net c.X c.Y
+                    let expr, env, names = Network.toTExpr c.Net c.X c.Y
                     let b = TGraph.backward (TGraph.forward (TGraph.ofExpr expr) env)
                     Expect.floatClose Accuracy.veryHigh (b.Value.[0, 0]) (Network.cost c.Net c.X c.Y) "cost"
-                    for l in 0 .. c.Net.Layers.Length - 1 do
-                        close (sprintf "dW%d (%s)" (l + 1) c.Label) 1e-10 (b.Dvar(sprintf "W%d" (l + 1))) g.DW.[l]
-                        close (sprintf "db%d (%s)" (l + 1) c.Label) 1e-10 (b.Dvar(sprintf "b%d" (l + 1))) g.DB.[l])
-        testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 60 } "the four equations agree with central differences" <|
-            Prop.forAll (Arb.fromGen genNet) (fun c ->
-                let cache = Network.forward c.Net c.X
-                if not (nearKink 1e-3 cache) then
-                    let g = Network.backward c.Net cache c.Y
-                    numericGradients c |> Array.iteri (fun l (dw, db) ->
-                        close (sprintf "dW%d (%s)" (l + 1) c.Label) 1e-6 dw g.DW.[l]
-                        close (sprintf "db%d (%s)" (l + 1) c.Label) 1e-6 db g.DB.[l]))
-        testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 150 } "the fast path (buffers, one gemm per product) gives the reference gradients, to 1e-10" <|
-            Prop.forAll (Arb.fromGen genNet) (fun c ->
-                let last = c.Net.Layers.[c.Net.Layers.Length - 1].Activation
-                if FastPath.supports c.Net (Optimizer.Sgd 0.1) then
-                    let reference = Network.backward c.Net (Network.forward c.Net c.X) c.Y
-                    let fast = FastNet<float>(c.Net, c.X.ColumnCount + 2)
-                    let idx = [| 0 .. c.X.ColumnCount - 1 |]
-                    let cost = fast.Gradient(c.X.ToColumnMajorArray(), c.Y.ToColumnMajorArray(), idx, 0, idx.Length)
-                    Expect.floatClose Accuracy.veryHigh cost (Network.cost c.Net c.X c.Y) (sprintf "cost (%s)" c.Label)
-                    let expected = Parameters.flattenGradients reference
-                    Array.iteri2 (fun i e a ->
-                        if Numeric.relativeError e a > 1e-10 then failtestf "gradient %d (%s): reference %.15g, fast %.15g" i c.Label e a) expected fast.Gradients
-                    // and one SGD step lands where the reference optimiser lands
-                    let before = Parameters.flatten c.Net
-                    fast.Step(Optimizer.Sgd 0.3, 0.3, c.X.ToColumnMajorArray(), c.Y.ToColumnMajorArray(), idx, 0, idx.Length) |> ignore
-                    let stepped = Array.map2 (fun p g -> p - 0.3 * g) before expected
-                    Array.iteri2 (fun i e a -> if Numeric.relativeError e a > 1e-10 then failtestf "parameter %d after a step: %.15g vs %.15g" i e a) stepped fast.Parameters
-                    // single precision: the same gradients to float32's accuracy
+                    Expect.floatClose Accuracy.veryHigh g.Cost (Network.cost c.Net c.X c.Y) "cost of the backward pass"
+                    let byGraph = [| for n in names do yield! (b.Dvar n).ToColumnMajorArray() |]
+                    closeArrays (sprintf "gradients (%s)" c.Label) 1e-10 byGraph g.Parameters)
+        testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 80 } "every layer's backward agrees with central differences (dropout with its masks fixed)" <|
+            Prop.forAll (Arb.fromGen (genNet true)) (fun c ->
+                if not (nearKinkSeeded 5 1e-3 c) then
+                    let g = Network.backwardSeeded 5 c.Net c.X c.Y
+                    closeArrays (sprintf "gradients (%s)" c.Label) 1e-6 (numericGradients 5 c) g.Parameters)
+        testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 100 } "float32 gives the float64 gradients to float32's accuracy; a step lands where Optimizer.step lands" <|
+            Prop.forAll (Arb.fromGen (genNet false)) (fun c ->
+                if not (nearKink 1e-3 c) then
+                    let reference = Network.backward c.Net c.X c.Y
+                    let xs, ys, idx = c.X.ToColumnMajorArray(), c.Y.ToColumnMajorArray(), [| 0 .. c.X.ColumnCount - 1 |]
                     let single = FastNet<float32>(c.Net, c.X.ColumnCount)
-                    let cost32 = single.Gradient(c.X.ToColumnMajorArray(), c.Y.ToColumnMajorArray(), idx, 0, idx.Length)
-                    if Numeric.relativeError cost cost32 > 1e-4 then failtestf "float32 cost %g vs %g" cost32 cost
+                    let cost32 = single.Gradient(xs, ys, idx, 0, idx.Length)
+                    if Numeric.relativeError reference.Cost cost32 > 1e-4 then failtestf "float32 cost %g vs %g (%s)" cost32 reference.Cost c.Label
                     Array.iteri2 (fun i e (a: float32) ->
-                        if Numeric.relativeError e (float a) > 1e-3 then failtestf "float32 gradient %d (%s): %.7g vs %.7g" i c.Label (float a) e) expected single.Gradients
-                else ignore last)
-        test "the fast path allocates nothing per training step in steady state" {
+                        if Numeric.relativeError e (float a) > 1e-3 then failtestf "float32 gradient %d (%s): %.7g vs %.7g" i c.Label (float a) e) reference.Parameters single.Gradients
+                    for o in [ Optimizer.Sgd 0.3; Optimizer.Momentum(0.3, 0.9); Optimizer.Adam(0.01, 0.9, 0.999, 1e-8); Optimizer.RmsProp(0.01, 0.99, 1e-8); Optimizer.AdamW(0.01, 0.9, 0.999, 1e-8, 0.1) ] do
+                        let fast = FastNet<float>(c.Net, c.X.ColumnCount)
+                        fast.Step(o, Optimizer.init fast.ParameterCount 1, Optimizer.learningRate o, xs, ys, idx, 0, idx.Length) |> ignore
+                        let objective = { Loss = (fun p -> Network.cost (Network.withParameters c.Net p) c.X c.Y); Gradient = fun p -> (Network.backward (Network.withParameters c.Net p) c.X c.Y).Parameters }
+                        let stepped = Optimizer.step o Schedule.Constant (Optimizer.init c.Net.Parameters.Length 1) objective c.Net.Parameters
+                        closeArrays (sprintf "%s step (%s)" (Optimizer.name o) c.Label) 1e-10 stepped fast.Parameters)
+        testPropertyWithConfig { Generators.config with arbitrary = [] } "every activation's pass over buffers (SIMD or the table) gives the table's value and derivative, float64 and float32" <|
+            Prop.forAll (Arb.fromGen (Gen.zip (Gen.elements activations) (Gen.choose (1, 37)))) (fun (g, n) ->
+                let op = match g with Activation.Elementwise op -> op | _ -> failwith "elementwise only"
+                let rng = Random(n)
+                let z = Array.init n (fun _ -> rng.NextDouble() * 6.0 - 3.0) |> Array.map (fun v -> if Double.IsFinite(Rules.unary op v) then v else abs v + 0.5)
+                let da = Array.init n (fun _ -> rng.NextDouble() * 2.0 - 1.0)
+                let a, dz = Array.zeroCreate n, Array.zeroCreate n
+                Activation.forward g n 1 z a
+                Activation.backward g n 1 z a da dz
+                for i in 0 .. n - 1 do
+                    let v = Rules.unary op z.[i]
+                    if Numeric.relativeError v a.[i] > 1e-12 then failtestf "%s(%g): %g, table %g" (Rules.name op) z.[i] a.[i] v
+                    let d = da.[i] * Rules.dUnary op z.[i] v
+                    if Numeric.relativeError d dz.[i] > 1e-12 then failtestf "%s′(%g)·da: %g, table %g" (Rules.name op) z.[i] dz.[i] d
+                let z32, da32 = Array.map float32 z, Array.map float32 da
+                let a32, dz32 = Array.zeroCreate n, Array.zeroCreate n
+                Activation.forward g n 1 z32 a32
+                Activation.backward g n 1 z32 a32 da32 dz32
+                for i in 0 .. n - 1 do
+                    let v = Rules.unary op (float z32.[i])
+                    if Numeric.relativeError v (float a32.[i]) > 1e-5 then failtestf "float32 %s(%g): %g, table %g" (Rules.name op) z.[i] a32.[i] v
+                    let d = float da32.[i] * Rules.dUnary op (float z32.[i]) (float a32.[i])
+                    if abs (d - float dz32.[i]) > 1e-5 * max 1.0 (abs d) then failtestf "float32 %s′(%g)·da: %g, table %g" (Rules.name op) z.[i] dz32.[i] d)
+        test "a training step allocates nothing in steady state, for every optimiser and with dropout" {
             let net = Network.create [ 784; 30; 10 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic Init.Normal 1
             let rng = Random(1)
             let xs = Array.init (784 * 100) (fun _ -> rng.NextDouble())
             let ys = Array.init (10 * 100) (fun i -> if i % 11 = 0 then 1.0 else 0.0)
             let idx = [| 0 .. 99 |]
-            let fast = FastNet<float>(net, 10)
-            let single = FastNet<float32>(net, 10)
-            for o in [ Optimizer.Sgd 3.0; Optimizer.Momentum(0.1, 0.9); Optimizer.Nesterov(0.1, 0.9); Optimizer.Adam(0.001, 0.9, 0.999, 1e-8) ] do
-                for k in 1 .. 300 do single.Step(o, 0.1, xs, ys, idx, (k % 10) * 10, 10) |> ignore
-                let before = GC.GetAllocatedBytesForCurrentThread()
-                for k in 1 .. 1000 do single.Step(o, 0.1, xs, ys, idx, (k % 10) * 10, 10) |> ignore
-                let after = GC.GetAllocatedBytesForCurrentThread()
-                let before10 = GC.GetAllocatedBytesForCurrentThread()
-                for k in 1 .. 10 do single.Step(o, 0.1, xs, ys, idx, (k % 10) * 10, 10) |> ignore
-                Expect.equal ((after - before) - (GC.GetAllocatedBytesForCurrentThread() - before10)) 0L (sprintf "float32 bytes per step by %A" o)
+            let check (name: string) (f: int -> unit) =
                 // warm up: the optimiser's state is allocated on its first step, and the runtime
                 // compiles the hot methods again (tiered JIT) during the first few hundred calls
-                for k in 1 .. 300 do fast.Step(o, 0.1, xs, ys, idx, (k % 10) * 10, 10) |> ignore
+                for k in 1 .. 300 do f k
                 let allocated steps =
                     let before = GC.GetAllocatedBytesForCurrentThread()
-                    for k in 1 .. steps do fast.Step(o, 0.1, xs, ys, idx, (k % 10) * 10, 10) |> ignore
+                    for k in 1 .. steps do f k
                     GC.GetAllocatedBytesForCurrentThread() - before
                 // what 1,000 steps allocate beyond what 10 do: the per-step cost, free of one-offs
                 let a10 = allocated 10
                 let a1000 = allocated 1000
-                Expect.equal (a1000 - a10) 0L (sprintf "bytes allocated per step by %A (10 steps: %d bytes, 1000 steps: %d bytes)" o a10 a1000)
+                Expect.equal (a1000 - a10) 0L (sprintf "bytes allocated per step, %s (10 steps: %d bytes, 1000 steps: %d bytes)" name a10 a1000)
+            for o in [ Optimizer.Sgd 3.0; Optimizer.Momentum(0.1, 0.9); Optimizer.Nesterov(0.1, 0.9); Optimizer.Adam(0.001, 0.9, 0.999, 1e-8)
+                       Optimizer.RmsProp(0.001, 0.99, 1e-8); Optimizer.AdamW(0.001, 0.9, 0.999, 1e-8, 0.01) ] do
+                let single = FastNet<float32>(net, 10)
+                let s32 = Optimizer.init single.ParameterCount 1
+                check (sprintf "float32, %A" o) (fun k -> single.Step(o, s32, 0.1, xs, ys, idx, (k % 10) * 10, 10) |> ignore)
+                let fast = FastNet<float>(net, 10)
+                let s64 = Optimizer.init fast.ParameterCount 1
+                check (sprintf "float64, %A" o) (fun k -> fast.Step(o, s64, 0.1, xs, ys, idx, (k % 10) * 10, 10) |> ignore)
+            let dropped = FastNet<float32>(Network.withDropout 0.2 net, 10)
+            let sd = Optimizer.init dropped.ParameterCount 1
+            let sgd = Optimizer.Sgd 0.1
+            check "float32 with dropout" (fun k -> dropped.Step(sgd, sd, 0.1, xs, ys, idx, (k % 10) * 10, 10) |> ignore)
         }
-        test "the hinge loss's gradient matches central differences away from its kinks" {
-            let rng = Random(3)
-            for _ in 1 .. 50 do
-                let a = Matrix<float>.Build.Dense(3, 3, fun _ _ -> rng.NextDouble() * 4.0 - 2.0)
-                let y = Matrix<float>.Build.DenseIdentity(3)
-                let loss = Loss.Hinge 1.0
-                let kink = [ for j in 0 .. 2 do for i in 0 .. 2 do if i <> j then yield abs (a.[i, j] - a.[j, j] + 1.0) ] |> List.exists (fun v -> v < 1e-3)
-                if not kink then
-                    let g = Loss.gradient loss a y
-                    let numeric =
-                        Matrix<float>.Build.Dense(3, 3, fun i j ->
-                            let at d = let c = a.Clone() in c.[i, j] <- c.[i, j] + d; Loss.value loss Activation.Identity c c y
-                            (at 1e-6 - at -1e-6) / 2e-6)
-                    close "hinge gradient" 1e-6 numeric g
+        test "dropout: off in evaluation; in training about the rate dropped, the rest scaled by 1/(1 − rate); a seed gives its masks" {
+            let net = Network.ofLayers [ Dropout(0.25, 1000) ] Loss.Quadratic Init.Normal 1
+            let x = Matrix<float>.Build.Dense(1000, 4, 1.0)
+            Expect.equal (Network.predict net x) x "evaluation passes the input through"
+            let f = FastNet<float>(net, 4, 7)
+            f.Gradient(x.ToColumnMajorArray(), Array.zeroCreate 4000, [| 0 .. 3 |], 0, 4) |> ignore
+            let out = f.Outputs.[0]
+            let dropped = out |> Array.filter (fun v -> v = 0.0) |> Array.length
+            Expect.isTrue (out |> Array.forall (fun v -> v = 0.0 || abs (v - 1.0 / 0.75) < 1e-15)) "0 or 1/(1 − rate)"
+            // 4000 draws at p = 0.25: mean 1000, standard deviation 27; ±150 is over 5 standard deviations
+            Expect.isTrue (abs (dropped - 1000) < 150) (sprintf "%d of 4000 dropped" dropped)
+            let again = FastNet<float>(net, 4, 7)
+            again.Gradient(x.ToColumnMajorArray(), Array.zeroCreate 4000, [| 0 .. 3 |], 0, 4) |> ignore
+            Expect.equal again.Outputs.[0] out "the same seed, the same mask"
         }
         test "the notes' hinge loss: 3 samples, 3 classes, L = (L0 + L1 + L2)/3" {
             // scores s_j = w_j·x_i for 1-D samples x = [1, 2, -1] and weights w = [0.5, -1, 2]
@@ -158,7 +212,7 @@ let tests =
             let byHand =
                 [ for i in 0 .. 2 -> [ for j in 0 .. 2 do if j <> i then yield max 0.0 (w.[j] * x.[i] - w.[i] * x.[i] + 1.0) ] |> List.sum ]
                 |> List.sum |> fun t -> t / 3.0
-            Expect.floatClose Accuracy.veryHigh (Loss.value (Loss.Hinge 1.0) Activation.Identity s s y) byHand "L"
+            Expect.floatClose Accuracy.veryHigh (batchCost (Loss.Hinge 1.0) LossInput.Outputs s y) byHand "L"
             // s = [0.5, −1, 2], [1, −2, 4], [−0.5, 1, −2] for the three samples:
             // L0 = max(0, −1 − 0.5 + 1) + max(0, 2 − 0.5 + 1) = 2.5; L1 = max(0, 1 + 2 + 1) + max(0, 4 + 2 + 1) = 11;
             // L2 = max(0, −0.5 + 2 + 1) + max(0, 1 + 2 + 1) = 6.5
@@ -177,28 +231,42 @@ let tests =
             for i in 0 .. 2 do Expect.floatClose Accuracy.veryHigh back.[i] (p.[i] - y.[i]) "p − y"
         }
         test "softmax + cross-entropy is stable for logits of ±1000" {
-            let z = Matrix<float>.Build.DenseOfArray(array2D [ [ 1000.0 ]; [ -1000.0 ]; [ 0.0 ] ])
-            let y = Matrix<float>.Build.DenseOfArray(array2D [ [ 0.0 ]; [ 1.0 ]; [ 0.0 ] ])
-            let a = Activation.apply Activation.Softmax z
-            let c = Loss.value Loss.CrossEntropy Activation.Softmax z a y
+            let z = [| 1000.0; -1000.0; 0.0 |]
+            let y = [| 0.0; 1.0; 0.0 |]
+            let d = Array.zeroCreate 3
+            let c = Loss.sample Loss.CrossEntropy LossInput.Logits (ReadOnlySpan z) (ReadOnlySpan y) (Span d) Span.Empty
             Expect.floatClose Accuracy.veryHigh c 2000.0 "−log softmax = 2000"
-            let d = Loss.outputDelta Loss.CrossEntropy Activation.Softmax z a y
-            Expect.isTrue (d.Enumerate() |> Seq.forall Double.IsFinite) "finite δᴸ"
+            Expect.isTrue (d |> Array.forall Double.IsFinite) "finite δᴸ"
+            Expect.equal d [| 1.0; -1.0; 0.0 |] "δᴸ = p − y"
         }
         test "the same seed gives bit-identical weights; another seed does not" {
             let a = Network.create [ 784; 30; 10 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic Init.Normal 42
             let b = Network.create [ 784; 30; 10 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic Init.Normal 42
             let c = Network.create [ 784; 30; 10 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic Init.Normal 43
-            Expect.equal (a.Layers.[0].W.ToColumnMajorArray()) (b.Layers.[0].W.ToColumnMajorArray()) "same seed"
-            Expect.notEqual (a.Layers.[0].W.ToColumnMajorArray()) (c.Layers.[0].W.ToColumnMajorArray()) "other seed"
-            let w = a.Layers.[0].W.Enumerate() |> Array.ofSeq
+            Expect.equal a.Parameters b.Parameters "same seed"
+            Expect.notEqual a.Parameters c.Parameters "other seed"
+            let w = a.Parameters.[.. 784 * 30 - 1]
             let mean = Array.average w
             let sd = sqrt (w |> Array.averageBy (fun v -> (v - mean) ** 2.0))
             Expect.isLessThan (abs mean) 0.02 "N(0,1) mean"
             Expect.isLessThan (abs (sd - 1.0)) 0.02 "N(0,1) standard deviation"
             let u = Network.create [ 400; 50; 10 ] Activation.Relu Activation.Softmax Loss.CrossEntropy Init.Uniform 1
             let bound = 1.0 / sqrt 400.0
-            Expect.isTrue (u.Layers.[0].W.Enumerate() |> Seq.forall (fun v -> abs v <= bound)) "uniform within ±1/√n_in"
-            Expect.isTrue (u.Layers.[0].B.Enumerate() |> Seq.exists (fun v -> v <> 0.0)) "uniform biases too"
+            Expect.isTrue (u.Parameters.[.. 400 * 50 - 1] |> Array.forall (fun v -> abs v <= bound)) "uniform within ±1/√n_in"
+            Expect.isTrue (u.Parameters.[400 * 50 .. 400 * 50 + 49] |> Array.exists (fun v -> v <> 0.0)) "uniform biases too"
+        }
+        test "layers that do not fit are named with both sizes" {
+            let e = Expect.throwsC (fun () -> Network.ofLayers [ Dense(4, 3) :> Layer; ActivationLayer(Activation.Relu, 5) ] Loss.Quadratic Init.He 1 |> ignore) id
+            Expect.isTrue (e :? ArgumentException) "an ArgumentException"
+            Expect.stringContains e.Message "layer 2 (relu) takes 5 inputs but layer 1 (dense(3)) gives 3 outputs" "message"
+        }
+        test "layer specs: a stack reads back from its own text; bad specs are named" {
+            let stack = Layers.parseStack 784 "dense(256)-relu-dropout(0.2)-dense(10)-softmax"
+            Expect.equal (Layers.spec stack) "dense(256)-relu-dropout(0.2)-dense(10)-softmax" "round trip"
+            Expect.equal (stack |> Array.map (fun l -> l.Outputs)) [| 256; 256; 256; 10; 10 |] "sizes"
+            for spec, message in [ "dense(0)", "'0' is not a positive whole number"; "dropout(1.5)", "below 1"; "conv(3)", "no such layer"; "dense(3", "without its ')'"; "leakyrelu:x", "no such layer" ] do
+                let e = Expect.throwsC (fun () -> Layers.parse 4 spec |> ignore) id
+                Expect.isTrue (e :? FormatException) (sprintf "%s: a FormatException" spec)
+                Expect.stringContains e.Message message spec
         }
     ]

@@ -36,6 +36,11 @@ let torchCode (g: Graph) : string list =
                 | UnaryOp.Abs -> sprintf "torch.abs(%s)" x
                 | UnaryOp.Step -> sprintf "(%s > 0).double()" x
                 | UnaryOp.Sign -> sprintf "torch.sign(%s)" x
+                | UnaryOp.LeakyRelu s -> sprintf "torch.nn.functional.leaky_relu(%s, %s)" x (Print.number s)
+                | UnaryOp.Softplus -> sprintf "torch.nn.functional.softplus(%s)" x
+                | UnaryOp.Elu -> sprintf "torch.nn.functional.elu(%s)" x
+                | UnaryOp.Gelu -> sprintf "torch.nn.functional.gelu(%s)" x
+                | UnaryOp.Phi -> sprintf "torch.special.ndtr(%s)" x
             | Op.Binary op ->
                 let x, y = n a.[0], n a.[1]
                 match op with

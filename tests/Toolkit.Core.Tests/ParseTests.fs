@@ -45,7 +45,7 @@ let tests =
         test "errors name the line, the column and what was expected" {
             Expect.equal (error "a +\n  * b") "line 2, column 3: expected a number, a name, a function call or '(' but found '*'" "operand missing"
             Expect.equal (error "3*(a+b") "line 1, column 7: expected ')' to close the '(' at line 1, column 3 but found the end of the input" "unclosed"
-            Expect.equal (error "foo(x)") "line 1, column 1: unknown function 'foo' (known: exp, log, sqrt, sigmoid, tanh, relu, abs, step, sign, max, min)" "unknown function"
+            Expect.equal (error "foo(x)") "line 1, column 1: unknown function 'foo' (known: abs, elu, exp, gelu, leakyrelu, log, phi, relu, sigmoid, sign, softplus, sqrt, step, tanh, max, min)" "unknown function"
             Expect.equal (error "max(x)") "line 1, column 1: max takes 2 arguments, not 1" "arity"
             Expect.equal (error "x $ y") "line 1, column 3: unexpected character '$'" "bad character"
             Expect.equal (error "") "line 1, column 1: expected an expression but the input is empty" "empty"

@@ -36,15 +36,15 @@ let private opCases : (string * (int -> int -> int -> Gen<TExpr * (string * Matr
         name, fun r c _ ->
             let br, bc = bShape r c
             Gen.map2 (fun a b -> TExpr.binary op (v "A" r c) (v "B" br bc), [ "A", a; "B", b ]) (genMatrix r c -2.0 2.0) (genMatrix br bc lo hi)
+    // every op of the scalar vocabulary, mapped over a matrix, at points in its domain away from kinks
+    [ for op in Generators.unaryOps do
+        yield sprintf "map %s" (Print.text (Unary(op, Expr.var "x"))), fun r c _ ->
+            Gen.arrayOfLength (r * c) (Generators.unaryDomain op)
+            |> Gen.map (fun a -> TExpr.map op (v "A" r c), [ "A", Matrix<float>.Build.Dense(r, c, a) ]) ]
+    @
     [ unary "neg" TUnary.Neg -2.0 2.0
       unary "scale" (TUnary.Scale 2.5) -2.0 2.0
       unary "transpose" TUnary.Transpose -2.0 2.0
-      unary "exp" TUnary.Exp -2.0 2.0
-      unary "log" TUnary.Log 0.2 3.0
-      unary "sigmoid" TUnary.Sigmoid -3.0 3.0
-      unary "tanh" TUnary.Tanh -2.0 2.0
-      unary "relu" TUnary.Relu 0.05 2.0
-      unary "relu (negative side)" TUnary.Relu -2.0 -0.05
       unary "sumAll" TUnary.SumAll -2.0 2.0
       unary "meanAll" TUnary.MeanAll -2.0 2.0
       unary "sum over rows" (TUnary.Sum Axis.Rows) -2.0 2.0
@@ -68,16 +68,31 @@ let private opCases : (string * (int -> int -> int -> Gen<TExpr * (string * Matr
       binary "div" TBinary.Div (fun r c -> r, c) 0.5 2.0
       binary "div by a column" TBinary.Div (fun r _ -> r, 1) 0.5 2.0
       "binary cross-entropy with logits", (fun r c _ ->
-          Gen.map2 (fun z y -> TExpr.loss (TLoss.BinaryCrossEntropyWithLogits Layout.ColumnsAreSamples) (v "Z" r c) (v "Y" r c), [ "Z", z; "Y", y ])
+          Gen.map2 (fun z y -> TExpr.bceWithLogits Layout.ColumnsAreSamples (v "Z" r c) (v "Y" r c), [ "Z", z; "Y", y ])
               (genMatrix r c -3.0 3.0) (genMatrix r c 0.0 1.0))
       "softmax cross-entropy (columns are samples)", (fun r c _ ->
-          Gen.map2 (fun z y -> TExpr.loss (TLoss.SoftmaxCrossEntropy Layout.ColumnsAreSamples) (v "Z" r c) (v "Y" r c), [ "Z", z; "Y", y ])
+          Gen.map2 (fun z y -> TExpr.softmaxCrossEntropy Layout.ColumnsAreSamples (v "Z" r c) (v "Y" r c), [ "Z", z; "Y", y ])
               (genMatrix r c -3.0 3.0) (genMatrix r c 0.0 1.0))
       "softmax cross-entropy (rows are samples)", (fun r c _ ->
-          Gen.map2 (fun z y -> TExpr.loss (TLoss.SoftmaxCrossEntropy Layout.RowsAreSamples) (v "Z" r c) (v "Y" r c), [ "Z", z; "Y", y ])
+          Gen.map2 (fun z y -> TExpr.softmaxCrossEntropy Layout.RowsAreSamples (v "Z" r c) (v "Y" r c), [ "Z", z; "Y", y ])
               (genMatrix r c -3.0 3.0) (genMatrix r c 0.0 1.0))
+      "binary cross-entropy of probabilities", (fun r c _ ->
+          Gen.map2 (fun a y -> TExpr.loss Loss.BinaryCrossEntropy LossInput.Outputs Layout.ColumnsAreSamples (v "A" r c) (v "Y" r c), [ "A", a; "Y", y ])
+              (genMatrix r c 0.05 0.95) (genMatrix r c 0.0 1.0))
+      "cross-entropy of probabilities (rows are samples)", (fun r c _ ->
+          Gen.map2 (fun a y -> TExpr.loss Loss.CrossEntropy LossInput.Outputs Layout.RowsAreSamples (v "A" r c) (v "Y" r c), [ "A", a; "Y", y ])
+              (genMatrix r c 0.05 0.95) (genMatrix r c 0.0 1.0))
+      "hinge loss (columns are samples), away from its kinks", (fun r c k ->
+          let y = Matrix<float>.Build.Dense(r, c, fun i j -> if i = (j + k) % r then 1.0 else 0.0)
+          genMatrix r c -2.0 2.0
+          |> Gen.filter (fun s ->
+              seq { for j in 0 .. c - 1 do
+                      let cls = (j + k) % r
+                      for i in 0 .. r - 1 do if i <> cls then yield abs (s.[i, j] - s.[cls, j] + 1.0) }
+              |> Seq.forall (fun m -> m > 1e-3))
+          |> Gen.map (fun s -> TExpr.loss (Loss.Hinge 1.0) LossInput.Outputs Layout.ColumnsAreSamples (v "S" r c) (v "Y" r c), [ "S", s; "Y", y ]))
       "quadratic loss", (fun r c _ ->
-          Gen.map2 (fun a y -> TExpr.loss (TLoss.Quadratic Layout.RowsAreSamples) (v "A" r c) (v "Y" r c), [ "A", a; "Y", y ])
+          Gen.map2 (fun a y -> TExpr.quadratic Layout.RowsAreSamples (v "A" r c) (v "Y" r c), [ "A", a; "Y", y ])
               (genMatrix r c -2.0 2.0) (genMatrix r c -2.0 2.0)) ]
 
 /// One op case at generated shapes, weighted: J = Σ W ⊙ op(…).
@@ -135,9 +150,9 @@ let genComposite : Gen<TCase> =
         let Y = TExpr.constant y
         let j =
             match ending with
-            | 0 -> TExpr.loss (TLoss.SoftmaxCrossEntropy Layout.ColumnsAreSamples) last Y
-            | 1 -> TExpr.loss (TLoss.BinaryCrossEntropyWithLogits Layout.RowsAreSamples) last Y
-            | 2 -> TExpr.loss (TLoss.Quadratic Layout.ColumnsAreSamples) last Y
+            | 0 -> TExpr.softmaxCrossEntropy Layout.ColumnsAreSamples last Y
+            | 1 -> TExpr.bceWithLogits Layout.RowsAreSamples last Y
+            | 2 -> TExpr.quadratic Layout.ColumnsAreSamples last Y
             | _ -> last                                         // a matrix output: its elements summed
         return { Expr = j; Env = readOnlyDict [ "A", a; "B", b; "X", x; "bc", col; "br", row ]; Label = sprintf "composition of %d ops, ending %d" n ending }
     }
@@ -207,11 +222,11 @@ let tests =
                         if Numeric.relativeError s d.[i, j] > 1e-9 then
                             failtestf "d%s[%d,%d]: matrix graph %.15g, scalar graph %.15g" v i j d.[i, j] s)
         test "shapes are checked where the node is built, naming the op and both shapes" {
-            let msg f = try f () |> ignore; "" with ShapeException m -> m
+            let msg f = try f () |> ignore; "" with :? ShapeException as e -> e.Message
             Expect.equal (msg (fun () -> TExpr.matmul (TExpr.var "A" 3 4) (TExpr.var "B" 5 2))) "matmul: (3×4) · (5×2): inner dimensions 4 and 5 differ" "matmul"
             Expect.equal (msg (fun () -> TExpr.add (TExpr.var "A" 3 4) (TExpr.var "b" 4 1)))
                 "add: (3×4) and (4×1): the right side must have the same shape, or be a row (1×4), a column (3×1) or a scalar (1×1)" "add"
-            Expect.equal (msg (fun () -> TExpr.loss (TLoss.Quadratic Layout.RowsAreSamples) (TExpr.var "A" 3 4) (TExpr.var "Y" 4 3)))
+            Expect.equal (msg (fun () -> TExpr.quadratic Layout.RowsAreSamples (TExpr.var "A" 3 4) (TExpr.var "Y" 4 3)))
                 "quadratic loss: predictions (3×4) and targets (4×3) must have the same shape" "loss"
             Expect.equal (msg (fun () -> TGraph.forward (TGraph.ofExpr (TExpr.var "A" 2 2)) (readOnlyDict [ "A", M [ [ 1.0 ] ] ])))
                 "variable A is declared 2×2 but its value is 1×1" "value of the wrong shape"
@@ -295,12 +310,12 @@ let tests =
             let Z, Y = TExpr.var "Z" 3 2, TExpr.var "Y" 3 2
             let env = readOnlyDict [ "Z", z; "Y", y ]
             for e in [ TExpr.softmax Axis.Rows Z; TExpr.logSoftmax Axis.Rows Z
-                       TExpr.loss (TLoss.SoftmaxCrossEntropy Layout.ColumnsAreSamples) Z Y
-                       TExpr.loss (TLoss.BinaryCrossEntropyWithLogits Layout.ColumnsAreSamples) Z Y ] do
+                       TExpr.softmaxCrossEntropy Layout.ColumnsAreSamples Z Y
+                       TExpr.bceWithLogits Layout.ColumnsAreSamples Z Y ] do
                 let b = TGraph.backward (TGraph.forward (TGraph.ofExpr e) env)
                 Expect.isTrue (b.Value.Enumerate() |> Seq.forall Double.IsFinite) "finite value"
                 Expect.isTrue ((b.Dvar "Z").Enumerate() |> Seq.forall Double.IsFinite) "finite dvar"
-            let ce = (TGraph.forward (TGraph.ofExpr (TExpr.loss (TLoss.SoftmaxCrossEntropy Layout.ColumnsAreSamples) Z Y)) env).Value.[0, 0]
+            let ce = (TGraph.forward (TGraph.ofExpr (TExpr.softmaxCrossEntropy Layout.ColumnsAreSamples Z Y)) env).Value.[0, 0]
             Expect.floatClose Accuracy.veryHigh ce 0.0 "confident and right: loss 0"
         }
         test "a shared node's dvar sums its uses; backward is repeatable; the NaN origin is found" {

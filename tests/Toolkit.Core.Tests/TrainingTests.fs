@@ -6,6 +6,7 @@ open System.IO
 open System.Threading
 open Expecto
 open MathNet.Numerics.LinearAlgebra
+open Toolkit.Tensors
 open Toolkit.Nn
 open Toolkit.Training
 open Toolkit.Data
@@ -66,7 +67,7 @@ let tests =
             let a = run ()
             Expect.isGreaterThan (Array.last a.Epochs).TestAccuracy 0.9 "test accuracy"
             let b = run ()
-            Expect.equal (Parameters.flatten b.Network) (Parameters.flatten a.Network) "bit-identical"
+            Expect.equal b.Network.Parameters a.Network.Parameters "bit-identical"
             Expect.equal a.Epochs.Length 60 "one metric per epoch"
         }
         test "progress events arrive per batch and per epoch; cancellation stops between batches" {
@@ -79,7 +80,7 @@ let tests =
             let accuracies = events |> Seq.choose (function BatchEnded (_, _, _, _, a) -> Some a | _ -> None) |> List.ofSeq
             Expect.isTrue (accuracies |> List.forall (fun a -> a >= 0.0 && a <= 1.0)) "batch accuracies are fractions"
             Expect.isTrue (accuracies |> List.exists (fun a -> a > 0.0)) "and some are right"
-            // the reference path reports them too (hinge is not on the fast path)
+            // and for a loss no output activation fuses with
             let hinge = Network.create [ 2; 4; 2 ] Activation.Tanh Activation.Identity (Loss.Hinge 1.0) Init.Xavier 5
             let seen = ResizeArray<float>()
             Train.fit (config (Optimizer.Sgd 0.1) 1) hinge train test (function BatchEnded (_, _, _, _, a) -> seen.Add a | _ -> ()) CancellationToken.None |> ignore
@@ -102,7 +103,7 @@ let tests =
             let net = Network.create [ 2; 8; 2 ] Activation.Relu Activation.Identity Loss.Quadratic Init.He 5
             let msg =
                 try Train.fit (config (Optimizer.Sgd 1e6) 5) net train test ignore CancellationToken.None |> ignore; ""
-                with NonFiniteLossException _ as e -> e.Message
+                with :? NonFiniteLossException as e -> e.Message
             Expect.stringContains msg "the loss became non-finite at epoch" "says when"
             Expect.stringContains msg "layer" "says where"
         }
@@ -114,15 +115,35 @@ let tests =
                 let back = ModelFile.load path
                 let x = Matrix<float>.Build.Dense(5, 4, fun i j -> float (i - j) / 3.0)
                 Expect.equal ((Network.predict back x).ToColumnMajorArray()) ((Network.predict net x).ToColumnMajorArray()) "bit-identical predictions"
-                Expect.equal (Parameters.flatten back) (Parameters.flatten net) "bit-identical parameters"
+                Expect.equal back.Parameters net.Parameters "bit-identical parameters"
                 let text = File.ReadAllText path
                 let message (content: string) =
                     File.WriteAllText(path, content)
-                    try ModelFile.load path |> ignore; "" with DataFormatException (_, m) -> m
+                    try ModelFile.load path |> ignore; "" with :? System.IO.InvalidDataException as e -> DataFormat.problem e
                 Expect.stringContains (message "{\"hello\": 1}") "not a model file" "not a model"
-                Expect.stringContains (message (text.Replace("\"version\":1", "\"version\":9"))) "version 9" "version"
+                Expect.stringContains (message (text.Replace("\"version\":2", "\"version\":9"))) "version 9" "version"
                 Expect.stringContains (message (text.Substring(0, text.Length / 2))) "not a model file" "truncated"
-                Expect.stringContains (message (text.Replace("\"inputs\":5", "\"inputs\":6"))) "layer 1: 35 weights for 7×6" "shapes"
+                Expect.stringContains (message (text.Replace("\"inputs\":5", "\"inputs\":6"))) "layer 1: 42 parameters for dense(7), which has 49" "shapes"
+                Expect.stringContains (message (text.Replace("\"spec\":\"dense(3)\"", "\"spec\":\"dense(4)\""))) "layer 3: dense(4) gives 4 outputs, not 3" "a layer that does not fit"
+                Expect.stringContains (message (text.Replace("\"kind\":\"leakyrelu\"", "\"kind\":\"relu\""))) "is a leakyrelu layer, not \"relu\"" "kind and spec disagree"
+            finally
+                File.Delete path
+        }
+        test "a model file of version 1 (dense layers with their activation) loads as the same layers, bit-identically" {
+            let net = Network.create [ 5; 7; 3 ] (Activation.LeakyRelu 0.2) Activation.Softmax Loss.CrossEntropy Init.He 9
+            let numbers (a: float[]) = "[" + String.Join(",", a |> Array.map (fun v -> v.ToString("R", Globalization.CultureInfo.InvariantCulture))) + "]"
+            let p = net.Parameters
+            let v1 =
+                sprintf "{\"format\":\"toolkit-network\",\"version\":1,\"loss\":\"cross-entropy\",\"layers\":[%s,%s]}"
+                    (sprintf "{\"inputs\":5,\"outputs\":7,\"activation\":\"leaky-relu:0.2\",\"weights\":%s,\"bias\":%s}" (numbers p.[0 .. 34]) (numbers p.[35 .. 41]))
+                    (sprintf "{\"inputs\":7,\"outputs\":3,\"activation\":\"softmax\",\"weights\":%s,\"bias\":%s}" (numbers p.[42 .. 62]) (numbers p.[63 .. 65]))
+            let path = Path.Combine(Path.GetTempPath(), sprintf "toolkit-%O.v1.json" (Guid.NewGuid()))
+            try
+                File.WriteAllText(path, v1)
+                let back = ModelFile.load path
+                Expect.equal (Network.describe back) (Network.describe net) "the same layers"
+                Expect.equal back.Parameters net.Parameters "bit-identical parameters"
+                Expect.equal back.Loss net.Loss "the loss"
             finally
                 File.Delete path
         }

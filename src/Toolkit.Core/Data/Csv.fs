@@ -21,9 +21,9 @@ module Csv =
     let read (path: string) (header: bool) : CsvTable =
         if not (File.Exists path) then raise (FileNotFoundException(sprintf "%s: no such file" path, path))
         let lines = File.ReadAllLines path
-        let fail line col fmt = Printf.kprintf (fun s -> raise (DataFormatException(path, sprintf "line %d, column %d: %s" line col s))) fmt
+        let fail line col fmt = Printf.kprintf (fun s -> raise (DataFormat.error path (sprintf "line %d, column %d: %s" line col s))) fmt
         let content = lines |> Array.mapi (fun i l -> i + 1, l) |> Array.filter (fun (_, l) -> l.Trim() <> "")
-        if content.Length = 0 then raise (DataFormatException(path, "the file is empty"))
+        if content.Length = 0 then raise (DataFormat.error path "the file is empty")
         let split (l: string) = l.Split(',') |> Array.map (fun c -> c.Trim())
         let names, data =
             if header then split (snd content.[0]), content.[1..]

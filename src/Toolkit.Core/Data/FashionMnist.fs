@@ -47,11 +47,11 @@ module FashionMnist =
         let images = Idx.read imagesPath
         let labels = Idx.read labelsPath
         if images.Dimensions.Length <> 3 || images.Bytes.Length = 0 then
-            raise (DataFormatException(imagesPath, sprintf "expected unsigned-byte images of rank 3 (count×rows×columns), found rank %d" images.Dimensions.Length))
+            raise (DataFormat.error imagesPath (sprintf "expected unsigned-byte images of rank 3 (count×rows×columns), found rank %d" images.Dimensions.Length))
         if labels.Dimensions.Length <> 1 || labels.Bytes.Length = 0 then
-            raise (DataFormatException(labelsPath, sprintf "expected unsigned-byte labels of rank 1, found rank %d" labels.Dimensions.Length))
+            raise (DataFormat.error labelsPath (sprintf "expected unsigned-byte labels of rank 1, found rank %d" labels.Dimensions.Length))
         if images.Count <> labels.Count then
-            raise (DataFormatException(labelsPath, sprintf "%d labels but %s holds %d images" labels.Count imagesPath images.Count))
+            raise (DataFormat.error labelsPath (sprintf "%d labels but %s holds %d images" labels.Count imagesPath images.Count))
         { Count = images.Count; Rows = images.Dimensions.[1]; Cols = images.Dimensions.[2]; Pixels = images.Bytes; Labels = labels.Bytes }
 
     /// Reads train-* and t10k-* images and labels from a folder (gzip or raw).

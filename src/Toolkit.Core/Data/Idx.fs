@@ -4,11 +4,23 @@ open System
 open System.IO
 open System.IO.Compression
 
-/// A file that is not what it should be: which file, where, and what is wrong.
-exception DataFormatException of path: string * problem: string
-    with
-        /// "path: problem".
-        override e.Message = sprintf "%s: %s" e.path e.problem
+/// <summary>A file that is not what it should be: an <c>InvalidDataException</c> (sealed in .NET,
+/// so not a subclass) whose message reads "path: problem", with the file and the problem also in
+/// its <c>Data</c> under "path" and "problem".</summary>
+[<RequireQualifiedAccess>]
+module DataFormat =
+    /// The exception for a bad file.
+    let error (path: string) (problem: string) : InvalidDataException =
+        let e = InvalidDataException(sprintf "%s: %s" path problem)
+        e.Data.["path"] <- path
+        e.Data.["problem"] <- problem
+        e
+
+    /// The problem of a bad-file exception (its message without the path).
+    let problem (e: InvalidDataException) : string =
+        match e.Data.["problem"] with
+        | :? string as p -> p
+        | _ -> e.Message
 
 /// An IDX array (the MNIST format): its dimensions and its values, in row-major order.
 type IdxArray =
@@ -27,7 +39,7 @@ type IdxArray =
 [<RequireQualifiedAccess>]
 module Idx =
 
-    let private fail path fmt = Printf.kprintf (fun s -> raise (DataFormatException(path, s))) fmt
+    let private fail path fmt = Printf.kprintf (fun s -> raise (DataFormat.error path s)) fmt
 
     /// Reads up to count bytes into buffer at offset; returns how many were read (fewer at the end).
     let private readUpTo (stream: Stream) (buffer: byte[]) (offset: int) (count: int) =

@@ -6,6 +6,7 @@ open System.IO
 open System.Text
 open System.Text.Json
 open MathNet.Numerics.LinearAlgebra
+open Toolkit.Tensors
 open Toolkit.Nn
 
 /// <summary>
@@ -14,9 +15,13 @@ open Toolkit.Nn
 /// is written in its shortest round-trip form, so a loaded network predicts bit-identically.
 /// </summary>
 /// <remarks>
-/// Format, version 1: <c>{"format": "toolkit-network", "version": 1, "loss": "quadratic",
-/// "layers": [{"inputs": 784, "outputs": 30, "activation": "sigmoid", "weights": [… n_out × n_in,
-/// column-major …], "bias": [… n_out …]}, …]}</c>.
+/// Format, version 2 (written): <c>{"format": "toolkit-network", "version": 2, "loss":
+/// "cross-entropy", "inputs": 784, "layers": [{"kind": "dense", "spec": "dense(30)", "inputs": 784,
+/// "outputs": 30, "parameters": [… W column-major, then b …]}, {"kind": "relu", "spec": "relu",
+/// "inputs": 30, "outputs": 30}, …]}</c>: each layer by its kind and spec (as
+/// <c>Layers.parse</c> reads it) and its own parameters in the layer's order. Version 1 (read):
+/// dense layers with their activation, <c>{"inputs", "outputs", "activation", "weights", "bias"}</c>;
+/// it loads as the same dense and activation layers, bit-identically.
 /// </remarks>
 [<RequireQualifiedAccess>]
 module ModelFile =
@@ -25,9 +30,12 @@ module ModelFile =
     [<Literal>]
     let Format = "toolkit-network"
 
-    /// The version this code writes and reads.
+    /// The version this code writes (it reads 1 and 2).
     [<Literal>]
-    let Version = 1
+    let Version = 2
+
+    let private numbersText (xs: float seq) =
+        "[" + String.Join(",", xs |> Seq.map (fun v -> v.ToString("R", CultureInfo.InvariantCulture))) + "]"
 
     /// The network as the text of a model file.
     let toJson (n: Network) : string =
@@ -38,62 +46,112 @@ module ModelFile =
             w.WriteString("format", Format)
             w.WriteNumber("version", Version)
             w.WriteString("loss", Loss.name n.Loss)
+            w.WriteNumber("inputs", n.Inputs)
             w.WriteStartArray("layers")
-            for l in n.Layers do
+            let offsets = n.Offsets
+            n.Layers |> Array.iteri (fun l layer ->
                 w.WriteStartObject()
-                w.WriteNumber("inputs", l.W.ColumnCount)
-                w.WriteNumber("outputs", l.W.RowCount)
-                w.WriteString("activation", Activation.name l.Activation)
-                // raw numbers in round-trip form ("R"): the same doubles come back
-                let numbers (name: string) (xs: float[]) =
-                    w.WritePropertyName name
-                    w.WriteRawValue("[" + String.Join(",", xs |> Array.map (fun v -> v.ToString("R", CultureInfo.InvariantCulture))) + "]")
-                numbers "weights" (l.W.ToColumnMajorArray())
-                numbers "bias" (l.B.ToColumnMajorArray())
-                w.WriteEndObject()
+                w.WriteString("kind", layer.Kind)
+                w.WriteString("spec", layer.Spec)
+                w.WriteNumber("inputs", layer.Inputs)
+                w.WriteNumber("outputs", layer.Outputs)
+                if layer.ParameterCount > 0 then
+                    // raw numbers in round-trip form ("R"): the same doubles come back
+                    w.WritePropertyName "parameters"
+                    w.WriteRawValue(numbersText (Seq.init layer.ParameterCount (fun i -> n.Parameters.[offsets.[l] + i])))
+                w.WriteEndObject())
             w.WriteEndArray()
             w.WriteEndObject()
         )
         Encoding.UTF8.GetString(ms.ToArray())
 
-    /// Saves a network atomically.
+    /// Saves a network atomically (not one with NaN or infinite parameters).
     let save (path: string) (n: Network) =
-        if n.Layers |> Array.exists (fun l -> Seq.append (l.W.Enumerate()) (l.B.Enumerate()) |> Seq.exists (fun v -> not (Double.IsFinite v))) then
+        if n.Parameters |> Array.exists (fun v -> not (Double.IsFinite v)) then
             invalidArg "n" "the network has NaN or infinite parameters; it is not saved"
         Toolkit.AtomicFile.writeAllText path (toJson n)
 
     /// <summary>Reads a model file; a file that is not one, of another version, or whose numbers
-    /// do not fit its shapes, is an error naming the file and the problem.</summary>
+    /// do not fit its shapes, is an InvalidDataException naming the file and the problem.</summary>
     let load (path: string) : Network =
         if not (File.Exists path) then raise (FileNotFoundException(sprintf "%s: no such file" path, path))
-        let fail (problem: string) = raise (DataFormatException(path, problem))
+        let fail (problem: string) = raise (DataFormat.error path problem)
         let doc =
             try JsonDocument.Parse(File.ReadAllText path)
             with :? JsonException as e -> fail (sprintf "not a model file: %s" e.Message)
         use doc = doc
         let root = doc.RootElement
         let prop (e: JsonElement) (name: string) =
-            match e.TryGetProperty name with
+            match (if e.ValueKind = JsonValueKind.Object then e.TryGetProperty name else (false, Unchecked.defaultof<_>)) with
             | true, v -> v
             | _ -> fail (sprintf "the field \"%s\" is missing" name)
+        let text (e: JsonElement) (name: string) =
+            let v = prop e name
+            if v.ValueKind <> JsonValueKind.String then fail (sprintf "the field \"%s\" is not a string" name)
+            v.GetString()
+        let int (e: JsonElement) (name: string) =
+            let v = prop e name
+            match v.ValueKind with
+            | JsonValueKind.Number ->
+                match v.TryGetInt32() with
+                | true, i when i >= 1 -> i
+                | _ -> fail (sprintf "the field \"%s\" must be a positive whole number, not %s" name (v.GetRawText()))
+            | _ -> fail (sprintf "the field \"%s\" must be a positive whole number, not %s" name (v.GetRawText()))
+        let numbers (where: string) (e: JsonElement) (name: string) =
+            let v = prop e name
+            if v.ValueKind <> JsonValueKind.Array then fail (sprintf "%s: \"%s\" is not an array of numbers" where name)
+            [| for x in v.EnumerateArray() ->
+                 match x.ValueKind with
+                 | JsonValueKind.Number ->
+                     match x.TryGetDouble() with
+                     | true, d when Double.IsFinite d -> d
+                     | _ -> fail (sprintf "%s: \"%s\" holds %s, which is not a finite number" where name (x.GetRawText()))
+                 | _ -> fail (sprintf "%s: \"%s\" holds %s, which is not a number" where name (x.GetRawText())) |]
         if root.ValueKind <> JsonValueKind.Object || (match root.TryGetProperty "format" with | true, f -> f.ValueKind <> JsonValueKind.String || f.GetString() <> Format | _ -> true) then
             fail (sprintf "not a model file (no \"format\": \"%s\")" Format)
-        let version = (prop root "version").GetInt32()
-        if version <> Version then fail (sprintf "model file version %d; this version of Toolkit reads version %d" version Version)
-        let loss = match Loss.tryParse ((prop root "loss").GetString()) with Some l -> l | None -> fail (sprintf "unknown loss \"%s\"" ((prop root "loss").GetString()))
-        let layers =
-            (prop root "layers").EnumerateArray()
-            |> Seq.mapi (fun k l ->
-                let nIn, nOut = (prop l "inputs").GetInt32(), (prop l "outputs").GetInt32()
-                let act = match Activation.tryParse ((prop l "activation").GetString()) with Some a -> a | None -> fail (sprintf "layer %d: unknown activation \"%s\"" (k + 1) ((prop l "activation").GetString()))
-                let numbers (name: string) = [| for v in (prop l name).EnumerateArray() -> v.GetDouble() |]
-                let w, b = numbers "weights", numbers "bias"
-                if w.Length <> nIn * nOut then fail (sprintf "layer %d: %d weights for %d×%d" (k + 1) w.Length nOut nIn)
-                if b.Length <> nOut then fail (sprintf "layer %d: %d biases for %d outputs" (k + 1) b.Length nOut)
-                { W = Matrix<float>.Build.Dense(nOut, nIn, w); B = Matrix<float>.Build.Dense(nOut, 1, b); Activation = act })
-            |> Array.ofSeq
-        if layers.Length = 0 then fail "the model has no layers"
-        for k in 1 .. layers.Length - 1 do
-            if layers.[k].W.ColumnCount <> layers.[k - 1].W.RowCount then
-                fail (sprintf "layer %d takes %d inputs but layer %d gives %d outputs" (k + 1) layers.[k].W.ColumnCount k layers.[k - 1].W.RowCount)
-        { Layers = layers; Loss = loss }
+        let version =
+            let v = prop root "version"
+            match v.ValueKind, (if v.ValueKind = JsonValueKind.Number then v.TryGetInt32() else (false, 0)) with
+            | JsonValueKind.Number, (true, k) -> k
+            | _ -> fail (sprintf "the version must be a whole number, not %s" (v.GetRawText()))
+        let loss = match Loss.tryParse (text root "loss") with Some l -> l | None -> fail (sprintf "unknown loss \"%s\"" (text root "loss"))
+        let entries = prop root "layers"
+        if entries.ValueKind <> JsonValueKind.Array then fail "\"layers\" is not an array"
+        let layers = ResizeArray<Layer>()
+        let parameters = ResizeArray<float>()
+        match version with
+        | 1 ->
+            // dense layers with their activation: the same dense and activation layers today
+            for k, l in Seq.indexed (entries.EnumerateArray()) do
+                let where = sprintf "layer %d" (k + 1)
+                let nIn, nOut = int l "inputs", int l "outputs"
+                let act = match Activation.tryParse (text l "activation") with Some a -> a | None -> fail (sprintf "%s: unknown activation \"%s\"" where (text l "activation"))
+                let w, b = numbers where l "weights", numbers where l "bias"
+                if w.Length <> nIn * nOut then fail (sprintf "%s: %d weights for %d×%d" where w.Length nOut nIn)
+                if b.Length <> nOut then fail (sprintf "%s: %d biases for %d outputs" where b.Length nOut)
+                layers.Add(Dense(nIn, nOut))
+                parameters.AddRange w
+                parameters.AddRange b
+                if act <> Activation.Identity then layers.Add(ActivationLayer(act, nOut))
+        | 2 ->
+            let mutable size = int root "inputs"
+            for k, l in Seq.indexed (entries.EnumerateArray()) do
+                let where = sprintf "layer %d" (k + 1)
+                let spec = text l "spec"
+                let layer =
+                    try Layers.parse size spec
+                    with :? FormatException | :? ArgumentException as e -> fail (sprintf "%s: %s" where e.Message)
+                if layer.Kind <> text l "kind" then fail (sprintf "%s: the spec \"%s\" is a %s layer, not \"%s\"" where spec layer.Kind (text l "kind"))
+                if int l "inputs" <> size then fail (sprintf "%s takes %d inputs but the layer before gives %d" where (int l "inputs") size)
+                if int l "outputs" <> layer.Outputs then fail (sprintf "%s: %s gives %d outputs, not %d" where spec layer.Outputs (int l "outputs"))
+                let p = if layer.ParameterCount > 0 then numbers where l "parameters" else [||]
+                if p.Length <> layer.ParameterCount then fail (sprintf "%s: %d parameters for %s, which has %d" where p.Length spec layer.ParameterCount)
+                layers.Add layer
+                parameters.AddRange p
+                size <- layer.Outputs
+        | v -> fail (sprintf "model file version %d; this version of Toolkit reads versions 1 and 2" v)
+        if layers.Count = 0 then fail "the model has no layers"
+        try
+            NetworkShape.check (layers.ToArray()) (parameters.ToArray())
+        with :? ArgumentException as e -> fail e.Message
+        { Layers = layers.ToArray(); Parameters = parameters.ToArray(); Loss = loss }

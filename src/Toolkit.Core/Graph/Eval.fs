@@ -30,11 +30,12 @@ type Backward =
         let g = b.Forward.Graph
         Array.map2 (fun n i -> n, b.Dvars.[i]) g.VariableNames g.VarPositions
 
-/// Raised when an evaluation needs a variable that was given no value.
-exception UnboundVariableException of name: string
-    with
-        /// The message names the variable.
-        override e.Message = sprintf "variable '%s' has no value" e.name
+/// Raised when an evaluation needs a variable that was given no value (an ArgumentException:
+/// the values given lack one). The message names the variable.
+type UnboundVariableException(name: string) =
+    inherit ArgumentException(sprintf "variable '%s' has no value" name)
+    /// The variable.
+    member _.Name = name
 
 /// The forward pass, the backward pass (reverse mode) and the tangent pass (forward mode).
 [<RequireQualifiedAccess>]

@@ -25,6 +25,18 @@ type UnaryOp =
     | Step
     /// The sign of x: −1, 0 or 1 (the derivative of |x|; its own derivative is 0).
     | Sign
+    /// x for x > 0, slope·x otherwise; its derivative at 0 is taken as the slope.
+    | LeakyRelu of slope: float
+    /// softplus x = ln(1 + eˣ), a smooth ReLU; its derivative is σ(x).
+    | Softplus
+    /// ELU (α = 1): x for x > 0, eˣ − 1 otherwise.
+    | Elu
+    /// GELU, x·Φ(x) with Φ the standard normal distribution function (the exact form, as
+    /// PyTorch's default and ONNX's Gelu).
+    | Gelu
+    /// Φ(x), the standard normal distribution function ½(1 + erf(x/√2)): the derivative of GELU
+    /// needs it; its own derivative is the normal density e^(−x²/2)/√(2π).
+    | Phi
 
 /// An operation of two arguments: one node of the graph with two input edges.
 [<RequireQualifiedAccess>]
@@ -141,6 +153,16 @@ module Expr =
     let step x = Unary(UnaryOp.Step, x)
     /// The sign of x: −1, 0 or 1.
     let sign x = Unary(UnaryOp.Sign, x)
+    /// x for x > 0, slope·x otherwise.
+    let leakyRelu (slope: float) x = Unary(UnaryOp.LeakyRelu slope, x)
+    /// ln(1 + eˣ)
+    let softplus x = Unary(UnaryOp.Softplus, x)
+    /// x for x > 0, eˣ − 1 otherwise.
+    let elu x = Unary(UnaryOp.Elu, x)
+    /// x·Φ(x)
+    let gelu x = Unary(UnaryOp.Gelu, x)
+    /// Φ(x), the standard normal distribution function.
+    let phi x = Unary(UnaryOp.Phi, x)
     /// x raised to the integer power n.
     let powInt (n: int) x = Unary(UnaryOp.PowInt n, x)
     /// x raised to the real power y.

@@ -244,15 +244,10 @@ type GraphBuilder(capacity: int) =
     let arg0 = ResizeArray<int>(capacity)
     let arg1 = ResizeArray<int>(capacity)
     let varIndex = System.Collections.Generic.Dictionary<string, int>()
-    // one Op object per distinct operation, shared by every node that uses it
-    static let unaryOps =
-        [ UnaryOp.Neg; UnaryOp.Exp; UnaryOp.Log; UnaryOp.Sqrt; UnaryOp.Sigmoid; UnaryOp.Tanh
-          UnaryOp.Relu; UnaryOp.Abs; UnaryOp.Step; UnaryOp.Sign ]
-        |> List.map (fun op -> op, Op.Unary op) |> dict
-    static let binaryOps =
-        [ BinaryOp.Add; BinaryOp.Sub; BinaryOp.Mul; BinaryOp.Div; BinaryOp.Pow; BinaryOp.Max; BinaryOp.Min ]
-        |> List.map (fun op -> op, Op.Binary op) |> dict
-    let powOps = System.Collections.Generic.Dictionary<int, Op>()
+    // one Op object per distinct operation, shared by every node that uses it, made on first use
+    // (so every op of the vocabulary, parameters included, is recorded without a list to keep)
+    let unaryOps = System.Collections.Generic.Dictionary<UnaryOp, Op>()
+    let binaryOps = System.Collections.Generic.Dictionary<BinaryOp, Op>()
     let add (op: Op) a b =
         ops.Add op
         names.Add null
@@ -282,18 +277,19 @@ type GraphBuilder(capacity: int) =
     member _.Unary(op: UnaryOp, x: int) =
         check "x" x
         let o =
-            match op with
-            | UnaryOp.PowInt n ->
-                match powOps.TryGetValue n with
-                | true, o -> o
-                | _ -> let o = Op.Unary op in powOps.[n] <- o; o
-            | _ -> unaryOps.[op]
+            match unaryOps.TryGetValue op with
+            | true, o -> o
+            | _ -> let o = Op.Unary op in unaryOps.[op] <- o; o
         add o x -1
     /// Records op(x, y); returns its position.
     member _.Binary(op: BinaryOp, x: int, y: int) =
         check "x" x
         check "y" y
-        add binaryOps.[op] x y
+        let o =
+            match binaryOps.TryGetValue op with
+            | true, o -> o
+            | _ -> let o = Op.Binary op in binaryOps.[op] <- o; o
+        add o x y
     /// Gives the node at a position a name (<c>u = b*c</c>).
     member _.Name(i: int, name: string) =
         check "i" i

@@ -4,17 +4,23 @@ open System
 open System.Collections.Generic
 open System.Globalization
 
-/// A syntax error: where it is (1-based line and column) and what was expected there.
-exception ParseException of line: int * column: int * problem: string
-    with
-        /// "line L, column C: problem".
-        override e.Message = sprintf "line %d, column %d: %s" e.line e.column e.problem
+/// A syntax error (a FormatException): where it is (1-based line and column) and what was
+/// expected there; the message reads "line L, column C: problem".
+type ParseException(line: int, column: int, problem: string) =
+    inherit FormatException(sprintf "line %d, column %d: %s" line column problem)
+    /// The 1-based line.
+    member _.Line = line
+    /// The 1-based column.
+    member _.Column = column
+    /// What is wrong there.
+    member _.Problem = problem
 
 /// <summary>
 /// Reading expressions in ordinary mathematical notation: numbers, names, <c>+ - * /</c>
 /// (left-associative), <c>^</c> (right-associative, binding tighter than unary minus:
-/// <c>-x^2</c> is −(x²)), parentheses, the functions <c>exp log sqrt sigmoid tanh relu abs
-/// step sign</c> and two-argument <c>max min</c>. Statements separated by <c>;</c> name
+/// <c>-x^2</c> is −(x²)), parentheses, every named op of the table of derivatives
+/// (<c>Rules.callable</c>: <c>exp log sqrt sigmoid tanh relu abs step sign softplus elu gelu
+/// phi</c>, and <c>leakyrelu(x)</c> or <c>leakyrelu(x, slope)</c>) and two-argument <c>max min</c>. Statements separated by <c>;</c> name
 /// intermediate nodes (<c>u = b*c; v = a + u; J = 3*v</c>); the last one is the output.
 /// </summary>
 [<RequireQualifiedAccess>]
@@ -35,11 +41,10 @@ module Parse =
         | Sym c -> sprintf "'%c'" c
         | End -> "the end of the input"
 
-    let private unaryFunctions =
-        dict [ "exp", UnaryOp.Exp; "log", UnaryOp.Log; "sqrt", UnaryOp.Sqrt; "sigmoid", UnaryOp.Sigmoid
-               "tanh", UnaryOp.Tanh; "relu", UnaryOp.Relu; "abs", UnaryOp.Abs; "step", UnaryOp.Step; "sign", UnaryOp.Sign ]
+    // the one-argument functions come from the table of derivatives (Rules.callable)
     let private binaryFunctions = dict [ "max", BinaryOp.Max; "min", BinaryOp.Min ]
-    let private knownFunctions = "exp, log, sqrt, sigmoid, tanh, relu, abs, step, sign, max, min"
+    let private knownFunctions =
+        String.Join(", ", Seq.append (Rules.callable.Keys |> Seq.sort) binaryFunctions.Keys)
 
     let private tokenize (text: string) : Tok[] =
         let tokens = ResizeArray<Tok>()
@@ -175,10 +180,18 @@ module Parse =
                     match close.Token with
                     | Sym ')' -> next () |> ignore
                     | tok -> fail close (sprintf "expected ',' or ')' in the call of %s but found %s" name (describe tok))
-                    match unaryFunctions.TryGetValue name, binaryFunctions.TryGetValue name with
-                    | (true, op), _ ->
-                        if args.Count <> 1 then fail t (sprintf "%s takes 1 argument, not %d" name args.Count)
-                        Unary(op, args.[0]), NotLiteral
+                    match Rules.callable.TryGetValue name, binaryFunctions.TryGetValue name with
+                    | (true, make), _ ->
+                        let takesParameter = (Rules.parameter (make None)).IsSome
+                        match args.Count, takesParameter with
+                        | 1, _ -> Unary(make None, args.[0]), NotLiteral
+                        | 2, true ->
+                            match Expr.unname args.[1] with
+                            | Const p -> Unary(make (Some p), args.[0]), NotLiteral
+                            | Unary (UnaryOp.Neg, Const p) -> Unary(make (Some -p), args.[0]), NotLiteral
+                            | _ -> fail t (sprintf "the second argument of %s is its parameter and must be a number" name)
+                        | n, true -> fail t (sprintf "%s takes 1 argument and an optional number, not %d arguments" name n)
+                        | n, false -> fail t (sprintf "%s takes 1 argument, not %d" name n)
                     | _, (true, op) ->
                         if args.Count <> 2 then fail t (sprintf "%s takes 2 arguments, not %d" name args.Count)
                         Binary(op, args.[0], args.[1]), NotLiteral
@@ -228,4 +241,4 @@ module Parse =
     /// ("line L, column C: problem").
     let tryProgram (text: string) : Result<Expr, string> =
         try Ok(program text)
-        with ParseException (l, c, p) -> Error(sprintf "line %d, column %d: %s" l c p)
+        with :? ParseException as e -> Error e.Message

@@ -24,20 +24,9 @@ module Print =
         | Binary (BinaryOp.Pow, _, _) -> 4
         | Binary _ -> 5
 
-    /// The function name used in text for a one-argument operation that prints as a call.
-    let functionName (op: UnaryOp) =
-        match op with
-        | UnaryOp.Exp -> "exp"
-        | UnaryOp.Log -> "log"
-        | UnaryOp.Sqrt -> "sqrt"
-        | UnaryOp.Sigmoid -> "sigmoid"
-        | UnaryOp.Tanh -> "tanh"
-        | UnaryOp.Relu -> "relu"
-        | UnaryOp.Abs -> "abs"
-        | UnaryOp.Step -> "step"
-        | UnaryOp.Sign -> "sign"
-        | UnaryOp.Neg -> "neg"
-        | UnaryOp.PowInt _ -> "pow"
+    /// The function name used in text for a one-argument operation that prints as a call
+    /// (the table of derivatives names every op once: <c>Rules.name</c>).
+    let functionName (op: UnaryOp) = Rules.name op
 
     /// The operator symbol of a two-argument operation in text.
     let operatorSymbol (op: BinaryOp) =
@@ -98,8 +87,13 @@ module Print =
                         | UnaryOp.Log -> push [ Text "\\log\\left("; Show(x, 0); Text "\\right)" ]
                         | UnaryOp.Tanh -> push [ Text "\\tanh\\left("; Show(x, 0); Text "\\right)" ]
                         | UnaryOp.Sigmoid -> push [ Text "\\sigma\\left("; Show(x, 0); Text "\\right)" ]
-                        | _ -> push [ Text(sprintf "\\operatorname{%s}\\left(" (functionName op)); Show(x, 0); Text "\\right)" ]
-                    | Unary (op, x) -> push [ Text(functionName op + "("); Show(x, 0); Text ")" ]
+                        | _ ->
+                            let sub = match Rules.parameter op with Some p -> sprintf "_{%s}" (number p) | None -> ""
+                            push [ Text(sprintf "\\operatorname{%s}%s\\left(" (functionName op) sub); Show(x, 0); Text "\\right)" ]
+                    | Unary (op, x) ->
+                        match Rules.parameter op with
+                        | Some p -> push [ Text(functionName op + "("); Show(x, 0); Text(", " + number p + ")") ]
+                        | None -> push [ Text(functionName op + "("); Show(x, 0); Text ")" ]
                     | Binary ((BinaryOp.Max | BinaryOp.Min) as op, x, y) ->
                         if latex then push [ Text(sprintf "\\%s\\left(" (operatorSymbol op)); Show(x, 0); Text ", "; Show(y, 0); Text "\\right)" ]
                         else push [ Text(operatorSymbol op + "("); Show(x, 0); Text ", "; Show(y, 0); Text ")" ]

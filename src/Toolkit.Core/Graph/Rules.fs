@@ -24,6 +24,67 @@ module Rules =
     /// The Heaviside step as used by the sub-gradients: 1 for x > 0, else 0.
     let step (x: float) = if x > 0.0 then 1.0 else 0.0
 
+    /// ln(1 + eˣ) as max(x, 0) + ln(1 + e^−|x|): no overflow for large x, no loss for small.
+    let softplus (x: float) = Math.Max(x, 0.0) + Math.Log(1.0 + Math.Exp(-Math.Abs x))
+
+    /// Φ(x) = ½(1 + erf(x/√2)), the standard normal distribution function.
+    let phi (x: float) = 0.5 * (1.0 + MathNet.Numerics.SpecialFunctions.Erf(x / Math.Sqrt 2.0))
+
+    /// 1/√(2π), the normal density's constant.
+    let invSqrt2Pi = 1.0 / Math.Sqrt(2.0 * Math.PI)
+
+    /// <summary>The name of a one-argument operation: how the parser, the printer, the command
+    /// line, model files and the C# facade write it. Every op has exactly one name; a parameter
+    /// (the leaky ReLU's slope) is written after it as a second argument,
+    /// <c>leakyrelu(x, 0.2)</c>.</summary>
+    let name (op: UnaryOp) : string =
+        match op with
+        | UnaryOp.Neg -> "neg"
+        | UnaryOp.PowInt _ -> "pow"
+        | UnaryOp.Exp -> "exp"
+        | UnaryOp.Log -> "log"
+        | UnaryOp.Sqrt -> "sqrt"
+        | UnaryOp.Sigmoid -> "sigmoid"
+        | UnaryOp.Tanh -> "tanh"
+        | UnaryOp.Relu -> "relu"
+        | UnaryOp.Abs -> "abs"
+        | UnaryOp.Step -> "step"
+        | UnaryOp.Sign -> "sign"
+        | UnaryOp.LeakyRelu _ -> "leakyrelu"
+        | UnaryOp.Softplus -> "softplus"
+        | UnaryOp.Elu -> "elu"
+        | UnaryOp.Gelu -> "gelu"
+        | UnaryOp.Phi -> "phi"
+
+    /// The real parameter of an op that has one (the leaky ReLU's slope).
+    let parameter (op: UnaryOp) : float option =
+        match op with
+        | UnaryOp.LeakyRelu s -> Some s
+        | UnaryOp.Neg | UnaryOp.PowInt _ | UnaryOp.Exp | UnaryOp.Log | UnaryOp.Sqrt | UnaryOp.Sigmoid
+        | UnaryOp.Tanh | UnaryOp.Relu | UnaryOp.Abs | UnaryOp.Step | UnaryOp.Sign | UnaryOp.Softplus
+        | UnaryOp.Elu | UnaryOp.Gelu | UnaryOp.Phi -> None
+
+    /// The leaky ReLU's slope when none is written (PyTorch's and ONNX's default).
+    [<Literal>]
+    let DefaultLeakySlope = 0.01
+
+    /// <summary>Every op that is called by name, <c>f(x)</c> or <c>f(x, parameter)</c>, found
+    /// from the union's own cases: a new case is known to the parser, the command line and the
+    /// facade the moment <c>name</c> covers it. (−x and xⁿ are written as operators.) The value
+    /// makes the op from its parameter, when it takes one.</summary>
+    let callable : Collections.Generic.IReadOnlyDictionary<string, float option -> UnaryOp> =
+        let d = Collections.Generic.Dictionary<string, float option -> UnaryOp>()
+        for case in Microsoft.FSharp.Reflection.FSharpType.GetUnionCases(typeof<UnaryOp>) do
+            let fields = case.GetFields()
+            let make (args: obj[]) = Microsoft.FSharp.Reflection.FSharpValue.MakeUnion(case, args) :?> UnaryOp
+            if fields.Length = 0 then
+                let op = make [||]
+                if op <> UnaryOp.Neg then d.[name op] <- (fun _ -> op)
+            elif fields.Length = 1 && fields.[0].PropertyType = typeof<float> then
+                let op = make [| box DefaultLeakySlope |]
+                d.[name op] <- (fun p -> make [| box (defaultArg p DefaultLeakySlope) |])
+        d :> _
+
     /// The value of a one-argument operation.
     let unary (op: UnaryOp) (x: float) : float =
         match op with
@@ -37,7 +98,12 @@ module Rules =
         | UnaryOp.Relu -> if x > 0.0 then x else 0.0
         | UnaryOp.Abs -> Math.Abs x
         | UnaryOp.Step -> step x
-        | UnaryOp.Sign -> float (sign x)
+        | UnaryOp.Sign -> if Double.IsNaN x then nan else float (sign x)
+        | UnaryOp.LeakyRelu s -> if x > 0.0 then x else s * x
+        | UnaryOp.Softplus -> softplus x
+        | UnaryOp.Elu -> if x > 0.0 then x else Math.Exp x - 1.0
+        | UnaryOp.Gelu -> x * phi x
+        | UnaryOp.Phi -> phi x
 
     /// The value of a two-argument operation.
     let binary (op: BinaryOp) (x: float) (y: float) : float =
@@ -62,8 +128,13 @@ module Rules =
         | UnaryOp.Sigmoid -> z * (1.0 - z)                     // σ′ = σ(1 − σ)
         | UnaryOp.Tanh -> 1.0 - z * z                          // tanh′ = 1 − tanh²
         | UnaryOp.Relu -> step x                               // 1 for x > 0, 0 for x ≤ 0
-        | UnaryOp.Abs -> float (sign x)                        // sign x, 0 at 0
+        | UnaryOp.Abs -> if Double.IsNaN x then nan else float (sign x) // sign x, 0 at 0
         | UnaryOp.Step | UnaryOp.Sign -> 0.0                   // flat away from 0
+        | UnaryOp.LeakyRelu s -> if x > 0.0 then 1.0 else s    // 1 for x > 0, the slope for x ≤ 0
+        | UnaryOp.Softplus -> sigmoid x                        // softplus′ = σ
+        | UnaryOp.Elu -> if x > 0.0 then 1.0 else z + 1.0      // 1, or eˣ = elu(x) + 1
+        | UnaryOp.Gelu -> phi x + x * invSqrt2Pi * Math.Exp(-0.5 * x * x) // (xΦ)′ = Φ + x·φ
+        | UnaryOp.Phi -> invSqrt2Pi * Math.Exp(-0.5 * x * x)   // Φ′ = φ = e^(−x²/2)/√(2π)
 
     /// (∂z/∂x, ∂z/∂y) for z = op(x, y), given x, y and z.
     let dBinary (op: BinaryOp) (x: float) (y: float) (z: float) : struct (float * float) =
@@ -96,6 +167,9 @@ module Rules =
     // a named node prints by its name: σ′ of a = σ(z) prints as a·(1 − a)).
     let private c v = Const v
 
+    /// The normal density φ(x) = e^(−x²/2)/√(2π) as an expression.
+    let private density (x: Expr) = c invSqrt2Pi * Unary(UnaryOp.Exp, c -0.5 * Unary(UnaryOp.PowInt 2, x))
+
     /// ∂z/∂x as an expression, for z = op(x).
     let dUnaryExpr (op: UnaryOp) (x: Expr) (z: Expr) : Expr =
         match op with
@@ -111,6 +185,11 @@ module Rules =
         | UnaryOp.Relu -> Unary(UnaryOp.Step, x)
         | UnaryOp.Abs -> Unary(UnaryOp.Sign, x)
         | UnaryOp.Step | UnaryOp.Sign -> c 0.0
+        | UnaryOp.LeakyRelu s -> c s + c (1.0 - s) * Unary(UnaryOp.Step, x)
+        | UnaryOp.Softplus -> Unary(UnaryOp.Sigmoid, x)
+        | UnaryOp.Elu -> Binary(BinaryOp.Min, Unary(UnaryOp.Exp, x), c 1.0)
+        | UnaryOp.Gelu -> Unary(UnaryOp.Phi, x) + x * density x
+        | UnaryOp.Phi -> density x
 
     /// (∂z/∂x, ∂z/∂y) as expressions, for z = op(x, y).
     let dBinaryExpr (op: BinaryOp) (x: Expr) (y: Expr) (z: Expr) : Expr * Expr =

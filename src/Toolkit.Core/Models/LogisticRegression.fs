@@ -65,7 +65,7 @@ module LogisticRegression =
             for j in 0 .. n - 1 do
                 z <- z + p.W.[j] * xs.[j + i * n]
             let a = Toolkit.Graph.Rules.sigmoid z
-            J <- J + Kernels.bceWithLogit z y.[i]
+            J <- J + Loss.bceWithLogit z y.[i]
             let dz = a - y.[i]
             for j in 0 .. n - 1 do
                 dw.[j] <- dw.[j] + xs.[j + i * n] * dz
@@ -85,7 +85,7 @@ module LogisticRegression =
             let xi = x.Column i
             let z = w.DotProduct xi + p.B
             let a = Toolkit.Graph.Rules.sigmoid z
-            J <- J + Kernels.bceWithLogit z y.[i]
+            J <- J + Loss.bceWithLogit z y.[i]
             let dz = a - y.[i]
             dw <- dw + xi * dz
             db <- db + dz
@@ -102,7 +102,7 @@ module LogisticRegression =
         let mutable J = 0.0
         let dZ = Array.zeroCreate m
         for i in 0 .. m - 1 do
-            J <- J + Kernels.bceWithLogit z.[i] y.[i]
+            J <- J + Loss.bceWithLogit z.[i] y.[i]
             dZ.[i] <- Toolkit.Graph.Rules.sigmoid z.[i] - y.[i]  // dZ = A − Y
         let dw = Array.zeroCreate n
         Blas.gemv false n m (1.0 / float m) xs n dZ 0.0 dw       // dw = (1/m)·X·dZᵀ
@@ -114,7 +114,7 @@ module LogisticRegression =
         let b = TExpr.var "b" 1 1
         let Z = TExpr.named "Z" (TExpr.add (TExpr.matmul (TExpr.transpose w) (TExpr.constant x)) b)
         let Y = TExpr.constant (Matrix<float>.Build.Dense(1, y.Length, y))
-        TExpr.named "J" (TExpr.loss (TLoss.BinaryCrossEntropyWithLogits Layout.ColumnsAreSamples) Z Y)
+        TExpr.named "J" (TExpr.bceWithLogits Layout.ColumnsAreSamples Z Y)
 
     /// <summary>(c) again, through the matrix graph's reverse mode: the same numbers as the
     /// hand-written vectorized step.</summary>

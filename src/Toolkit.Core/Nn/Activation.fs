@@ -1,96 +1,189 @@
 namespace Toolkit.Nn
 
 open System
+open System.Globalization
 open MathNet.Numerics.LinearAlgebra
+// after MathNet, so that Vector<'T> is the SIMD vector
+open System.Numerics
+open System.Numerics.Tensors
+open Toolkit.Graph
 open Toolkit.Tensors
 
-/// A layer's activation function a = g(z), applied to each column (sample) of Z.
+/// <summary>An activation a = g(z), applied to each column (sample) of Z: the identity, any op
+/// of the scalar vocabulary applied to each element (its value and derivative come from the one
+/// table of derivatives, <c>Toolkit.Graph.Rules</c>), or a softmax over each sample's outputs.</summary>
 [<RequireQualifiedAccess>]
 type Activation =
     /// g(z) = z
     | Identity
-    /// σ(z) = 1 / (1 + e⁻ᶻ); σ′ = σ(1 − σ)
-    | Sigmoid
-    /// tanh z; tanh′ = 1 − tanh²
-    | Tanh
-    /// max(0, z); derivative 1 for z > 0, 0 for z ≤ 0
-    | Relu
-    /// z for z > 0, slope·z otherwise
-    | LeakyRelu of slope: float
+    /// g = an op of the scalar vocabulary, applied to each element (σ, tanh, ReLU, softplus, GELU, …).
+    | Elementwise of op: UnaryOp
     /// softmax over each column (each sample's outputs sum to 1); its Jacobian is diag(p) − ppᵀ
     | Softmax
+    /// σ(z) = 1 / (1 + e⁻ᶻ); σ′ = σ(1 − σ)
+    static member Sigmoid = Activation.Elementwise UnaryOp.Sigmoid
+    /// tanh z; tanh′ = 1 − tanh²
+    static member Tanh = Activation.Elementwise UnaryOp.Tanh
+    /// max(0, z); derivative 1 for z > 0, 0 for z ≤ 0
+    static member Relu = Activation.Elementwise UnaryOp.Relu
+    /// z for z > 0, slope·z otherwise
+    static member LeakyRelu(slope: float) = Activation.Elementwise(UnaryOp.LeakyRelu slope)
 
-/// Activations and their derivatives on matrices whose columns are samples.
+/// Activations: names, the passes over buffers, and their matrix-graph form.
 [<RequireQualifiedAccess>]
 [<CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
 module Activation =
 
-    /// The name used on the command line and in model files.
+    /// The name used on the command line and in model files: the op's own name from the table
+    /// of derivatives, with its parameter after a colon (<c>leakyrelu:0.2</c>).
     let name (a: Activation) =
         match a with
         | Activation.Identity -> "identity"
-        | Activation.Sigmoid -> "sigmoid"
-        | Activation.Tanh -> "tanh"
-        | Activation.Relu -> "relu"
-        | Activation.LeakyRelu s -> if s = 0.01 then "leaky-relu" else sprintf "leaky-relu:%s" (s.ToString("R", Globalization.CultureInfo.InvariantCulture))
         | Activation.Softmax -> "softmax"
+        | Activation.Elementwise op ->
+            match Rules.parameter op with
+            | Some p when p <> Rules.DefaultLeakySlope -> sprintf "%s:%s" (Rules.name op) (p.ToString("R", CultureInfo.InvariantCulture))
+            | _ -> Rules.name op
 
-    /// Reads a name written by <c>name</c>.
+    /// <summary>Reads a name written by <c>name</c>: <c>identity</c>, <c>softmax</c>, or any
+    /// function of the vocabulary (<c>Rules.callable</c>), with <c>:parameter</c> for one that takes
+    /// one. Earlier spellings (<c>leaky-relu</c>, <c>linear</c>) are read too.</summary>
     let tryParse (text: string) : Activation option =
-        match text.Trim().ToLowerInvariant() with
+        let t = if isNull text then "" else text.Trim().ToLowerInvariant()
+        let t = if t.StartsWith "leaky-relu" then "leakyrelu" + t.Substring 10 else t
+        match t with
         | "identity" | "linear" -> Some Activation.Identity
-        | "sigmoid" -> Some Activation.Sigmoid
-        | "tanh" -> Some Activation.Tanh
-        | "relu" -> Some Activation.Relu
-        | "leaky-relu" | "leakyrelu" -> Some(Activation.LeakyRelu 0.01)
         | "softmax" -> Some Activation.Softmax
-        | t when t.StartsWith "leaky-relu:" ->
-            match Double.TryParse(t.Substring 11, Globalization.NumberStyles.Float, Globalization.CultureInfo.InvariantCulture) with
-            | true, s -> Some(Activation.LeakyRelu s)
+        | _ ->
+            let fn, parameter =
+                match t.IndexOf ':' with
+                | -1 -> t, Ok None
+                | i ->
+                    match Double.TryParse(t.Substring(i + 1), NumberStyles.Float, CultureInfo.InvariantCulture) with
+                    | true, p when Double.IsFinite p -> t.Substring(0, i), Ok(Some p)
+                    | _ -> t.Substring(0, i), Error()
+            match Rules.callable.TryGetValue fn, parameter with
+            | (true, make), Ok p ->
+                let op = make p
+                if p.IsSome && (Rules.parameter op).IsNone then None else Some(Activation.Elementwise op)
             | _ -> None
-        | _ -> None
 
-    /// a = g(z).
-    let apply (g: Activation) (z: Matrix<float>) : Matrix<float> =
+    /// Every activation by name (one per op of the vocabulary, parameters at their defaults).
+    let names () = [ yield "identity"; yield! Rules.callable.Keys |> Seq.sort; yield "softmax" ]
+
+    /// <summary>a ← g(z) on the first rows·cols values (one column per sample). σ, tanh, ReLU and
+    /// the leaky ReLU run in SIMD lanes of the storage precision (measured on the training
+    /// benchmark, docs/performance.md); every other op of the vocabulary takes its value from the
+    /// table of derivatives, element by element in float64.</summary>
+    let forward<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
+            (g: Activation) (rows: int) (cols: int) (z: 'T[]) (a: 'T[]) =
+        let n = rows * cols
         match g with
-        | Activation.Identity -> z.Clone()
-        | Activation.Sigmoid -> z.Map(Func<float, float>(Toolkit.Graph.Rules.sigmoid))
-        | Activation.Tanh -> z.PointwiseTanh()
-        | Activation.Relu -> z.Map(fun x -> if x > 0.0 then x else 0.0)
-        | Activation.LeakyRelu s -> z.Map(fun x -> if x > 0.0 then x else s * x)
-        | Activation.Softmax -> Kernels.softmax Axis.Rows z
+        | Activation.Identity -> Array.blit z 0 a 0 n
+        | Activation.Elementwise UnaryOp.Sigmoid -> TensorPrimitives.Sigmoid(ReadOnlySpan<'T>(z, 0, n), Span<'T>(a, 0, n))
+        | Activation.Elementwise UnaryOp.Tanh -> TensorPrimitives.Tanh(ReadOnlySpan<'T>(z, 0, n), Span<'T>(a, 0, n))
+        | Activation.Elementwise UnaryOp.Relu -> TensorPrimitives.Max(ReadOnlySpan<'T>(z, 0, n), 'T.Zero, Span<'T>(a, 0, n))
+        | Activation.Elementwise (UnaryOp.LeakyRelu s) ->
+            let slope = Vector<'T>(Precision.store<'T> s)
+            let e = Buffers.vectorEnd<'T> n
+            let mutable i = 0
+            while i < e do
+                let v = Vector<'T>(z, i)
+                Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<'T>.Zero), v, v * slope).CopyTo(a, i)
+                i <- i + Vector<'T>.Count
+            for i in e .. n - 1 do a.[i] <- Precision.store<'T> (Rules.unary (UnaryOp.LeakyRelu s) (Precision.load z.[i]))
+        | Activation.Elementwise op ->
+            for i in 0 .. n - 1 do a.[i] <- Precision.store<'T> (Rules.unary op (Precision.load z.[i]))
+        | Activation.Softmax ->
+            // column by column, the largest value subtracted first, summed in float64
+            for j in 0 .. cols - 1 do
+                let o = j * rows
+                let mx = Precision.load (TensorPrimitives.Max(ReadOnlySpan<'T>(z, o, rows)))
+                let mutable s = 0.0
+                for i in 0 .. rows - 1 do s <- s + Math.Exp(Precision.load z.[o + i] - mx)
+                for i in 0 .. rows - 1 do a.[o + i] <- Precision.store<'T> (Math.Exp(Precision.load z.[o + i] - mx) / s)
+
+    /// <summary>dz ← da ⊙ g′(z) on the first rows·cols values (dz may be da itself), g′ from the
+    /// table of derivatives given z and a = g(z) — σ′ = a(1 − a), tanh′ = 1 − a² — in SIMD lanes
+    /// for the ops <c>forward</c> vectorises; softmax: each column's Jacobianᵀ·da = a ⊙ (da − aᵀda).</summary>
+    let backward<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
+            (g: Activation) (rows: int) (cols: int) (z: 'T[]) (a: 'T[]) (da: 'T[]) (dz: 'T[]) =
+        let n = rows * cols
+        let e = Buffers.vectorEnd<'T> n
+        let w = Vector<'T>.Count
+        let one = Vector<'T>.One
+        let tail (op: UnaryOp) =
+            for i in e .. n - 1 do dz.[i] <- Precision.store<'T> (Precision.load da.[i] * Rules.dUnary op (Precision.load z.[i]) (Precision.load a.[i]))
+        match g with
+        | Activation.Identity -> if not (obj.ReferenceEquals(da, dz)) then Array.blit da 0 dz 0 n
+        | Activation.Elementwise (UnaryOp.Sigmoid as op) ->
+            let mutable i = 0
+            while i < e do
+                let s = Vector<'T>(a, i)
+                (Vector<'T>(da, i) * s * (one - s)).CopyTo(dz, i)
+                i <- i + w
+            tail op
+        | Activation.Elementwise (UnaryOp.Tanh as op) ->
+            let mutable i = 0
+            while i < e do
+                let t = Vector<'T>(a, i)
+                (Vector<'T>(da, i) * (one - t * t)).CopyTo(dz, i)
+                i <- i + w
+            tail op
+        | Activation.Elementwise (UnaryOp.Relu as op) ->
+            let mutable i = 0
+            while i < e do
+                Vector.ConditionalSelect(Vector.GreaterThan(Vector<'T>(z, i), Vector<'T>.Zero), Vector<'T>(da, i), Vector<'T>.Zero).CopyTo(dz, i)
+                i <- i + w
+            tail op
+        | Activation.Elementwise (UnaryOp.LeakyRelu s as op) ->
+            let slope = Vector<'T>(Precision.store<'T> s)
+            let mutable i = 0
+            while i < e do
+                let dv = Vector<'T>(da, i)
+                Vector.ConditionalSelect(Vector.GreaterThan(Vector<'T>(z, i), Vector<'T>.Zero), dv, dv * slope).CopyTo(dz, i)
+                i <- i + w
+            tail op
+        | Activation.Elementwise op ->
+            for i in 0 .. n - 1 do dz.[i] <- Precision.store<'T> (Precision.load da.[i] * Rules.dUnary op (Precision.load z.[i]) (Precision.load a.[i]))
+        | Activation.Softmax ->
+            for j in 0 .. cols - 1 do
+                let o = j * rows
+                let s = Precision.load (TensorPrimitives.Dot(ReadOnlySpan<'T>(da, o, rows), ReadOnlySpan<'T>(a, o, rows)))
+                for i in 0 .. rows - 1 do dz.[o + i] <- Precision.store<'T> (Precision.load a.[o + i] * (Precision.load da.[o + i] - s))
+
+    /// a = g(z) for a matrix whose columns are samples (the same pass as the layers take).
+    let apply (g: Activation) (z: Matrix<float>) : Matrix<float> =
+        let zs = z.ToColumnMajorArray()
+        let a = Array.zeroCreate zs.Length
+        forward g z.RowCount z.ColumnCount zs a
+        Matrix<float>.Build.Dense(z.RowCount, z.ColumnCount, a)
 
     /// <summary>g′(z) elementwise, given z and a = g(z) (None for softmax, whose derivative is a
     /// Jacobian per sample, not elementwise).</summary>
     let derivative (g: Activation) (z: Matrix<float>) (a: Matrix<float>) : Matrix<float> option =
         match g with
         | Activation.Identity -> Some(Matrix<float>.Build.Dense(z.RowCount, z.ColumnCount, 1.0))
-        | Activation.Sigmoid -> Some(a.Map(fun s -> s * (1.0 - s)))
-        | Activation.Tanh -> Some(a.Map(fun t -> 1.0 - t * t))
-        | Activation.Relu -> Some(z.Map(fun x -> if x > 0.0 then 1.0 else 0.0))
-        | Activation.LeakyRelu s -> Some(z.Map(fun x -> if x > 0.0 then 1.0 else s))
+        | Activation.Elementwise op -> Some(Matrix<float>.Build.Dense(z.RowCount, z.ColumnCount, fun i j -> Rules.dUnary op z.[i, j] a.[i, j]))
         | Activation.Softmax -> None
-
-    /// <summary>dz from da through the activation: da ⊙ g′(z), or for softmax each sample's
-    /// Jacobianᵀ·da = p ⊙ (da − pᵀda).</summary>
-    let backward (g: Activation) (z: Matrix<float>) (a: Matrix<float>) (da: Matrix<float>) : Matrix<float> =
-        match derivative g z a with
-        | Some d -> da.PointwiseMultiply d
-        | None ->
-            let s = Kernels.sumAxis Axis.Rows (da.PointwiseMultiply a)
-            a.PointwiseMultiply(da - Kernels.broadcast s a.RowCount a.ColumnCount)
 
     /// The softmax Jacobian of one sample's probabilities p: diag(p) − ppᵀ (p_i(1 − p_i) on the
     /// diagonal, −p_i·p_j off it, as in the notes).
-    let softmaxJacobian (p: Vector<float>) : Matrix<float> =
+    let softmaxJacobian (p: MathNet.Numerics.LinearAlgebra.Vector<float>) : Matrix<float> =
         Matrix<float>.Build.DiagonalOfDiagonalVector(p) - p.OuterProduct p
 
     /// The same activation as a matrix-graph node (for checking the layers against the graph).
     let toTExpr (g: Activation) (z: TExpr) : TExpr =
         match g with
         | Activation.Identity -> z
-        | Activation.Sigmoid -> TExpr.sigmoid z
-        | Activation.Tanh -> TExpr.tanh z
-        | Activation.Relu -> TExpr.relu z
-        | Activation.LeakyRelu s -> TExpr.add (TExpr.relu z) (TExpr.scale -s (TExpr.relu (TExpr.neg z)))
+        | Activation.Elementwise op -> TExpr.map op z
         | Activation.Softmax -> TExpr.softmax Axis.Rows z
+
+    /// <summary>What a loss reads after this output activation: the logits when the loss takes
+    /// the activation in (binary cross-entropy after σ, cross-entropy after softmax), else the
+    /// outputs.</summary>
+    let lossInput (loss: Loss) (g: Activation) : LossInput =
+        match loss, g with
+        | Loss.BinaryCrossEntropy, Activation.Elementwise UnaryOp.Sigmoid -> LossInput.Logits
+        | Loss.CrossEntropy, Activation.Softmax -> LossInput.Logits
+        | (Loss.Quadratic | Loss.BinaryCrossEntropy | Loss.CrossEntropy | Loss.Hinge _), _ -> LossInput.Outputs

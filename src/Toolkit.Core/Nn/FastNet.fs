@@ -3,20 +3,11 @@ namespace Toolkit.Nn
 open System
 open System.Numerics
 open System.Numerics.Tensors
-open MathNet.Numerics.LinearAlgebra
-open Toolkit.Linalg
+open Toolkit.Tensors
 
-/// Which trainings the fast path takes.
+/// Threads for the training path.
 [<RequireQualifiedAccess>]
 module FastPath =
-    /// The losses the fast path fuses with their output activation.
-    let supportedLoss (loss: Loss) (output: Activation) =
-        match loss, output with
-        | Loss.Quadratic, _ -> true
-        | Loss.BinaryCrossEntropy, Activation.Sigmoid -> true
-        | Loss.CrossEntropy, Activation.Softmax -> true
-        | _ -> false
-
     /// <summary>The OpenBLAS threads worth using for a network of these layer sizes at this batch
     /// size: one when a batch's forward products come to under 10 MFLOP (sharing such small
     /// products between cores costs more than it saves), else every core. Measured on a 2-core
@@ -26,215 +17,168 @@ module FastPath =
         let flops = sizes |> List.pairwise |> List.sumBy (fun (i, o) -> 2.0 * float i * float o * float batch)
         if flops < 1e7 then 1 else Environment.ProcessorCount
 
-    /// True when the fast path can train the network with the optimiser (else <c>Train</c> takes the reference path).
-    let supports (network: Network) (optimizer: Optimizer) =
-        supportedLoss network.Loss network.Layers.[network.Layers.Length - 1].Activation
-        && (match optimizer with
-            | Optimizer.Sgd _ | Optimizer.GradientDescent _ | Optimizer.Momentum _ | Optimizer.Nesterov _ | Optimizer.Adam _ -> true
-            | Optimizer.RandomSearch _ | Optimizer.RandomLocalSearch _ -> false)
-
 /// <summary>
-/// The fast training path in float64 (<c>FastNet&lt;float&gt;</c>) or float32
-/// (<c>FastNet&lt;float32&gt;</c>, products by SGEMM, elementwise work in float32 SIMD lanes; the
-/// costs are summed in float64): the same network and the same four equations as <c>Network</c>,
-/// on preallocated buffers. All weights and biases live in one array (and their gradients in
-/// another), every product is one OpenBLAS call with transpose flags into a buffer, bias and
-/// activation are applied in one vectorized pass, the optimiser updates in place in one pass: a
-/// training step in steady state allocates nothing. <c>Network.backward</c> stays the reference; a property test checks
-/// that this path gives the same gradients.
+/// A network laid out for training in float64 (<c>FastNet&lt;float&gt;</c>) or float32
+/// (<c>FastNet&lt;float32&gt;</c>, products by SGEMM): every layer's forward and backward pass
+/// over buffers made once, all parameters in one array and their gradients in another, each
+/// product one OpenBLAS call, the loss from <c>Loss.sample</c>, the optimiser's one-pass update:
+/// a training step in steady state allocates nothing. It walks the network's layers and never
+/// asks which kind they are; the reference computations (<c>Network.forward</c>,
+/// <c>Network.backward</c>) are this same walk in float64, and the matrix graph
+/// (<c>Network.toTExpr</c>) is the independent check.
 /// </summary>
 [<Sealed>]
-type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(network: Network, maxBatch: int) =
-    static let isDouble = typeof<'T> = typeof<float>
-    /// y ← alpha·x + y in 'T's precision (daxpy/saxpy).
-    static let axpy (alpha: float) (x: 'T[]) (y: 'T[]) =
-        if isDouble then Blas.axpy alpha (box x :?> float[]) (box y :?> float[]) else Blas.saxpy (float32 alpha) (box x :?> float32[]) (box y :?> float32[])
-    /// C ← op(A)·op(B) on parts of arrays, in 'T's precision (dgemm or sgemm).
-    static let gemmAt (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (a: 'T[]) (aOff: int) (lda: int) (b: 'T[]) (bOff: int) (ldb: int) (c: 'T[]) (cOff: int) (ldc: int) =
-        if isDouble then Blas.gemmAt ta tb m n k 1.0 (box a :?> float[]) aOff lda (box b :?> float[]) bOff ldb 0.0 (box c :?> float[]) cOff ldc
-        else Blas.sgemmAt ta tb m n k 1.0f (box a :?> float32[]) aOff lda (box b :?> float32[]) bOff ldb 0.0f (box c :?> float32[]) cOff ldc
+type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(network: Network, maxBatch: int, seed: int) =
+    do
+        if maxBatch < 1 then invalidArg "maxBatch" (sprintf "the batch size must be at least 1, not %d" maxBatch)
+        NetworkShape.check network.Layers network.Parameters
     let layers = network.Layers
     let L = layers.Length
-    let nIn = layers |> Array.map (fun l -> l.W.ColumnCount)
-    let nOut = layers |> Array.map (fun l -> l.W.RowCount)
-    let acts = layers |> Array.map (fun l -> l.Activation)
+    let nIn, nOut = network.Inputs, network.Outputs
     let loss = network.Loss
-    // offsets of Wˡ and bˡ in the parameter array
-    let wOff = Array.zeroCreate L
-    let bOff = Array.zeroCreate L
-    let count =
-        let mutable o = 0
-        for l in 0 .. L - 1 do
-            wOff.[l] <- o
-            o <- o + nOut.[l] * nIn.[l]
-            bOff.[l] <- o
-            o <- o + nOut.[l]
-        o
-    let p = Array.zeroCreate<'T> count
-    do
-        for l in 0 .. L - 1 do
-            layers.[l].W.ToColumnMajorArray() |> Array.iteri (fun i v -> p.[wOff.[l] + i] <- Precision.store<'T> v)
-            layers.[l].B.ToColumnMajorArray() |> Array.iteri (fun i v -> p.[bOff.[l] + i] <- Precision.store<'T> v)
-    let g = Array.zeroCreate<'T> count
-    let x = Array.zeroCreate<'T> (nIn.[0] * maxBatch)
-    let y = Array.zeroCreate<'T> (nOut.[L - 1] * maxBatch)
-    let z = Array.init L (fun l -> Array.zeroCreate<'T> (nOut.[l] * maxBatch))
-    let a = Array.init L (fun l -> Array.zeroCreate<'T> (nOut.[l] * maxBatch))
-    let delta = Array.init L (fun l -> Array.zeroCreate<'T> (nOut.[l] * maxBatch))
-    do
-        if not (FastPath.supportedLoss loss acts.[L - 1]) then
-            invalidArg "network" (sprintf "FastNet trains the quadratic cost, sigmoid + binary cross-entropy and softmax + cross-entropy, not %s with a %s output" (Loss.name loss) (Activation.name acts.[L - 1]))
-        if maxBatch < 1 then invalidArg "maxBatch" (sprintf "the batch size must be at least 1, not %d" maxBatch)
-    // optimiser state, allocated on first use
-    let mutable v : 'T[] = null       // velocity (momentum) or first moment (Adam), in the storage precision
-    let mutable m2 : 'T[] = null      // Adam's second moment
-    let mutable t = 0
+    // a loss the last layer fuses with reads that layer's input, and backward starts before it
+    let fused = layers.[L - 1].LossInput loss = LossInput.Logits && L >= 2
+    let lossInput = if fused then LossInput.Logits else LossInput.Outputs
+    let p = network.Parameters |> Array.map Precision.store<'T>
+    let g = Array.zeroCreate<'T> p.Length
+    let x = Array.zeroCreate<'T> (nIn * maxBatch)
+    let y = Array.zeroCreate<'T> (nOut * maxBatch)
+    let outs = layers |> Array.map (fun l -> Array.zeroCreate<'T> (l.Outputs * maxBatch))
+    let douts = layers |> Array.map (fun l -> Array.zeroCreate<'T> (l.Outputs * maxBatch))
+    let mutable rng = Random(seed)
+    let makeBuffers () =
+        let offsets = network.Offsets
+        layers |> Array.mapi (fun l layer ->
+            LayerBuffers<'T>(p, g, offsets.[l], (if l = 0 then x else outs.[l - 1]), outs.[l], (if l = 0 then null else douts.[l - 1]),
+                             douts.[l], Array.zeroCreate (layer.ScratchSize * maxBatch), rng))
+    let mutable buffers = makeBuffers ()
+    // the loss's input, its gradient's destination, and one sample of each in float64
+    let lossIn = if fused then outs.[L - 2] else outs.[L - 1]
+    let lossGrad = if fused then douts.[L - 2] else douts.[L - 1]
+    let lossWidth = if fused then layers.[L - 1].Inputs else nOut
+    let p64, y64, d64 = Array.zeroCreate<float> lossWidth, Array.zeroCreate<float> nOut, Array.zeroCreate<float> lossWidth
     let mutable lastCorrect = 0
 
+    /// A network laid out for batches of up to maxBatch samples (dropout seeded with 0).
+    new(network: Network, maxBatch: int) = FastNet<'T>(network, maxBatch, 0)
+
     /// The number of parameters.
-    member _.ParameterCount = count
+    member _.ParameterCount = p.Length
     /// How many samples of the last batch the outputs classified right (before the update).
     member _.LastCorrect = lastCorrect
-    /// The parameters (W1 column-major, b1, W2, b2, …), the live array.
+    /// The parameters (layer after layer, as in <c>Network.Parameters</c>), the live array.
     member _.Parameters : 'T[] = p
     /// The gradients of the last <c>Gradient</c> call, in the same order.
     member _.Gradients : 'T[] = g
+    /// The largest batch the buffers hold.
+    member _.MaxBatch = maxBatch
+    /// Each layer's output for the last batch (outputs × samples, the live buffers).
+    member _.Outputs : 'T[][] = outs
+    /// ∂C/∂(each layer's output) for the last batch, the live buffers.
+    member _.OutputGradients : 'T[][] = douts
+    /// Restarts the random layers' generator from a seed (the same seed, the same dropout masks).
+    member _.Reseed(s: int) =
+        rng <- Random(s)
+        buffers <- makeBuffers ()
 
-    /// zˡ = Wˡ·aˡ⁻¹ + bˡ, aˡ = g(zˡ) for the m samples in x: one gemm and one fused pass per layer.
-    member private _.Forward(m: int) =
+    member private _.Forward(m: int, training: bool) =
         for l in 0 .. L - 1 do
-            let input = if l = 0 then x else a.[l - 1]
-            gemmAt false false nOut.[l] m nIn.[l] p wOff.[l] nOut.[l] input 0 nIn.[l] z.[l] 0 nOut.[l]
-            FastKernels.biasActivate acts.[l] nOut.[l] m p bOff.[l] z.[l] a.[l]
+            let b = buffers.[l]
+            b.Samples <- m
+            b.Training <- training
+            layers.[l].Forward b
 
-    /// The batch's summed cost against the targets in y; with withDelta, (1) δᴸ = ∇ₐC ⊙ σ′(zᴸ)
+    /// The batch's summed cost against the targets in y; with withDelta, ∂C/∂(the loss's input)
     /// as well, with the batch mean in it.
     member private _.Cost(m: int, withDelta: bool) : float =
-        let nL = nOut.[L - 1]
-        let out, zL, dL = a.[L - 1], z.[L - 1], delta.[L - 1]
-        let n = nL * m
         let inv = 1.0 / float m
         let mutable cost = 0.0
-        match loss with
-        | Loss.BinaryCrossEntropy ->
-            for i in 0 .. n - 1 do
-                cost <- cost + Toolkit.Tensors.Kernels.bceWithLogit (Precision.load zL.[i]) (Precision.load y.[i])
-                if withDelta then dL.[i] <- Precision.store<'T> ((Precision.load out.[i] - Precision.load y.[i]) * inv)
-        | Loss.CrossEntropy ->
-            for j in 0 .. m - 1 do
-                let o = j * nL
-                let mutable mx = Double.NegativeInfinity
-                for i in 0 .. nL - 1 do mx <- max mx (Precision.load zL.[o + i])
-                let mutable s = 0.0
-                for i in 0 .. nL - 1 do s <- s + Math.Exp(Precision.load zL.[o + i] - mx)
-                let lse = mx + Math.Log s
-                let mutable mass = 0.0
-                for i in 0 .. nL - 1 do
-                    cost <- cost - Precision.load y.[o + i] * (Precision.load zL.[o + i] - lse)
-                    mass <- mass + Precision.load y.[o + i]
-                if withDelta then
-                    for i in 0 .. nL - 1 do dL.[o + i] <- Precision.store<'T> ((Precision.load out.[o + i] * mass - Precision.load y.[o + i]) * inv)
-        | _ ->
-            for i in 0 .. n - 1 do
-                let d = Precision.load out.[i] - Precision.load y.[i]
-                cost <- cost + 0.5 * d * d
-                if withDelta then dL.[i] <- Precision.store<'T> (d * inv)
-            if withDelta then FastKernels.throughActivation acts.[L - 1] nL m zL out dL
+        for j in 0 .. m - 1 do
+            let o, oy = j * lossWidth, j * nOut
+            for i in 0 .. lossWidth - 1 do p64.[i] <- Precision.load lossIn.[o + i]
+            for i in 0 .. nOut - 1 do y64.[i] <- Precision.load y.[oy + i]
+            let grad = if withDelta then Span<float>(d64) else Span<float>.Empty
+            cost <- cost + Loss.sample loss lossInput (ReadOnlySpan<float>(p64)) (ReadOnlySpan<float>(y64)) grad Span<float>.Empty
+            if withDelta then
+                for i in 0 .. lossWidth - 1 do lossGrad.[o + i] <- Precision.store<'T> (d64.[i] * inv)
         cost
+
+    member private _.Gather(xs: float[], ys: float[], idx: int[], start: int, m: int) =
+        if m < 1 || m > maxBatch then invalidArg "m" (sprintf "the batch has %d samples; this FastNet holds 1 to %d" m maxBatch)
+        for k in 0 .. m - 1 do
+            TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(xs, idx.[start + k] * nIn, nIn), Span<'T>(x, k * nIn, nIn))
+            TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(ys, idx.[start + k] * nOut, nOut), Span<'T>(y, k * nOut, nOut))
+
+    member private _.CountCorrect(m: int) =
+        let out = outs.[L - 1]
+        lastCorrect <- 0
+        for k in 0 .. m - 1 do
+            if TensorPrimitives.IndexOfMax(ReadOnlySpan<'T>(out, k * nOut, nOut)) = TensorPrimitives.IndexOfMax(ReadOnlySpan<'T>(y, k * nOut, nOut)) then
+                lastCorrect <- lastCorrect + 1
 
     /// <summary>Forward and backward on the samples idx[start .. start + m − 1] of a data set
     /// stored column-major in float64 (inputs × samples, targets × samples, as a MathNet matrix
-    /// stores them): fills <c>Gradients</c> and returns the batch's cost. Each batch is gathered
-    /// and converted to the storage precision in one pass, so a float32 network needs no float32
-    /// copy of the data set. No allocation.</summary>
+    /// stores them), in training mode: fills <c>Gradients</c> and returns the batch's mean cost.
+    /// Each batch is gathered and converted to the storage precision in one pass. No allocation.</summary>
     member this.Gradient(xs: float[], ys: float[], idx: int[], start: int, m: int) : float =
-        if m < 1 || m > maxBatch then invalidArg "m" (sprintf "the batch has %d samples; this FastNet holds 1 to %d" m maxBatch)
-        let n0, nL = nIn.[0], nOut.[L - 1]
-        for k in 0 .. m - 1 do
-            TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(xs, idx.[start + k] * n0, n0), Span<'T>(x, k * n0, n0))
-            TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(ys, idx.[start + k] * nL, nL), Span<'T>(y, k * nL, nL))
-        this.Forward m
-        // how many samples the outputs classify right (largest output = largest target)
-        let outL = a.[L - 1]
-        lastCorrect <- 0
-        for k in 0 .. m - 1 do
-            if TensorPrimitives.IndexOfMax(ReadOnlySpan<'T>(outL, k * nL, nL)) = TensorPrimitives.IndexOfMax(ReadOnlySpan<'T>(y, k * nL, nL)) then
-                lastCorrect <- lastCorrect + 1
+        this.Gather(xs, ys, idx, start, m)
+        this.Forward(m, true)
+        this.CountCorrect m
         let cost = this.Cost(m, true)
-        // (2)–(4), right to left
-        for l in L - 1 .. -1 .. 0 do
-            let input = if l = 0 then x else a.[l - 1]
-            let rows = nOut.[l]
-            let dl = delta.[l]
-            // (4) ∂C/∂Wˡ = δˡ·(aˡ⁻¹)ᵀ
-            gemmAt false true rows nIn.[l] m dl 0 rows input 0 nIn.[l] g wOff.[l] rows
-            // (3) ∂C/∂bˡ = δˡ summed over the batch
-            FastKernels.sumColumns rows m dl g bOff.[l]
-            // (2) δˡ⁻¹ = ((Wˡ)ᵀ δˡ) ⊙ σ′(zˡ⁻¹)
-            if l > 0 then
-                gemmAt true false nIn.[l] m rows p wOff.[l] rows dl 0 rows delta.[l - 1] 0 nIn.[l]
-                FastKernels.throughActivation acts.[l - 1] nOut.[l - 1] m z.[l - 1] a.[l - 1] delta.[l - 1]
+        for l in (if fused then L - 2 else L - 1) .. -1 .. 0 do
+            layers.[l].Backward buffers.[l]
         cost / float m
 
+    /// <summary>The mean cost of the same samples, forward only, in evaluation mode.</summary>
+    member this.BatchCost(xs: float[], ys: float[], idx: int[], start: int, m: int) : float =
+        this.Gather(xs, ys, idx, start, m)
+        this.Forward(m, false)
+        this.CountCorrect m
+        this.Cost(m, false) / float m
+
     /// <summary>The mean cost and the accuracy (largest output = label) over a whole data set
-    /// stored like the training data: forward passes only, in batches through the same buffers,
-    /// no allocation.</summary>
+    /// stored like the training data: forward passes only, in evaluation mode, in batches through
+    /// the same buffers, no allocation.</summary>
     member this.Evaluate(xs: float[], ys: float[], labels: int[]) : float * float =
         let n = labels.Length
-        let n0, nL = nIn.[0], nOut.[L - 1]
-        if xs.Length <> n * n0 || ys.Length <> n * nL then
-            invalidArg "xs" (sprintf "Evaluate: %d labels need %d×%d inputs and %d×%d targets, got %d and %d values" n n0 n nL n xs.Length ys.Length)
+        if xs.Length <> n * nIn || ys.Length <> n * nOut then
+            invalidArg "xs" (sprintf "Evaluate: %d labels need %d×%d inputs and %d×%d targets, got %d and %d values" n nIn n nOut n xs.Length ys.Length)
         let mutable cost = 0.0
         let mutable right = 0
         let mutable start = 0
         while start < n do
             let m = min maxBatch (n - start)
             // samples start … start + m − 1 lie side by side: one copy each
-            TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(xs, start * n0, m * n0), Span<'T>(x, 0, m * n0))
-            TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(ys, start * nL, m * nL), Span<'T>(y, 0, m * nL))
-            this.Forward m
+            TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(xs, start * nIn, m * nIn), Span<'T>(x, 0, m * nIn))
+            TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(ys, start * nOut, m * nOut), Span<'T>(y, 0, m * nOut))
+            this.Forward(m, false)
             cost <- cost + this.Cost(m, false)
-            let out = a.[L - 1]
+            let out = outs.[L - 1]
             for k in 0 .. m - 1 do
-                if TensorPrimitives.IndexOfMax(ReadOnlySpan<'T>(out, k * nL, nL)) = labels.[start + k] then right <- right + 1
+                if TensorPrimitives.IndexOfMax(ReadOnlySpan<'T>(out, k * nOut, nOut)) = labels.[start + k] then right <- right + 1
             start <- start + m
         cost / float n, float right / float n
 
-    /// <summary>One optimiser step on a batch, in place: returns the batch's cost (measured at
-    /// the parameters before the step).</summary>
-    member this.Step(optimizer: Optimizer, rate: float, xs: float[], ys: float[], idx: int[], start: int, m: int) : float =
-        match optimizer with
-        | Optimizer.Sgd _ | Optimizer.GradientDescent _ ->
-            let c = this.Gradient(xs, ys, idx, start, m)
-            FastKernels.sgd rate g p                              // p := p − η∇C
-            c
-        | Optimizer.Momentum (_, mu) ->
-            if isNull v then v <- Array.zeroCreate count
-            let c = this.Gradient(xs, ys, idx, start, m)
-            FastKernels.momentum rate mu g v p                    // v := μv − η∇C, p := p + v
-            c
-        | Optimizer.Nesterov (_, mu) ->
-            if isNull v then v <- Array.zeroCreate count
-            axpy mu v p                                           // look ahead to p + μv
-            let c = this.Gradient(xs, ys, idx, start, m)
-            axpy -mu v p                                          // back to p
-            FastKernels.momentum rate mu g v p
-            c
-        | Optimizer.Adam (_, b1, b2, eps) ->
-            if isNull v then v <- Array.zeroCreate count
-            if isNull m2 then m2 <- Array.zeroCreate count
-            let c = this.Gradient(xs, ys, idx, start, m)
-            t <- t + 1
-            FastKernels.adam rate b1 b2 eps (1.0 - b1 ** float t) (1.0 - b2 ** float t) g v m2 p
-            c
-        | Optimizer.RandomSearch _ | Optimizer.RandomLocalSearch _ ->
-            invalidOp "the random strategies take the reference path (Train), not FastNet"
+    /// <summary>The outputs for the first m samples of xs (inputs × samples, float64), in evaluation
+    /// mode, into <paramref name="result"/> (outputs × m).</summary>
+    member this.Predict(xs: float[], m: int, result: float[]) =
+        let mutable start = 0
+        while start < m do
+            let k = min maxBatch (m - start)
+            TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(xs, start * nIn, k * nIn), Span<'T>(x, 0, k * nIn))
+            this.Forward(k, false)
+            TensorPrimitives.ConvertTruncating<'T, float>(ReadOnlySpan<'T>(outs.[L - 1], 0, k * nOut), Span<float>(result, start * nOut, k * nOut))
+            start <- start + k
 
-    /// The network with the current parameters (new matrices; the FastNet keeps its own).
-    member _.ToNetwork() : Network =
-        { network with
-            Layers =
-                Array.init L (fun l ->
-                    { layers.[l] with
-                        W = Matrix<float>.Build.Dense(nOut.[l], nIn.[l], Array.init (nOut.[l] * nIn.[l]) (fun i -> Precision.load p.[wOff.[l] + i]))
-                        B = Matrix<float>.Build.Dense(nOut.[l], 1, Array.init nOut.[l] (fun i -> Precision.load p.[bOff.[l] + i])) }) }
+    /// <summary>One optimiser step on a batch, in place, at the scheduled learning rate: returns
+    /// the batch's cost (measured where the rule takes its gradient, before the step). The rule is
+    /// <c>Optimizer.update</c>, the one the reference step runs.</summary>
+    member this.Step(optimizer: Optimizer, state: OptimizerState<'T>, rate: float, xs: float[], ys: float[], idx: int[], start: int, m: int) : float =
+        Optimizer.lookAhead optimizer state 1.0 p
+        let c = this.Gradient(xs, ys, idx, start, m)
+        Optimizer.lookAhead optimizer state -1.0 p
+        Optimizer.update optimizer state rate g p
+        c
+
+    /// The network with the current parameters (a new vector; the FastNet keeps its own).
+    member _.ToNetwork() : Network = { network with Parameters = p |> Array.map Precision.load }

@@ -1,6 +1,7 @@
 namespace Toolkit.Nn
 
 open System
+open System.Numerics
 
 /// An objective over a flat parameter vector: its loss and its gradient (on the whole data or
 /// on a mini-batch, as the caller decides).
@@ -27,6 +28,10 @@ type Optimizer =
     | Nesterov of learningRate: float * momentum: float
     /// Adam: bias-corrected first and second moments.
     | Adam of learningRate: float * beta1: float * beta2: float * epsilon: float
+    /// RMSProp: s := ρ·s + (1 − ρ)·g²; p := p − η·g/(√s + ε).
+    | RmsProp of learningRate: float * rho: float * epsilon: float
+    /// AdamW: Adam with the weight decay taken out of the gradient, p := p − η·λ·p before each step.
+    | AdamW of learningRate: float * beta1: float * beta2: float * epsilon: float * weightDecay: float
 
 /// How the learning rate changes over the steps (a factor on the optimiser's rate).
 [<RequireQualifiedAccess>]
@@ -38,24 +43,36 @@ type Schedule =
     /// Cosine decay from the full rate to 0 over <c>total</c> steps.
     | Cosine of total: int
 
-/// An optimiser's state between steps (velocities, moments, its random generator, the best loss).
-type OptimizerState internal (n: int, seed: int) =
-    member val internal Velocity = Array.zeroCreate<float> n with get, set
-    member val internal M = Array.zeroCreate<float> n with get, set
-    member val internal V = Array.zeroCreate<float> n with get, set
-    member val internal T = 0 with get, set
+/// <summary>An optimiser's state between steps, in the precision of the parameters it updates:
+/// velocity or first moment, second moment, the step count, the random strategies' generator and
+/// best loss. The moments are allocated on the first step that needs them.</summary>
+[<Sealed>]
+type OptimizerState<'T>(n: int, seed: int) =
+    // the last, partial SIMD vector of each array goes through these, zero-padded, so that every
+    // rule is written once, for whole vectors
+    let pad = Array.init 4 (fun _ -> Array.zeroCreate<'T> Vector<'T>.Count)
+    member val internal First : 'T[] = null with get, set
+    member val internal Second : 'T[] = null with get, set
     member val internal Rng = Random(seed)
     member val internal Best = nan with get, set
+    member internal _.Pad = pad
+    member internal _.Size = n
     /// How many steps were taken.
-    member s.Steps = s.T
+    member val Steps = 0 with get, set
+    /// The first-moment or velocity array (null before the first step that needs it).
+    member s.Velocity = s.First
+    /// The second-moment array (null before the first step that needs it).
+    member s.SecondMoment = s.Second
 
-/// One interface for every optimiser: <c>step</c> takes parameters to new parameters.
+/// <summary>Every update rule, written once over SIMD vectors of the parameters' own precision
+/// and used by both the reference step on float64 vectors (<c>Optimizer.step</c>) and the
+/// training path in float32 or float64 (<c>FastNet.Step</c>).</summary>
 [<RequireQualifiedAccess>]
 [<CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
 module Optimizer =
 
     /// Fresh state for n parameters; the seed drives the random strategies.
-    let init (n: int) (seed: int) = OptimizerState(n, seed)
+    let init<'T> (n: int) (seed: int) = OptimizerState<'T>(n, seed)
 
     /// The factor a schedule puts on the learning rate at a step (0-based).
     let factor (schedule: Schedule) (step: int) =
@@ -68,50 +85,194 @@ module Optimizer =
     let learningRate (o: Optimizer) =
         match o with
         | Optimizer.RandomSearch _ | Optimizer.RandomLocalSearch _ -> 0.0
-        | Optimizer.GradientDescent lr | Optimizer.Sgd lr | Optimizer.Momentum (lr, _) | Optimizer.Nesterov (lr, _) | Optimizer.Adam (lr, _, _, _) -> lr
+        | Optimizer.GradientDescent lr | Optimizer.Sgd lr | Optimizer.Momentum (lr, _) | Optimizer.Nesterov (lr, _)
+        | Optimizer.Adam (lr, _, _, _) | Optimizer.RmsProp (lr, _, _) | Optimizer.AdamW (lr, _, _, _, _) -> lr
 
-    /// <summary>One step from <paramref name="p"/>; returns the new parameters (p is not changed).</summary>
-    let step (o: Optimizer) (schedule: Schedule) (s: OptimizerState) (objective: Objective) (p: float[]) : float[] =
-        let k = factor schedule s.T
-        s.T <- s.T + 1
-        let gauss () = Network.normal s.Rng
+    /// True for the rules that follow a gradient (all but the random strategies).
+    let usesGradient (o: Optimizer) =
+        match o with
+        | Optimizer.RandomSearch _ | Optimizer.RandomLocalSearch _ -> false
+        | Optimizer.GradientDescent _ | Optimizer.Sgd _ | Optimizer.Momentum _ | Optimizer.Nesterov _
+        | Optimizer.Adam _ | Optimizer.RmsProp _ | Optimizer.AdamW _ -> true
+
+    /// The name used on the command line.
+    let name (o: Optimizer) =
+        match o with
+        | Optimizer.RandomSearch _ -> "random-search"
+        | Optimizer.RandomLocalSearch _ -> "random-local-search"
+        | Optimizer.GradientDescent _ -> "gd"
+        | Optimizer.Sgd _ -> "sgd"
+        | Optimizer.Momentum _ -> "momentum"
+        | Optimizer.Nesterov _ -> "nesterov"
+        | Optimizer.Adam _ -> "adam"
+        | Optimizer.RmsProp _ -> "rmsprop"
+        | Optimizer.AdamW _ -> "adamw"
+
+    let inline private v (x: float) : Vector<'T> = Vector<'T>(Precision.store<'T> x)
+
+    // Each rule below is one function of whole SIMD vectors at position i. The loops run it over
+    // every whole vector in place, then over the last, partial vector through zero-padded copies
+    // (the state's Pad arrays), so no rule is written twice and no step allocates.
+    let private toPad (pad: 'T[]) (a: 'T[]) (e: int) =
+        if isNull a then null
+        else
+            Array.Clear pad
+            Array.blit a e pad 0 (a.Length - e)
+            pad
+
+    let private fromPad (pad: 'T[]) (a: 'T[]) (e: int) = if not (isNull a) then Array.blit pad 0 a e (a.Length - e)
+
+    let private wholeVectors<'T when 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType> (n: int) = n - n % Vector<'T>.Count
+
+    // p ← p − η·g
+    let private sgdAt (eta: Vector<'T>) (g: 'T[]) (p: 'T[]) (i: int) =
+        (Vector<'T>(p, i) - eta * Vector<'T>(g, i)).CopyTo(p, i)
+
+    // v ← μ·v − η·g; p ← p + v
+    let private momentumAt (mu: Vector<'T>) (eta: Vector<'T>) (g: 'T[]) (vel: 'T[]) (p: 'T[]) (i: int) =
+        let vi = mu * Vector<'T>(vel, i) - eta * Vector<'T>(g, i)
+        vi.CopyTo(vel, i)
+        (Vector<'T>(p, i) + vi).CopyTo(p, i)
+
+    // m ← β₁m + (1 − β₁)g; s ← β₂s + (1 − β₂)g²; p ← keep·p − step·m/(√(s·ic₂) + ε)
+    let private adamAt (b1: Vector<'T>) (b1c: Vector<'T>) (b2: Vector<'T>) (b2c: Vector<'T>) (step: Vector<'T>) (ic2: Vector<'T>) (eps: Vector<'T>)
+                       (keep: Vector<'T>) (decay: bool) (g: 'T[]) (m: 'T[]) (sq: 'T[]) (p: 'T[]) (i: int) =
+        let gi = Vector<'T>(g, i)
+        let mi = b1 * Vector<'T>(m, i) + b1c * gi
+        let si = b2 * Vector<'T>(sq, i) + b2c * gi * gi
+        mi.CopyTo(m, i)
+        si.CopyTo(sq, i)
+        let pi = if decay then keep * Vector<'T>(p, i) else Vector<'T>(p, i)
+        (pi - step * mi / (Vector.SquareRoot(si * ic2) + eps)).CopyTo(p, i)
+
+    // s ← ρs + (1 − ρ)g²; p ← p − η·g/(√s + ε)
+    let private rmsPropAt (rho: Vector<'T>) (rhoc: Vector<'T>) (eta: Vector<'T>) (eps: Vector<'T>) (g: 'T[]) (sq: 'T[]) (p: 'T[]) (i: int) =
+        let gi = Vector<'T>(g, i)
+        let si = rho * Vector<'T>(sq, i) + rhoc * gi * gi
+        si.CopyTo(sq, i)
+        (Vector<'T>(p, i) - eta * gi / (Vector.SquareRoot si + eps)).CopyTo(p, i)
+
+    /// <summary>p ← p − η·g (gradient descent, SGD).</summary>
+    let sgd<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
+            (s: OptimizerState<'T>) (rate: float) (g: 'T[]) (p: 'T[]) =
+        let eta = v rate
+        let e = wholeVectors<'T> p.Length
+        let mutable i = 0
+        while i < e do
+            sgdAt eta g p i
+            i <- i + Vector<'T>.Count
+        if e < p.Length then
+            sgdAt eta (toPad s.Pad.[0] g e) (toPad s.Pad.[1] p e) 0
+            fromPad s.Pad.[1] p e
+
+    /// <summary>v ← μ·v − η·g, then p ← p + v (momentum; Nesterov takes its gradient at the look-ahead).</summary>
+    let momentum<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
+            (s: OptimizerState<'T>) (rate: float) (mu: float) (g: 'T[]) (vel: 'T[]) (p: 'T[]) =
+        let vmu, eta = v mu, v rate
+        let e = wholeVectors<'T> p.Length
+        let mutable i = 0
+        while i < e do
+            momentumAt vmu eta g vel p i
+            i <- i + Vector<'T>.Count
+        if e < p.Length then
+            momentumAt vmu eta (toPad s.Pad.[0] g e) (toPad s.Pad.[1] vel e) (toPad s.Pad.[2] p e) 0
+            fromPad s.Pad.[1] vel e
+            fromPad s.Pad.[2] p e
+
+    /// <summary>Adam, and AdamW's decoupled weight decay λ: m ← β₁m + (1 − β₁)g,
+    /// s ← β₂s + (1 − β₂)g², p ← (1 − ηλ)·p − (η/c₁)·m/(√(s/c₂) + ε), with the bias corrections
+    /// c₁ = 1 − β₁ᵗ, c₂ = 1 − β₂ᵗ at step t (λ = 0 for Adam, whose p is then not scaled at all).</summary>
+    let adam<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
+            (s: OptimizerState<'T>) (rate: float) (b1: float) (b2: float) (eps: float) (decay: float) (t: int) (g: 'T[]) (m: 'T[]) (sq: 'T[]) (p: 'T[]) =
+        let vb1, vb1c, vb2, vb2c = v b1, v (1.0 - b1), v b2, v (1.0 - b2)
+        let step, ic2, veps = v (rate / (1.0 - b1 ** float t)), v (1.0 / (1.0 - b2 ** float t)), v eps
+        let keep, decays = v (1.0 - rate * decay), decay <> 0.0
+        let e = wholeVectors<'T> p.Length
+        let mutable i = 0
+        while i < e do
+            adamAt vb1 vb1c vb2 vb2c step ic2 veps keep decays g m sq p i
+            i <- i + Vector<'T>.Count
+        if e < p.Length then
+            adamAt vb1 vb1c vb2 vb2c step ic2 veps keep decays (toPad s.Pad.[0] g e) (toPad s.Pad.[1] m e) (toPad s.Pad.[2] sq e) (toPad s.Pad.[3] p e) 0
+            fromPad s.Pad.[1] m e
+            fromPad s.Pad.[2] sq e
+            fromPad s.Pad.[3] p e
+
+    /// <summary>RMSProp: s ← ρs + (1 − ρ)g², p ← p − η·g/(√s + ε).</summary>
+    let rmsProp<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
+            (s: OptimizerState<'T>) (rate: float) (rho: float) (eps: float) (g: 'T[]) (sq: 'T[]) (p: 'T[]) =
+        let vrho, vrhoc, eta, veps = v rho, v (1.0 - rho), v rate, v eps
+        let e = wholeVectors<'T> p.Length
+        let mutable i = 0
+        while i < e do
+            rmsPropAt vrho vrhoc eta veps g sq p i
+            i <- i + Vector<'T>.Count
+        if e < p.Length then
+            rmsPropAt vrho vrhoc eta veps (toPad s.Pad.[0] g e) (toPad s.Pad.[1] sq e) (toPad s.Pad.[2] p e) 0
+            fromPad s.Pad.[1] sq e
+            fromPad s.Pad.[2] p e
+
+    let private first (s: OptimizerState<'T>) =
+        if isNull s.First then s.First <- Array.zeroCreate s.Size
+        s.First
+
+    let private second (s: OptimizerState<'T>) =
+        if isNull s.Second then s.Second <- Array.zeroCreate s.Size
+        s.Second
+
+    /// <summary>The update of a gradient rule, in place: p (and the state) from the gradient g
+    /// taken at the point <c>lookAhead</c> moved to, at the learning rate already scheduled.</summary>
+    let update<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
+            (o: Optimizer) (s: OptimizerState<'T>) (rate: float) (g: 'T[]) (p: 'T[]) =
+        s.Steps <- s.Steps + 1
+        match o with
+        | Optimizer.GradientDescent _ | Optimizer.Sgd _ -> sgd s rate g p
+        | Optimizer.Momentum (_, mu) | Optimizer.Nesterov (_, mu) -> momentum s rate mu g (first s) p
+        | Optimizer.Adam (_, b1, b2, eps) -> adam s rate b1 b2 eps 0.0 s.Steps g (first s) (second s) p
+        | Optimizer.AdamW (_, b1, b2, eps, wd) -> adam s rate b1 b2 eps wd s.Steps g (first s) (second s) p
+        | Optimizer.RmsProp (_, rho, eps) -> rmsProp s rate rho eps g (second s) p
+        | Optimizer.RandomSearch _ | Optimizer.RandomLocalSearch _ ->
+            invalidArg "o" (sprintf "%s does not follow a gradient; it takes Optimizer.step" (name o))
+
+    /// <summary>Moves p to where the rule takes its gradient and back: p + μ·v for Nesterov
+    /// (<paramref name="sign"/> 1 there, −1 back), nowhere for the other rules.</summary>
+    let lookAhead<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
+            (o: Optimizer) (s: OptimizerState<'T>) (sign: float) (p: 'T[]) =
+        match o with
+        | Optimizer.Nesterov (_, mu) when not (isNull s.First) -> Buffers.axpy (sign * mu) s.First p
+        | _ -> ()
+
+    /// <summary>One step from <paramref name="p"/>, in float64; returns the new parameters (p is not
+    /// changed). The gradient rules are <c>update</c>'s, the same the training path runs.</summary>
+    let step (o: Optimizer) (schedule: Schedule) (s: OptimizerState<float>) (objective: Objective) (p: float[]) : float[] =
+        let k = factor schedule s.Steps
+        let gauss () = Init.normal s.Rng
         match o with
         | Optimizer.RandomSearch scale ->
+            s.Steps <- s.Steps + 1
             if Double.IsNaN s.Best then s.Best <- objective.Loss p
             let candidate = Array.init p.Length (fun _ -> scale * gauss ())
             let loss = objective.Loss candidate
             if loss < s.Best then (s.Best <- loss; candidate) else Array.copy p
         | Optimizer.RandomLocalSearch size ->
+            s.Steps <- s.Steps + 1
             if Double.IsNaN s.Best then s.Best <- objective.Loss p
             let candidate = p |> Array.map (fun v -> v + k * size * gauss ())
             let loss = objective.Loss candidate
             if loss < s.Best then (s.Best <- loss; candidate) else Array.copy p
-        | Optimizer.GradientDescent lr | Optimizer.Sgd lr ->
-            let g = objective.Gradient p
-            Array.map2 (fun v d -> v - k * lr * d) p g
-        | Optimizer.Momentum (lr, mu) ->
-            let g = objective.Gradient p
-            let v = Array.map2 (fun v d -> mu * v - k * lr * d) s.Velocity g
-            s.Velocity <- v
-            Array.map2 (+) p v
-        | Optimizer.Nesterov (lr, mu) ->
-            let ahead = Array.map2 (fun x v -> x + mu * v) p s.Velocity
-            let g = objective.Gradient ahead
-            let v = Array.map2 (fun v d -> mu * v - k * lr * d) s.Velocity g
-            s.Velocity <- v
-            Array.map2 (+) p v
-        | Optimizer.Adam (lr, b1, b2, eps) ->
-            let g = objective.Gradient p
-            s.M <- Array.map2 (fun m d -> b1 * m + (1.0 - b1) * d) s.M g
-            s.V <- Array.map2 (fun v d -> b2 * v + (1.0 - b2) * d * d) s.V g
-            let c1 = 1.0 - b1 ** float s.T
-            let c2 = 1.0 - b2 ** float s.T
-            Array.init p.Length (fun i -> p.[i] - k * lr * (s.M.[i] / c1) / (sqrt (s.V.[i] / c2) + eps))
+        | Optimizer.GradientDescent _ | Optimizer.Sgd _ | Optimizer.Momentum _ | Optimizer.Nesterov _
+        | Optimizer.Adam _ | Optimizer.RmsProp _ | Optimizer.AdamW _ ->
+            let q = Array.copy p
+            lookAhead o s 1.0 q
+            let g = objective.Gradient q
+            lookAhead o s -1.0 q
+            update o s (k * learningRate o) g q
+            q
 
     /// <summary>Runs <paramref name="steps"/> steps from <paramref name="start"/> and records the
     /// trajectory: the parameters and the loss after every step (the start first).</summary>
     let run (o: Optimizer) (schedule: Schedule) (seed: int) (steps: int) (objective: Objective) (start: float[]) : (float[] * float)[] =
-        let s = init start.Length seed
+        let s = init<float> start.Length seed
         let mutable p = start
         [| yield p, objective.Loss p
            for _ in 1 .. steps do

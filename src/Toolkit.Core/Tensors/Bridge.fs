@@ -59,11 +59,7 @@ module Bridge =
                     | TUnary.Neg -> each (fun v -> -v)
                     | TUnary.Scale k -> each (fun v -> k * v)
                     | TUnary.Transpose -> Array2D.init c r (fun i j -> x.[j, i])
-                    | TUnary.Exp -> each Expr.exp
-                    | TUnary.Log -> each Expr.log
-                    | TUnary.Sigmoid -> each Expr.sigmoid
-                    | TUnary.Tanh -> each Expr.tanh
-                    | TUnary.Relu -> each Expr.relu
+                    | TUnary.Map f -> each (fun v -> Unary(f, v))
                     | TUnary.SumAll -> Array2D.create 1 1 (sum (Seq.cast<Expr> x))
                     | TUnary.MeanAll -> Array2D.create 1 1 (sum (Seq.cast<Expr> x) / float (r * c))
                     | TUnary.Sum axis | TUnary.Mean axis ->
@@ -88,25 +84,34 @@ module Bridge =
                     | TBinary.Sub -> Array2D.init shape.Rows shape.Cols (fun i j -> x.[i, j] - at i j)
                     | TBinary.Mul -> Array2D.init shape.Rows shape.Cols (fun i j -> x.[i, j] * at i j)
                     | TBinary.Div -> Array2D.init shape.Rows shape.Cols (fun i j -> x.[i, j] / at i j)
-                | TLossOf (loss, _, _) ->
+                | TLossOf (loss, input, layout, _, _) ->
+                    // each loss written in scalar nodes, sample by sample (a lane of the class axis)
                     let p, t = arg 0, arg 1
                     let r, c = Array2D.length1 p, Array2D.length2 p
-                    let cells = [ for i in 0 .. r - 1 do for j in 0 .. c - 1 -> i, j ]
-                    let m layout = float (match layout with Layout.ColumnsAreSamples -> c | Layout.RowsAreSamples -> r)
+                    let axis = match layout with Layout.ColumnsAreSamples -> Axis.Rows | Layout.RowsAreSamples -> Axis.Cols
+                    let samples = lanes axis r c
+                    let m = float samples.Length
+                    let cells = List.concat samples
                     let value =
-                        match loss with
-                        | TLoss.BinaryCrossEntropyWithLogits layout ->
-                            // log(1 + eᶻ) − z·y: the same value as the matrix graph's max(z, 0) − z·y +
-                            // log(1 + e^−|z|), written without kinks so every sub-gradient agrees
-                            (cells |> Seq.map (fun (i, j) ->
-                                let z = p.[i, j]
-                                Expr.log (1.0 + Expr.exp z) - z * t.[i, j]) |> sum) / m layout
-                        | TLoss.SoftmaxCrossEntropy layout ->
-                            let axis = match layout with Layout.ColumnsAreSamples -> Axis.Rows | Layout.RowsAreSamples -> Axis.Cols
+                        match loss, input with
+                        | Loss.BinaryCrossEntropy, LossInput.Logits ->
+                            // softplus(z) − z·y = log(1 + eᶻ) − z·y: the matrix graph's value, without kinks
+                            (cells |> Seq.map (fun (i, j) -> Expr.softplus p.[i, j] - p.[i, j] * t.[i, j]) |> sum) / m
+                        | Loss.BinaryCrossEntropy, LossInput.Outputs ->
+                            -(cells |> Seq.map (fun (i, j) -> t.[i, j] * Expr.log p.[i, j] + (1.0 - t.[i, j]) * Expr.log (1.0 - p.[i, j])) |> sum) / m
+                        | Loss.CrossEntropy, LossInput.Logits ->
                             let ls = logSoftmaxLanes axis p
-                            -(cells |> Seq.map (fun (i, j) -> t.[i, j] * ls.[i, j]) |> sum) / m layout
-                        | TLoss.Quadratic layout ->
-                            0.5 * (cells |> Seq.map (fun (i, j) -> Expr.powInt 2 (p.[i, j] - t.[i, j])) |> sum) / m layout
+                            -(cells |> Seq.map (fun (i, j) -> t.[i, j] * ls.[i, j]) |> sum) / m
+                        | Loss.CrossEntropy, LossInput.Outputs ->
+                            -(cells |> Seq.map (fun (i, j) -> t.[i, j] * Expr.log p.[i, j]) |> sum) / m
+                        | Loss.Quadratic, _ ->
+                            0.5 * (cells |> Seq.map (fun (i, j) -> Expr.powInt 2 (p.[i, j] - t.[i, j])) |> sum) / m
+                        | Loss.Hinge margin, _ ->
+                            // Σ_j (1 − y_j)·max(0, s_j − s_y + Δ), with s_y = Σ_k y_k·s_k for one-hot y
+                            (samples |> Seq.map (fun lane ->
+                                let sy = lane |> Seq.map (fun (i, j) -> t.[i, j] * p.[i, j]) |> sum
+                                lane |> Seq.map (fun (i, j) -> (1.0 - t.[i, j]) * Expr.max (Const 0.0) (p.[i, j] - sy + margin)) |> sum)
+                             |> sum) / m
                     Array2D.create 1 1 value
                 | TNamed _ -> failwith "a named node is laid out on its body"
         s.[g.Output]

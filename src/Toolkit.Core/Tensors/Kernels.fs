@@ -85,5 +85,3 @@ module Kernels =
         | Layout.ColumnsAreSamples -> Axis.Rows
         | Layout.RowsAreSamples -> Axis.Cols
 
-    /// max(z, 0) − z·y + log(1 + e^−|z|): binary cross-entropy from a logit, never log(0).
-    let bceWithLogit (z: float) (y: float) = max z 0.0 - z * y + Math.Log(1.0 + Math.Exp(-(abs z)))

@@ -36,16 +36,9 @@ type TUnary =
     | Scale of c: float
     /// Aᵀ
     | Transpose
-    /// Elementwise eᴬ
-    | Exp
-    /// Elementwise ln A
-    | Log
-    /// Elementwise σ(A)
-    | Sigmoid
-    /// Elementwise tanh A
-    | Tanh
-    /// Elementwise max(0, A); derivative 0 at 0
-    | Relu
+    /// Any op of the scalar vocabulary applied to each element (eᴬ, ln A, σ(A), tanh A, …): its
+    /// value and derivative come from the one table of derivatives, <c>Toolkit.Graph.Rules</c>.
+    | Map of op: Toolkit.Graph.UnaryOp
     /// The sum of every element (1×1)
     | SumAll
     /// The mean of every element (1×1)
@@ -73,19 +66,6 @@ type TBinary =
     /// Elementwise A / B, with the same broadcasting
     | Div
 
-/// A loss of predictions (or logits) against targets, a 1×1 result.
-[<RequireQualifiedAccess>]
-type TLoss =
-    /// Binary cross-entropy from logits Z and labels Y in [0, 1], averaged over samples:
-    /// −mean(y·log σ(z) + (1 − y)·log(1 − σ(z))), computed as max(z, 0) − z·y + log(1 + e^−|z|),
-    /// which never takes the log of 0.
-    | BinaryCrossEntropyWithLogits of Layout
-    /// Softmax over the classes then cross-entropy against one-hot (or probability) targets,
-    /// averaged over samples; stable for any logits.
-    | SoftmaxCrossEntropy of Layout
-    /// ½‖a − y‖² summed over outputs, averaged over samples (the notes' quadratic cost).
-    | Quadratic of Layout
-
 /// <summary>
 /// A matrix computation graph, as data: the tensor counterpart of <c>Toolkit.Graph.Expr</c>.
 /// Every node carries its shape, checked when the node is built (use the functions of the
@@ -104,14 +84,14 @@ type TExpr =
     | TUnary of op: TUnary * arg: TExpr * shape: Shape
     /// A two-argument matrix operation and its result shape.
     | TBinary of op: TBinary * left: TExpr * right: TExpr * shape: Shape
-    /// A loss of predictions against targets (1×1).
-    | TLossOf of loss: TLoss * prediction: TExpr * target: TExpr
+    /// A loss (1×1) of predictions against targets, reading outputs or logits, with the samples
+    /// in columns or in rows.
+    | TLossOf of loss: Loss * input: LossInput * layout: Layout * prediction: TExpr * target: TExpr
 
-/// A shape error: the operation and the shapes it was given.
-exception ShapeException of message: string
-    with
-        /// The message names the op and both shapes.
-        override e.Message = e.message
+/// A shape error: the operation, or the layers, and the shapes they were given (an
+/// ArgumentException, as .NET code expects of arguments that do not fit).
+type ShapeException(message: string) =
+    inherit ArgumentException(message)
 
 /// Building matrix graphs, with every shape checked where the node is made.
 [<RequireQualifiedAccess>]
@@ -157,13 +137,8 @@ module TExpr =
             a
 
     /// Checks a loss's prediction and target shapes.
-    let lossCheck (loss: TLoss) (p: Shape) (t: Shape) =
-        let name =
-            match loss with
-            | TLoss.BinaryCrossEntropyWithLogits _ -> "binary cross-entropy"
-            | TLoss.SoftmaxCrossEntropy _ -> "softmax cross-entropy"
-            | TLoss.Quadratic _ -> "quadratic loss"
-        if p <> t then fail "%s: predictions (%O) and targets (%O) must have the same shape" name p t
+    let lossCheck (loss: Loss) (p: Shape) (t: Shape) =
+        if p <> t then fail "%s loss: predictions (%O) and targets (%O) must have the same shape" (Loss.name loss) p t
 
     /// A constant matrix.
     let constant (m: Matrix<float>) = TConst m
@@ -195,16 +170,18 @@ module TExpr =
     let neg a = unary TUnary.Neg a
     /// c·A
     let scale (c: float) a = unary (TUnary.Scale c) a
+    /// op applied to each element, for any op of the scalar vocabulary.
+    let map (op: Toolkit.Graph.UnaryOp) a = unary (TUnary.Map op) a
     /// eᴬ
-    let exp a = unary TUnary.Exp a
+    let exp a = map Toolkit.Graph.UnaryOp.Exp a
     /// ln A
-    let log a = unary TUnary.Log a
+    let log a = map Toolkit.Graph.UnaryOp.Log a
     /// σ(A)
-    let sigmoid a = unary TUnary.Sigmoid a
+    let sigmoid a = map Toolkit.Graph.UnaryOp.Sigmoid a
     /// tanh A
-    let tanh a = unary TUnary.Tanh a
+    let tanh a = map Toolkit.Graph.UnaryOp.Tanh a
     /// max(0, A)
-    let relu a = unary TUnary.Relu a
+    let relu a = map Toolkit.Graph.UnaryOp.Relu a
     /// Σ of all elements
     let sumAll a = unary TUnary.SumAll a
     /// mean of all elements
@@ -217,10 +194,17 @@ module TExpr =
     let softmax axis a = unary (TUnary.Softmax axis) a
     /// log-softmax along an axis
     let logSoftmax axis a = unary (TUnary.LogSoftmax axis) a
-    /// A loss (1×1), shapes checked.
-    let loss (l: TLoss) (prediction: TExpr) (target: TExpr) =
+    /// <summary>A loss (1×1) of <paramref name="prediction"/> (outputs or logits, as
+    /// <paramref name="input"/> says) against <paramref name="target"/>, shapes checked.</summary>
+    let loss (l: Loss) (input: LossInput) (layout: Layout) (prediction: TExpr) (target: TExpr) =
         lossCheck l (shape prediction) (shape target)
-        TLossOf(l, prediction, target)
+        TLossOf(l, input, layout, prediction, target)
+    /// Binary cross-entropy from logits Z against labels Y in [0, 1]: −mean(y·log σ(z) + (1 − y)·log(1 − σ(z))).
+    let bceWithLogits (layout: Layout) (z: TExpr) (y: TExpr) = loss Loss.BinaryCrossEntropy LossInput.Logits layout z y
+    /// Softmax over the classes then cross-entropy against one-hot (or probability) targets, from logits.
+    let softmaxCrossEntropy (layout: Layout) (z: TExpr) (y: TExpr) = loss Loss.CrossEntropy LossInput.Logits layout z y
+    /// ½‖a − y‖² per sample, averaged over the samples (the notes' quadratic cost).
+    let quadratic (layout: Layout) (a: TExpr) (y: TExpr) = loss Loss.Quadratic LossInput.Outputs layout a y
 
     /// The direct inputs of a node.
     let children (e: TExpr) : TExpr list =
@@ -228,7 +212,7 @@ module TExpr =
         | TConst _ | TVar _ -> []
         | TNamed (_, b) -> [ b ]
         | TUnary (_, a, _) -> [ a ]
-        | TBinary (_, a, b, _) | TLossOf (_, a, b) -> [ a; b ]
+        | TBinary (_, a, b, _) | TLossOf (_, _, _, a, b) -> [ a; b ]
 
     /// A dense layer in the notes' column layout: Z = W·A + b (b a column).
     let denseColumns (w: TExpr) (a: TExpr) (b: TExpr) = add (matmul w a) b

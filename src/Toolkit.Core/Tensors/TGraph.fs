@@ -109,11 +109,7 @@ module TGraph =
         | TUnary.Neg -> a.Negate()
         | TUnary.Scale c -> a.Multiply c
         | TUnary.Transpose -> a.Transpose()
-        | TUnary.Exp -> a.PointwiseExp()
-        | TUnary.Log -> a.PointwiseLog()
-        | TUnary.Sigmoid -> a.Map(Func<float, float>(Toolkit.Graph.Rules.sigmoid))
-        | TUnary.Tanh -> a.PointwiseTanh()
-        | TUnary.Relu -> a.Map(fun x -> if x > 0.0 then x else 0.0)
+        | TUnary.Map f -> a.Map(Func<float, float>(Toolkit.Graph.Rules.unary f), Zeros.Include)
         | TUnary.SumAll -> Matrix<float>.Build.Dense(1, 1, a.Enumerate() |> Seq.sum)
         | TUnary.MeanAll -> Matrix<float>.Build.Dense(1, 1, (a.Enumerate() |> Seq.sum) / float (a.RowCount * a.ColumnCount))
         | TUnary.Sum axis -> Kernels.sumAxis axis a
@@ -129,23 +125,28 @@ module TGraph =
         | TBinary.Mul -> a.PointwiseMultiply(Kernels.broadcast b a.RowCount a.ColumnCount)
         | TBinary.Div -> a.PointwiseDivide(Kernels.broadcast b a.RowCount a.ColumnCount)
 
-    let private lossValue (loss: TLoss) (p: Matrix<float>) (t: Matrix<float>) : float =
-        match loss with
-        | TLoss.BinaryCrossEntropyWithLogits layout ->
-            let mutable s = 0.0
-            for j in 0 .. p.ColumnCount - 1 do
-                for i in 0 .. p.RowCount - 1 do
-                    s <- s + Kernels.bceWithLogit p.[i, j] t.[i, j]
-            s / float (Kernels.samples layout p)
-        | TLoss.SoftmaxCrossEntropy layout ->
-            let ls = Kernels.logSoftmax (Kernels.classAxis layout) p
-            -(ls.PointwiseMultiply(t).Enumerate() |> Seq.sum) / float (Kernels.samples layout p)
-        | TLoss.Quadratic layout ->
-            let d = p - t
-            0.5 * (d.PointwiseMultiply(d).Enumerate() |> Seq.sum) / float (Kernels.samples layout p)
+    /// <summary>A loss node's value and, when <paramref name="g"/> is given, its gradients
+    /// g·∂L/∂P and g·∂L/∂T: sample by sample (the columns, or the rows), each through
+    /// <c>Loss.sample</c>, averaged over the samples.</summary>
+    let private lossPass (loss: Loss) (input: LossInput) (layout: Layout) (p: Matrix<float>) (t: Matrix<float>) (g: float option) =
+        // the samples as columns
+        let p, t = match layout with Layout.ColumnsAreSamples -> p, t | Layout.RowsAreSamples -> p.Transpose(), t.Transpose()
+        let n, m = p.RowCount, p.ColumnCount
+        let ps, ts = Kernels.storage p, Kernels.storage t
+        let dp, dt = Array.zeroCreate (n * m), Array.zeroCreate (n * m)
+        let mutable cost = 0.0
+        for j in 0 .. m - 1 do
+            let p = ReadOnlySpan<float>(ps, j * n, n)
+            let t = ReadOnlySpan<float>(ts, j * n, n)
+            cost <- cost + (if g.IsNone then Loss.sample loss input p t Span<float>.Empty Span<float>.Empty
+                            else Loss.sample loss input p t (Span<float>(dp, j * n, n)) (Span<float>(dt, j * n, n)))
+        let back (scale: float) (a: float[]) =
+            let d = Matrix<float>.Build.Dense(n, m, Array.map (fun v -> v * scale) a)
+            match layout with Layout.ColumnsAreSamples -> d | Layout.RowsAreSamples -> d.Transpose()
+        cost / float m, (match g with Some g -> [| back (g / float m) dp; back (g / float m) dt |] | None -> [||])
 
     /// <summary>The forward pass: every node's value, given the variables' matrices.</summary>
-    /// <exception cref="T:System.Collections.Generic.KeyNotFoundException">A variable has no value.</exception>
+    /// <exception cref="T:Toolkit.Graph.UnboundVariableException">A variable has no value.</exception>
     /// <exception cref="T:Toolkit.Tensors.ShapeException">A variable's value has another shape than declared.</exception>
     let forward (g: TGraph) (env: IReadOnlyDictionary<string, Matrix<float>>) : TForward =
         let values = Array.zeroCreate<Matrix<float>> g.Count
@@ -160,10 +161,10 @@ module TGraph =
                         if m.RowCount <> s.Rows || m.ColumnCount <> s.Cols then
                             raise (ShapeException(sprintf "variable %s is declared %O but its value is %d×%d" name s m.RowCount m.ColumnCount))
                         m
-                    | _ -> raise (KeyNotFoundException(sprintf "variable '%s' has no value" name))
+                    | _ -> raise (Toolkit.Graph.UnboundVariableException name)
                 | TUnary (op, _, _) -> unaryValue op values.[a.[0]]
                 | TBinary (op, _, _, _) -> binaryValue op values.[a.[0]] values.[a.[1]]
-                | TLossOf (loss, _, _) -> Matrix<float>.Build.Dense(1, 1, lossValue loss values.[a.[0]] values.[a.[1]])
+                | TLossOf (loss, input, layout, _, _) -> Matrix<float>.Build.Dense(1, 1, fst (lossPass loss input layout values.[a.[0]] values.[a.[1]] None))
                 | TNamed _ -> failwith "a named node is laid out on its body"
         { Graph = g; Values = values }
 
@@ -178,11 +179,8 @@ module TGraph =
                 | TUnary.Neg -> dz.Negate()
                 | TUnary.Scale c -> dz.Multiply c
                 | TUnary.Transpose -> dz.Transpose()
-                | TUnary.Exp -> dz.PointwiseMultiply z                                   // d eᴬ = eᴬ
-                | TUnary.Log -> dz.PointwiseDivide a                                     // d ln A = 1/A
-                | TUnary.Sigmoid -> dz.PointwiseMultiply(z.Map(fun s -> s * (1.0 - s))) // σ′ = σ(1 − σ)
-                | TUnary.Tanh -> dz.PointwiseMultiply(z.Map(fun t -> 1.0 - t * t))      // tanh′ = 1 − tanh²
-                | TUnary.Relu -> dz.PointwiseMultiply(a.Map(fun x -> if x > 0.0 then 1.0 else 0.0))
+                // dA = dZ ⊙ f′(A), f′ from the table of derivatives (given each element and its value)
+                | TUnary.Map f -> dz.PointwiseMultiply(Matrix<float>.Build.Dense(a.RowCount, a.ColumnCount, fun i j -> Toolkit.Graph.Rules.dUnary f a.[i, j] z.[i, j]))
                 | TUnary.SumAll -> Matrix<float>.Build.Dense(a.RowCount, a.ColumnCount, dz.[0, 0])
                 | TUnary.MeanAll -> Matrix<float>.Build.Dense(a.RowCount, a.ColumnCount, dz.[0, 0] / float (a.RowCount * a.ColumnCount))
                 | TUnary.Sum _ -> Kernels.broadcast dz a.RowCount a.ColumnCount
@@ -208,25 +206,7 @@ module TGraph =
                 let bb = Kernels.broadcast b r c
                 let db = dz.PointwiseMultiply(a).PointwiseDivide(bb.PointwiseMultiply bb).Negate()   // −dZ ⊙ A / B²
                 [| dz.PointwiseDivide bb; Kernels.reduceTo db b.RowCount b.ColumnCount |]
-        | TLossOf (loss, _, _) ->
-            let p, t = args.[0], args.[1]
-            let g = dz.[0, 0]
-            match loss with
-            | TLoss.BinaryCrossEntropyWithLogits layout ->
-                let m = float (Kernels.samples layout p)
-                [| (p.Map(Func<float, float>(Toolkit.Graph.Rules.sigmoid)) - t).Multiply(g / m)     // dZ = (σ(z) − y)/m
-                   p.Multiply(-g / m) |]
-            | TLoss.SoftmaxCrossEntropy layout ->
-                let m = float (Kernels.samples layout p)
-                let axis = Kernels.classAxis layout
-                let ls = Kernels.logSoftmax axis p
-                let mass = Kernels.broadcast (Kernels.sumAxis axis t) p.RowCount p.ColumnCount
-                [| (ls.PointwiseExp().PointwiseMultiply(mass) - t).Multiply(g / m)                   // p − y for one-hot y
-                   ls.Multiply(-g / m) |]
-            | TLoss.Quadratic layout ->
-                let m = float (Kernels.samples layout p)
-                let d = (p - t).Multiply(g / m)
-                [| d; d.Negate() |]
+        | TLossOf (loss, input, layout, _, _) -> snd (lossPass loss input layout args.[0] args.[1] (Some dz.[0, 0]))
         | TConst _ | TVar _ | TNamed _ -> [||]
 
     /// <summary>The backward pass: every node's dvar, one reverse sweep, dvars summed over a

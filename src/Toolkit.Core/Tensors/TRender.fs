@@ -22,11 +22,8 @@ module TRender =
             | TUnary.Neg -> "−"
             | TUnary.Scale c -> sprintf "%s·" (c.ToString("G6", CultureInfo.InvariantCulture))
             | TUnary.Transpose -> "transpose"
-            | TUnary.Exp -> "exp"
-            | TUnary.Log -> "log"
-            | TUnary.Sigmoid -> "σ"
-            | TUnary.Tanh -> "tanh"
-            | TUnary.Relu -> "relu"
+            | TUnary.Map Toolkit.Graph.UnaryOp.Sigmoid -> "σ"
+            | TUnary.Map f -> Toolkit.Graph.Rules.name f
             | TUnary.SumAll -> "sum"
             | TUnary.MeanAll -> "mean"
             | TUnary.Sum a -> sprintf "sum over %A" a
@@ -40,11 +37,14 @@ module TRender =
             | TBinary.Sub -> "−"
             | TBinary.Mul -> "⊙"
             | TBinary.Div -> "/"
-        | TLossOf (l, _, _) ->
-            match l with
-            | TLoss.BinaryCrossEntropyWithLogits _ -> "binary cross-entropy"
-            | TLoss.SoftmaxCrossEntropy _ -> "softmax cross-entropy"
-            | TLoss.Quadratic _ -> "quadratic loss"
+        | TLossOf (l, input, _, _, _) ->
+            match l, input with
+            | Loss.BinaryCrossEntropy, LossInput.Logits -> "binary cross-entropy"
+            | Loss.CrossEntropy, LossInput.Logits -> "softmax cross-entropy"
+            | Loss.BinaryCrossEntropy, LossInput.Outputs -> "binary cross-entropy of probabilities"
+            | Loss.CrossEntropy, LossInput.Outputs -> "cross-entropy of probabilities"
+            | Loss.Quadratic, _ -> "quadratic loss"
+            | Loss.Hinge m, _ -> sprintf "hinge loss (Δ = %g)" m
 
     type private Item = { Id: string; Lines: string list; Bad: bool }
 

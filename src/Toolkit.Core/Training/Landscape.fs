@@ -37,8 +37,8 @@ type LandscapePlane =
 /// <summary>
 /// Loss landscapes: a network's loss seen along one random direction, L(W + a·W1), and over a
 /// plane of two, L(W + a·W1 + b·W2), on any labelled data set. Every point is a batched forward
-/// pass through one set of preallocated buffers (the fast path's, for the losses it fuses; the
-/// reference forward pass otherwise); only the parameters change between points.
+/// pass through one set of preallocated buffers (the layers' own passes, in evaluation mode);
+/// only the parameters change between points.
 /// </summary>
 [<RequireQualifiedAccess>]
 module Landscape =
@@ -50,56 +50,50 @@ module Landscape =
         Array.init n (fun i -> -range + 2.0 * range * float i / float (n - 1))
 
     /// <summary>A random direction in the network's parameter space (laid out like
-    /// <c>Parameters.flatten</c>), from a seed: the same seed gives the same direction.</summary>
+    /// <c>Network.Parameters</c>), from a seed: the same seed gives the same direction.</summary>
     let direction (net: Network) (scale: DirectionScale) (seed: int) : float[] =
         let rng = Random(seed)
-        let d = Array.init (Parameters.count net) (fun _ -> Network.normal rng)
+        let d = Array.init net.Parameters.Length (fun _ -> Init.normal rng)
         match scale with
         | DirectionScale.Gaussian -> d
         | DirectionScale.PerUnit ->
-            let mutable o = 0
-            for layer in net.Layers do
-                let rows, cols = layer.W.RowCount, layer.W.ColumnCount
-                let w = layer.W.ToColumnMajorArray()
-                for i in 0 .. rows - 1 do
-                    // unit i's incoming weights are row i: entries i, i + rows, … (column-major)
-                    let mutable nw = 0.0
-                    let mutable nd = 0.0
-                    for j in 0 .. cols - 1 do
-                        nw <- nw + w.[j * rows + i] * w.[j * rows + i]
-                        nd <- nd + d.[o + j * rows + i] * d.[o + j * rows + i]
-                    let k = if nd > 0.0 then sqrt nw / sqrt nd else 0.0
-                    for j in 0 .. cols - 1 do d.[o + j * rows + i] <- k * d.[o + j * rows + i]
-                o <- o + rows * cols
-                for i in 0 .. rows - 1 do d.[o + i] <- 0.0
-                o <- o + rows
+            // each unit's slice of the direction gets the norm of that unit's incoming weights
+            // (the layer says which parameters feed which unit); the rest (biases) is zeroed
+            let offsets = net.Offsets
+            net.Layers |> Array.iteri (fun l layer ->
+                let o = offsets.[l]
+                let units = Array.init layer.ParameterCount layer.UnitOf
+                let count = if units.Length = 0 then 0 else Array.max units + 1
+                let nw, nd = Array.zeroCreate count, Array.zeroCreate count
+                for i in 0 .. units.Length - 1 do
+                    let u = units.[i]
+                    if u >= 0 then
+                        nw.[u] <- nw.[u] + net.Parameters.[o + i] * net.Parameters.[o + i]
+                        nd.[u] <- nd.[u] + d.[o + i] * d.[o + i]
+                for i in 0 .. units.Length - 1 do
+                    let u = units.[i]
+                    d.[o + i] <- if u < 0 || not (nd.[u] > 0.0) then 0.0 else sqrt nw.[u] / sqrt nd.[u] * d.[o + i])
             d
 
     /// Parameters to evaluate at (write them into Buffer), and the evaluation: mean loss, accuracy.
     type private Evaluator(net: Network, data: LabelledData) =
-        let last = net.Layers.[net.Layers.Length - 1].Activation
-        let n = data.Labels.Length
-        let fast = if FastPath.supportedLoss net.Loss last then Some(FastNet<float>(net, min n 1000)) else None
-        let own = Array.zeroCreate (Parameters.count net)
+        let fast = FastNet<float>(net, min data.Labels.Length 1000)
         let xs, ys = Toolkit.Tensors.Kernels.storage data.X, Toolkit.Tensors.Kernels.storage data.Y
-        member _.Buffer = match fast with Some f -> f.Parameters | None -> own
-        member _.Evaluate() =
-            match fast with
-            | Some f -> f.Evaluate(xs, ys, data.Labels)
-            | None -> Train.evaluate (Parameters.unflatten net own) data
+        member _.Buffer = fast.Parameters
+        member _.Evaluate() = fast.Evaluate(xs, ys, data.Labels)
 
     let private check (net: Network) (data: LabelledData) (directions: float[] list) =
-        if data.X.RowCount <> net.Layers.[0].W.ColumnCount then
-            invalidArg "data" (sprintf "the network takes %d inputs but the data has %d features" net.Layers.[0].W.ColumnCount data.X.RowCount)
+        if data.X.RowCount <> net.Inputs then
+            invalidArg "data" (sprintf "the network takes %d inputs but the data has %d features" net.Inputs data.X.RowCount)
         if data.Labels.Length = 0 then invalidArg "data" "the data set is empty"
-        let count = Parameters.count net
+        let count = net.Parameters.Length
         for d in directions do
             if d.Length <> count then invalidArg "direction" (sprintf "the network has %d parameters but the direction has %d entries" count d.Length)
 
     /// <summary>L(W + a·W1) for each a in <paramref name="alphas"/>, on <paramref name="data"/>.</summary>
     let line (net: Network) (data: LabelledData) (direction: float[]) (alphas: float[]) : LandscapeLine =
         check net data [ direction ]
-        let w = Parameters.flatten net
+        let w = net.Parameters
         let e = Evaluator(net, data)
         let results =
             alphas |> Array.map (fun a ->
@@ -111,7 +105,7 @@ module Landscape =
     /// <summary>L(W + a·W1 + b·W2) over the grid alphas × betas, on <paramref name="data"/>.</summary>
     let plane (net: Network) (data: LabelledData) (d1: float[]) (d2: float[]) (alphas: float[]) (betas: float[]) : LandscapePlane =
         check net data [ d1; d2 ]
-        let w = Parameters.flatten net
+        let w = net.Parameters
         let e = Evaluator(net, data)
         let loss = Array2D.zeroCreate alphas.Length betas.Length
         let accuracy = Array2D.zeroCreate alphas.Length betas.Length

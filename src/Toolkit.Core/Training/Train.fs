@@ -67,12 +67,16 @@ type TrainResult =
       /// True when early stopping ended training before the last epoch.
       StoppedEarly: bool }
 
-/// A loss that became NaN or infinite: when, and the first layer whose values went non-finite.
-exception NonFiniteLossException of epoch: int * batch: int * layer: string
-    with
-        /// Names the epoch, the batch and the layer.
-        override e.Message =
-            sprintf "the loss became non-finite at epoch %d, batch %d; the first non-finite values are in %s (learning rate too large?)" e.epoch e.batch e.layer
+/// A loss that became NaN or infinite (an ArithmeticException): when, and the first layer whose
+/// values went non-finite.
+type NonFiniteLossException(epoch: int, batch: int, layer: string) =
+    inherit ArithmeticException(sprintf "the loss became non-finite at epoch %d, batch %d; the first non-finite values are in %s (learning rate too large?)" epoch batch layer)
+    /// The epoch (1-based).
+    member _.Epoch = epoch
+    /// The batch (1-based).
+    member _.Batch = batch
+    /// Where the first non-finite values are.
+    member _.Layer = layer
 
 /// A labelled data set for training: X is features × samples, Y the targets (one-hot for classes).
 type LabelledData =
@@ -117,54 +121,76 @@ module Train =
     /// The subset of a data set at the given sample indices.
     let subset (d: LabelledData) (idx: int[]) = { X = columns d.X idx; Y = columns d.Y idx; Labels = idx |> Array.map (fun i -> d.Labels.[i]) }
 
-    /// The first layer (by the network's order) whose forward values hold a NaN or ±∞.
+    /// The first layer (by the network's order) whose parameters or outputs hold a NaN or ±∞.
     let firstNonFiniteLayer (n: Network) (x: Matrix<float>) : string =
+        let offsets = n.Offsets
+        let badParameters =
+            n.Layers |> Array.tryFindIndex (fun l ->
+                let o = offsets.[Array.IndexOf(n.Layers, l)]
+                Seq.exists (fun i -> not (Double.IsFinite n.Parameters.[o + i])) (seq { 0 .. l.ParameterCount - 1 }))
         let c = Network.forward n x
-        let bad (m: Matrix<float>) = m.Enumerate() |> Seq.exists (fun v -> not (Double.IsFinite v))
-        let weights = n.Layers |> Array.tryFindIndex (fun l -> bad l.W || bad l.B)
-        let values = c.Z |> Array.tryFindIndex bad
-        match weights, values with
-        | Some l, _ -> sprintf "the weights of layer %d" (l + 1)
-        | None, Some l -> sprintf "layer %d (z = W·a + b)" (l + 1)
+        let badOutputs = c.Outputs |> Array.tail |> Array.tryFindIndex (fun m -> m.Enumerate() |> Seq.exists (fun v -> not (Double.IsFinite v)))
+        match badParameters, badOutputs with
+        | Some l, _ -> sprintf "the parameters of layer %d (%s)" (l + 1) n.Layers.[l].Spec
+        | None, Some l -> sprintf "the output of layer %d (%s)" (l + 1) n.Layers.[l].Spec
         | None, None -> "the loss itself (every layer's values are finite)"
 
     /// <summary>The mean loss and the accuracy (largest output = label) of a network over a data
-    /// set, by the reference forward pass, in slices of 2,000 samples.</summary>
+    /// set, in evaluation mode, in batches of up to 1,000 samples.</summary>
     let evaluate (n: Network) (d: LabelledData) : float * float =
-        let last = n.Layers.Length - 1
-        // in slices, so evaluation of 60,000 samples does not build one huge matrix per layer
-        let slice = 2000
-        let mutable loss = 0.0
-        let mutable right = 0
-        for start in 0 .. slice .. d.X.ColumnCount - 1 do
-            let idx = [| start .. min (d.X.ColumnCount - 1) (start + slice - 1) |]
-            let x = columns d.X idx
-            let y = columns d.Y idx
-            let c = Network.forward n x
-            loss <- loss + float idx.Length * Loss.value n.Loss n.Layers.[last].Activation c.Z.[last] c.A.[last + 1] y
-            let a = c.A.[last + 1]
-            for k in 0 .. idx.Length - 1 do
-                if a.Column(k).MaximumIndex() = d.Labels.[idx.[k]] then right <- right + 1
-        loss / float d.X.ColumnCount, float right / float d.X.ColumnCount
+        FastNet<float>(n, max 1 (min d.Labels.Length 1000)).Evaluate(Toolkit.Tensors.Kernels.storage d.X, Toolkit.Tensors.Kernels.storage d.Y, d.Labels)
 
-    /// The fast path's pieces for one precision: a step (steps so far, batch start → batch cost),
-    /// the current network, the evaluation of the training and test sets, and the right answers
-    /// in the last batch. Evaluation runs on its own buffers, in batches of up to 1000.
-    let private fastPath<'T when 'T :> System.Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> System.ValueType>
-            (config: TrainConfig) (net: Network) (trainSet: LabelledData) (test: LabelledData) (idx: int[]) =
+    /// What the loop asks of the training path, whatever its precision.
+    type private IRunner =
+        /// One step on the batch from start; steps so far drive the schedule. Returns the batch's cost.
+        abstract Step : steps: int * start: int -> float
+        /// The right answers in the last batch.
+        abstract Correct : int
+        /// The network as it stands.
+        abstract Current : unit -> Network
+        /// Loss and accuracy on the training and the test sets.
+        abstract EvaluateBoth : unit -> (float * float) * (float * float)
+
+    /// The training path in one precision: the network laid out for batches, the optimiser's state,
+    /// and a second layout for evaluation in large batches.
+    type private Runner<'T when 'T :> System.Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> System.ValueType>
+            (config: TrainConfig, net: Network, trainSet: LabelledData, test: LabelledData, idx: int[]) =
         let m = trainSet.X.ColumnCount
-        let rate steps = Optimizer.learningRate config.Optimizer * Optimizer.factor config.Schedule steps
-        let f = FastNet<'T>(net, config.BatchSize)
+        let f = FastNet<'T>(net, config.BatchSize, config.Seed + 2)
         let e = FastNet<'T>(net, max config.BatchSize 1000)
+        let state = Optimizer.init<'T> net.Parameters.Length (config.Seed + 1)
+        // the random strategies search in float64 over the batch's cost
+        let search = Optimizer.init<float> net.Parameters.Length (config.Seed + 1)
         // the data sets' own float64 storage (no copy): FastNet converts each batch as it gathers it
         let storage = Toolkit.Tensors.Kernels.storage
         let xs, ys, txs, tys = storage trainSet.X, storage trainSet.Y, storage test.X, storage test.Y
-        (fun steps start -> f.Step(config.Optimizer, rate steps, xs, ys, idx, start, min config.BatchSize (m - start))),
-        f.ToNetwork,
-        (fun () ->
-            Array.blit f.Parameters 0 e.Parameters 0 f.Parameters.Length
-            e.Evaluate(xs, ys, trainSet.Labels), e.Evaluate(txs, tys, test.Labels)),
-        (fun () -> float f.LastCorrect)
+        interface IRunner with
+          member _.Step(steps: int, start: int) =
+              let size = min config.BatchSize (m - start)
+              if Optimizer.usesGradient config.Optimizer then
+                  let rate = Optimizer.learningRate config.Optimizer * Optimizer.factor config.Schedule steps
+                  f.Step(config.Optimizer, state, rate, xs, ys, idx, start, size)
+              else
+                  let p = f.Parameters
+                  let current = p |> Array.map Toolkit.Nn.Precision.load
+                  let cost (q: float[]) =
+                      for i in 0 .. q.Length - 1 do p.[i] <- Toolkit.Nn.Precision.store<'T> q.[i]
+                      f.BatchCost(xs, ys, idx, start, size)
+                  let c = cost current
+                  let objective = { Loss = (fun q -> if obj.ReferenceEquals(q, current) then c else cost q); Gradient = fun _ -> invalidOp "no gradient" }
+                  let next = Optimizer.step config.Optimizer config.Schedule search objective current
+                  for i in 0 .. next.Length - 1 do p.[i] <- Toolkit.Nn.Precision.store<'T> next.[i]
+                  c
+          member _.Correct = f.LastCorrect
+          member _.Current() = f.ToNetwork()
+          member _.EvaluateBoth() =
+              Array.blit f.Parameters 0 e.Parameters 0 f.Parameters.Length
+              e.Evaluate(xs, ys, trainSet.Labels), e.Evaluate(txs, tys, test.Labels)
+
+    let private runner (config: TrainConfig) (net: Network) (trainSet: LabelledData) (test: LabelledData) (idx: int[]) : IRunner =
+        match config.Precision with
+        | Precision.Double -> Runner<float>(config, net, trainSet, test, idx) :> IRunner
+        | Precision.Single -> Runner<float32>(config, net, trainSet, test, idx) :> IRunner
 
     /// <summary>Trains <paramref name="net"/> on <paramref name="train"/>, measuring on
     /// <paramref name="test"/> after every epoch; <paramref name="onEvent"/> hears every batch and
@@ -174,8 +200,10 @@ module Train =
             (onEvent: TrainingEvent -> unit) (cancel: CancellationToken) : TrainResult =
         if config.Epochs < 1 then invalidArg "config" (sprintf "Epochs must be at least 1, not %d" config.Epochs)
         if config.BatchSize < 1 then invalidArg "config" (sprintf "BatchSize must be at least 1, not %d" config.BatchSize)
-        if train.X.RowCount <> net.Layers.[0].W.ColumnCount then
-            invalidArg "train" (sprintf "the network takes %d inputs but the data has %d features" net.Layers.[0].W.ColumnCount train.X.RowCount)
+        if train.X.RowCount <> net.Inputs then
+            invalidArg "train" (sprintf "the network takes %d inputs but the data has %d features" net.Inputs train.X.RowCount)
+        if train.Y.RowCount <> net.Outputs then
+            invalidArg "train" (sprintf "the network gives %d outputs but the data has %d targets per sample" net.Outputs train.Y.RowCount)
         let rng = Random(config.Seed)
         let order = Array.init train.X.ColumnCount id
         // a validation split, taken once from a seeded shuffle
@@ -189,16 +217,7 @@ module Train =
         let m = trainSet.X.ColumnCount
         let idx = Array.init m id
         let batches = (m + config.BatchSize - 1) / config.BatchSize
-        let state = Optimizer.init (Parameters.count net) (config.Seed + 1)
-        // the fast path (preallocated buffers, in-place updates) for the gradient optimisers
-        // and the losses it fuses, in the chosen precision; the reference path for the rest
-        // (step, current network, evaluation on the training and the test set, right answers in the last batch)
-        let fast =
-            if not (FastPath.supports net config.Optimizer) then None
-            else
-                match config.Precision with
-                | Precision.Double -> Some(fastPath<float> config net trainSet test idx)
-                | Precision.Single -> Some(fastPath<float32> config net trainSet test idx)
+        let run = runner config net trainSet test idx
         let mutable steps = 0
         let mutable net = net
         let mutable best = (infinity, net)
@@ -215,47 +234,15 @@ module Train =
                 cancel.ThrowIfCancellationRequested()
                 let start = b * config.BatchSize
                 let size = min config.BatchSize (m - start)
-                match fast with
-                | Some (step, current, _, correct) ->
-                    let batchLoss = step steps start
-                    if not (Double.IsFinite batchLoss) then
-                        raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer (current ()) (columns trainSet.X idx.[start .. start + size - 1])))
-                    lossSum <- lossSum + batchLoss
-                    onEvent (BatchEnded(epoch, b + 1, batches, batchLoss, correct () / float size))
-                | None ->
-                    let pick = idx.[start .. start + size - 1]
-                    let x = columns trainSet.X pick
-                    let y = columns trainSet.Y pick
-                    // one forward pass gives the batch's loss and, through the four equations, its gradient
-                    let cache = Network.forward net x
-                    let last = net.Layers.Length - 1
-                    let batchLoss = Loss.value net.Loss net.Layers.[last].Activation cache.Z.[last] cache.A.[last + 1] y
-                    if not (Double.IsFinite batchLoss) then
-                        raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer net x))
-                    lossSum <- lossSum + batchLoss
-                    let p = Parameters.flatten net
-                    let current = net
-                    let objective =
-                        { Loss = fun q -> if obj.ReferenceEquals(q, p) then batchLoss else Network.cost (Parameters.unflatten current q) x y
-                          Gradient = fun q ->
-                            if obj.ReferenceEquals(q, p) then Parameters.flattenGradients (Network.backward current cache y)
-                            else
-                                let n = Parameters.unflatten current q
-                                Parameters.flattenGradients (Network.backward n (Network.forward n x) y) }
-                    let right =
-                        let out = cache.A.[last + 1]
-                        Seq.sum (seq { for k in 0 .. size - 1 -> if out.Column(k).MaximumIndex() = trainSet.Labels.[pick.[k]] then 1.0 else 0.0 })
-                    net <- Parameters.unflatten net (Optimizer.step config.Optimizer config.Schedule state objective p)
-                    onEvent (BatchEnded(epoch, b + 1, batches, batchLoss, right / float size))
+                let batchLoss = run.Step(steps, start)
+                if not (Double.IsFinite batchLoss) then
+                    raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer (run.Current ()) (columns trainSet.X idx.[start .. start + size - 1])))
+                lossSum <- lossSum + batchLoss
+                onEvent (BatchEnded(epoch, b + 1, batches, batchLoss, float run.Correct / float size))
                 steps <- steps + 1
-            match fast with
-            | Some (_, current, _, _) -> net <- current ()
-            | None -> ()
+            net <- run.Current ()
             let seconds = sw.Elapsed.TotalSeconds
-            let (trainLoss, trainAcc), (testLoss, testAcc) =
-                match fast with
-                | Some (_, _, evaluateBoth, _) -> evaluateBoth ()
-                | None -> evaluate net trainSet, evaluate net test
+            let (trainLoss, trainAcc), (testLoss, testAcc) = run.EvaluateBoth ()
             if not (Double.IsFinite trainLoss) then
                 raise (NonFiniteLossException(epoch, batches, firstNonFiniteLayer net (columns trainSet.X [| 0 |])))
             let valLoss = validation |> Option.map (fun v -> fst (evaluate net v))

@@ -1,0 +1,52 @@
+namespace Toolkit.Nn
+
+open System
+open System.Numerics
+open System.Numerics.Tensors
+open Toolkit.Linalg
+
+/// Conversions between a storage precision and the float64 the elementwise rules compute in.
+module internal Precision =
+    /// float → 'T
+    let inline store<'T when 'T :> IFloatingPointIeee754<'T>> (v: float) : 'T = 'T.CreateTruncating v
+    /// 'T → float
+    let inline load<'T when 'T :> IFloatingPointIeee754<'T>> (v: 'T) : float = Double.CreateTruncating v
+
+/// <summary>
+/// What the layers, the losses and the optimisers do to raw buffers, in either precision: the
+/// products through OpenBLAS (dgemm or sgemm, chosen by the element type), and the few
+/// vectorised loops every layer shares. Buffers are column-major, one column per sample.
+/// </summary>
+module Buffers =
+
+    let private isDouble<'T> = typeof<'T> = typeof<float>
+
+    /// <summary>C[cOff..] ← op(A[aOff..])·op(B[bOff..]) in 'T's precision (dgemm or sgemm); with
+    /// <paramref name="accumulate"/>, C ← C + op(A)·op(B).</summary>
+    let gemm<'T> (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (a: 'T[]) (aOff: int) (lda: int) (b: 'T[]) (bOff: int) (ldb: int)
+                 (accumulate: bool) (c: 'T[]) (cOff: int) (ldc: int) =
+        if isDouble<'T> then
+            Blas.gemmAt ta tb m n k 1.0 (box a :?> float[]) aOff lda (box b :?> float[]) bOff ldb (if accumulate then 1.0 else 0.0) (box c :?> float[]) cOff ldc
+        else
+            Blas.sgemmAt ta tb m n k 1.0f (box a :?> float32[]) aOff lda (box b :?> float32[]) bOff ldb (if accumulate then 1.0f else 0.0f) (box c :?> float32[]) cOff ldc
+
+    /// y ← alpha·x + y in 'T's precision (daxpy or saxpy).
+    let axpy<'T> (alpha: float) (x: 'T[]) (y: 'T[]) =
+        if isDouble<'T> then Blas.axpy alpha (box x :?> float[]) (box y :?> float[])
+        else Blas.saxpy (float32 alpha) (box x :?> float32[]) (box y :?> float32[])
+
+    /// g[gOff .. gOff + rows − 1] ← Σⱼ d[:, j] over the first cols columns: a bias gradient summed over the batch.
+    let sumColumns<'T when 'T :> IFloatingPointIeee754<'T>> (rows: int) (cols: int) (d: 'T[]) (g: 'T[]) (gOff: int) =
+        let acc = Span<'T>(g, gOff, rows)
+        acc.Clear()
+        for j in 0 .. cols - 1 do
+            TensorPrimitives.Add(ReadOnlySpan<'T>(g, gOff, rows), ReadOnlySpan<'T>(d, j * rows, rows), acc)
+
+    /// zⱼ ← zⱼ + b for each of the first cols columns of z (b has rows values, from bOff).
+    let addColumn<'T when 'T :> IFloatingPointIeee754<'T>> (rows: int) (cols: int) (b: 'T[]) (bOff: int) (z: 'T[]) =
+        let bias = ReadOnlySpan<'T>(b, bOff, rows)
+        for j in 0 .. cols - 1 do
+            TensorPrimitives.Add(ReadOnlySpan<'T>(z, j * rows, rows), bias, Span<'T>(z, j * rows, rows))
+
+    /// The largest multiple of the vector width not above n.
+    let inline vectorEnd<'T when 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType> (n: int) = n - n % Vector<'T>.Count

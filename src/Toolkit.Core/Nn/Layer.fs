@@ -1,0 +1,90 @@
+namespace Toolkit.Nn
+
+open System
+open System.Numerics
+open MathNet.Numerics.LinearAlgebra
+open Toolkit.Tensors
+
+/// <summary>
+/// The buffers one layer works over for one batch, in the storage precision 'T (float or
+/// float32): column-major, one column per sample, made once when a network is laid out for
+/// training, so that a pass allocates nothing. The layer's parameters are the values of
+/// <c>Parameters</c> from <c>Offset</c> on (every layer's parameters share one array, the form
+/// the optimisers update in one pass), their gradients the same positions of <c>Gradients</c>.
+/// </summary>
+[<Sealed; AllowNullLiteral>]
+type LayerBuffers<'T>(parameters: 'T[], gradients: 'T[], offset: int, input: 'T[], output: 'T[], dInput: 'T[], dOutput: 'T[], scratch: 'T[], random: Random) =
+    /// The network's parameters; this layer's start at <c>Offset</c>.
+    member _.Parameters = parameters
+    /// The gradients, in the positions of the parameters.
+    member _.Gradients = gradients
+    /// Where this layer's parameters start.
+    member _.Offset = offset
+    /// The layer's input, inputs × samples.
+    member _.Input = input
+    /// The layer's output, outputs × samples (written by Forward).
+    member _.Output = output
+    /// ∂C/∂input, written by Backward; null for the first layer, whose input gradient nothing needs.
+    member _.DInput = dInput
+    /// ∂C/∂output, read by Backward.
+    member _.DOutput = dOutput
+    /// Room the layer keeps between its passes (dropout's mask), ScratchSize × samples values.
+    member _.Scratch = scratch
+    /// The seeded generator of the random layers (dropout).
+    member _.Random = random
+    /// The number of samples in the batch.
+    member val Samples = 0 with get, set
+    /// True in training (dropout drops), false in evaluation.
+    member val Training = false with get, set
+
+/// <summary>
+/// A layer of a network: a value with its parameters' count and initialisation, a forward pass
+/// (input → output) and a backward pass (∂C/∂output in; ∂C/∂input and the parameters' gradients
+/// out) over buffers it is given, in either precision, and its matrix-graph form for checking. A
+/// network is a sequence of layers; the training path, the model files, the landscapes, the
+/// command line and the C# facade walk that sequence and never ask which kind a layer is. A new
+/// kind of layer is one file deriving from this class (and one line in <c>Layers.kinds</c>).
+/// </summary>
+[<AbstractClass>]
+type Layer() =
+    /// The kind, as in layer specs and model files: "dense", "dropout", or the activation's name.
+    abstract Kind : string
+    /// The layer as text, read back by <c>Layers.parse</c> given its input size: <c>dense(30)</c>,
+    /// <c>sigmoid</c>, <c>dropout(0.2)</c>.
+    abstract Spec : string
+    /// Features per sample in.
+    abstract Inputs : int
+    /// Features per sample out.
+    abstract Outputs : int
+    /// How many parameters the layer has.
+    abstract ParameterCount : int
+    default _.ParameterCount = 0
+    /// Values per sample the layer keeps from its forward pass to its backward pass, besides its
+    /// input and output (dropout: its mask).
+    abstract ScratchSize : int
+    default _.ScratchSize = 0
+    /// <summary>Draws the layer's initial parameters into <paramref name="p"/> from
+    /// <paramref name="offset"/> on.</summary>
+    abstract Initialise : init: Init * rng: Random * p: float[] * offset: int -> unit
+    default _.Initialise(_, _, _, _) = ()
+    /// <summary>Which unit (neuron, filter) the parameter at <paramref name="index"/> of this layer's
+    /// own parameters feeds, or −1 for one that belongs to no unit's incoming weights (a bias):
+    /// per-unit directions of loss landscapes are scaled to each unit's weights by it.</summary>
+    abstract UnitOf : index: int -> int
+    default _.UnitOf _ = 0
+    /// <summary>Output ← the layer applied to Input, for <c>Samples</c> samples.</summary>
+    abstract Forward<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType> : LayerBuffers<'T> -> unit
+    /// <summary>From ∂C/∂output (DOutput): the parameters' gradients, and ∂C/∂input (DInput) when
+    /// DInput is not null. Reads what Forward left in Input, Output and Scratch.</summary>
+    abstract Backward<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType> : LayerBuffers<'T> -> unit
+    /// <summary>What a loss after this layer should read: the logits (this layer's input) when the
+    /// loss takes this layer in — binary cross-entropy after σ, cross-entropy after softmax — so
+    /// the pair is computed stably and the layer's own backward is skipped; else its outputs.</summary>
+    abstract LossInput : Loss -> LossInput
+    default _.LossInput _ = LossInput.Outputs
+    /// <summary>The layer as matrix-graph nodes on <paramref name="input"/> (columns are samples,
+    /// evaluation mode), its parameters as variables suffixed with <paramref name="stage"/> (W2, b2):
+    /// the output node and the variables with their values, in the order of the parameters.</summary>
+    abstract ToTExpr : parameters: float[] * offset: int * stage: int * input: TExpr -> TExpr * (string * Matrix<float>) list
+    /// The spec.
+    override l.ToString() = l.Spec

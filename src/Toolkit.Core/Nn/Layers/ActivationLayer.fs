@@ -1,0 +1,34 @@
+namespace Toolkit.Nn
+
+open System
+open Toolkit.Tensors
+
+/// <summary>An activation as a layer: a = g(z) on every element (or a softmax over each sample),
+/// no parameters. Its backward pass is the ⊙g′(z) of the notes' equations (1) and (2), with g′
+/// from the table of derivatives; after it, binary cross-entropy (σ) and cross-entropy (softmax)
+/// read its input, the logits, and the pair's δ is a − y.</summary>
+[<Sealed>]
+type ActivationLayer(activation: Activation, size: int) =
+    inherit Layer()
+    do if size < 1 then invalidArg "size" (sprintf "an activation layer needs at least one unit, not %d" size)
+    /// The activation g.
+    member _.Activation = activation
+    /// The activation's name.
+    override _.Kind = Activation.name activation
+    /// The activation's name.
+    override _.Spec = Activation.name activation
+    /// Units in.
+    override _.Inputs = size
+    /// As many out.
+    override _.Outputs = size
+    /// a = g(z).
+    override _.Forward<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
+        Activation.forward activation size b.Samples b.Input b.Output
+    /// ∂C/∂z = ∂C/∂a ⊙ g′(z).
+    override _.Backward<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
+        if not (isNull b.DInput) then Activation.backward activation size b.Samples b.Input b.Output b.DOutput b.DInput
+    /// Logits for its own cross-entropy.
+    override _.LossInput loss = Activation.lossInput loss activation
+    /// a{stage} = g(z{stage}).
+    override _.ToTExpr(_, _, stage, input) =
+        TExpr.named (sprintf "a%d" stage) (Activation.toTExpr activation input), []
