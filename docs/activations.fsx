@@ -14,8 +14,12 @@ index: 2
 # Activations and their derivatives
 
 A layer's activation a = g(z) enters backpropagation only through g′(z), in
-δˡ = ((Wˡ⁺¹)ᵀδˡ⁺¹) ⊙ g′(zˡ). `Activation.apply` computes g and `Activation.derivative` g′ — from
-z, or from a where that is cheaper: σ′ = a(1 − a), tanh′ = 1 − a².
+δˡ = ((Wˡ⁺¹)ᵀδˡ⁺¹) ⊙ g′(zˡ). Every elementwise activation is an op of the one table of derivatives
+(`src/Toolkit.Core/Graph/Rules.fs`), the same op the parser reads in `toolkit grad "softplus(x)"`:
+its value, and its derivative from z or from a where that is cheaper (σ′ = a(1 − a),
+tanh′ = 1 − a²). `Activation.apply` computes g and `Activation.derivative` g′ over matrices by
+the same passes the layers run; training vectorises σ, tanh and the ReLUs and takes every other
+op, softplus, ELU and GELU among them, straight from the table.
 *)
 open MathNet.Numerics.LinearAlgebra
 open Toolkit.Nn
@@ -27,7 +31,9 @@ let curves (g: Activation) =
     let a = Activation.apply g z
     let d = (Activation.derivative g z a).Value
     Array.zip zs (a.Row 0 |> Array.ofSeq), Array.zip zs (d.Row 0 |> Array.ofSeq)
-let all = [ Activation.Sigmoid; Activation.Tanh; Activation.Relu; Activation.LeakyRelu 0.1 ]
+let all = [ Activation.Sigmoid; Activation.Tanh; Activation.Relu; Activation.LeakyRelu 0.1
+            Activation.Elementwise Toolkit.Graph.UnaryOp.Softplus; Activation.Elementwise Toolkit.Graph.UnaryOp.Elu
+            Activation.Elementwise Toolkit.Graph.UnaryOp.Gelu ]
 (*** hide ***)
 LineChart.stack
     [ LineChart.svg "g(z)" "z" "g(z)" false [ for g in all -> { Name = Activation.name g; Points = fst (curves g) } ]
@@ -37,7 +43,10 @@ LineChart.stack
 What the pictures say about training: σ′ is at most 1/4 (at z = 0), so every sigmoid layer shrinks
 δ by at least four times — the vanishing gradient of deep sigmoid networks; tanh′ reaches 1;
 ReLU passes δ unchanged where z > 0 and stops it where z < 0 (at z = 0 Toolkit takes the
-sub-gradient 0); leaky ReLU keeps a little (here 0.1) on the negative side.
+sub-gradient 0); leaky ReLU keeps a little (here 0.1) on the negative side. Softplus ln(1 + eᶻ)
+is a ReLU with the corner rounded off, and its derivative is σ; ELU bends smoothly to −1 below 0
+(its derivative eᶻ there); GELU, z·Φ(z) with Φ the normal distribution function, dips slightly
+below 0 and is the activation of most transformers (its derivative Φ(z) + z·φ(z)).
 
 ## Checked against differences
 

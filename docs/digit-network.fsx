@@ -20,6 +20,7 @@ instead of digits, and is harder. This page trains that network for one epoch wh
 built, and records every mini-batch's loss.
 *)
 open MathNet.Numerics.LinearAlgebra
+open Toolkit.Tensors
 open Toolkit.Nn
 open Toolkit.Training
 open Toolkit.Charts

@@ -23,7 +23,7 @@ Its gradient is a count: ∂Lᵢ/∂s_j = 1 for each class j whose margin is vio
 One weight per class, samples x = 1, 2, −1 of classes 0, 1, 2, so s_j = w_j·xᵢ. At w = [0.5, −1, 2]:
 *)
 open MathNet.Numerics.LinearAlgebra
-open Toolkit.Nn
+open Toolkit.Tensors
 
 let w, xs = [| 0.5; -1.0; 2.0 |], [| 1.0; 2.0; -1.0 |]
 let scores = Matrix<float>.Build.Dense(3, 3, fun j i -> w.[j] * xs.[i])       // column i: sample i
@@ -32,19 +32,19 @@ let perSample =
     [ for i in 0 .. 2 ->
         let terms = [ for j in 0 .. 2 do if j <> i then yield max 0.0 (scores.[j, i] - scores.[i, i] + 1.0) ]
         sprintf "L%d = %s = %g" i (System.String.Join(" + ", terms |> List.map (sprintf "%g"))) (List.sum terms) ]
-let L = Loss.value (Loss.Hinge 1.0) Activation.Identity scores scores labels
+let L = Loss.value (Loss.Hinge 1.0) LossInput.Outputs scores labels
 (*** include-value: perSample ***)
 (*** include-value: L ***)
 (**
 The gradient with respect to the scores, one column per sample (each column sums to 0: what one
 class gains, the right class loses), averaged over the three samples:
 *)
-let dS = Loss.gradient (Loss.Hinge 1.0) scores labels
+let dS = Loss.gradient (Loss.Hinge 1.0) LossInput.Outputs scores labels
 (*** include-value: dS.ToMatrixString() ***)
 (** and through s_j = w_j·xᵢ to the weights, checked against central differences: *)
 let loss (w: float[]) =
     let s = Matrix<float>.Build.Dense(3, 3, fun j i -> w.[j] * xs.[i])
-    Loss.value (Loss.Hinge 1.0) Activation.Identity s s labels
+    Loss.value (Loss.Hinge 1.0) LossInput.Outputs s labels
 let dw = Array.init 3 (fun j -> Seq.sum (seq { for i in 0 .. 2 -> dS.[j, i] * xs.[i] }))
 let numeric = Array.init 3 (fun j ->
     let h = 1e-6

@@ -28,6 +28,7 @@ being s_j = w_j·x. The multiclass SVM loss is L = (L₀ + L₁ + L₂)/3 with
 Lᵢ = Σ_{j≠yᵢ} max(0, s_j − s_{yᵢ} + 1). Along the weight w₀, with w₁ = −1 and w₂ = 2 held:
 *)
 open MathNet.Numerics.LinearAlgebra
+open Toolkit.Tensors
 open Toolkit.Nn
 open Toolkit.Charts
 open Toolkit.Training
@@ -35,10 +36,10 @@ open Toolkit.Training
 let xs = [| 1.0; 2.0; -1.0 |]
 let targets = Matrix<float>.Build.DenseIdentity 3          // sample i is of class i
 let scores (w: float[]) = Matrix<float>.Build.Dense(3, 3, fun j i -> w.[j] * xs.[i])
-let svm (w: float[]) = Loss.value (Loss.Hinge 1.0) Activation.Identity (scores w) (scores w) targets
+let svm (w: float[]) = Loss.value (Loss.Hinge 1.0) LossInput.Outputs (scores w) targets
 /// dL/dw_j = Σᵢ dL/ds_ji · xᵢ (a sub-gradient at the kinks)
 let svmGradient (w: float[]) =
-    let ds = Loss.gradient (Loss.Hinge 1.0) (scores w) targets
+    let ds = Loss.gradient (Loss.Hinge 1.0) LossInput.Outputs (scores w) targets
     Array.init 3 (fun j -> Seq.sum (seq { for i in 0 .. 2 -> ds.[j, i] * xs.[i] }))
 
 let w0s = Landscape.grid 4.0 161
@@ -62,7 +63,7 @@ let oneSample =
         Gradient = fun p ->
             let i = rng.Next 3
             let w = [| p.[0]; p.[1]; 2.0 |]
-            let ds = Loss.gradient (Loss.Hinge 1.0) ((scores w).SubMatrix(0, 3, i, 1)) (targets.SubMatrix(0, 3, i, 1))
+            let ds = Loss.gradient (Loss.Hinge 1.0) LossInput.Outputs ((scores w).SubMatrix(0, 3, i, 1)) (targets.SubMatrix(0, 3, i, 1))
             [| ds.[0, 0] * xs.[i]; ds.[1, 0] * xs.[i] |] }
 let trajectories =
     [ "random search", Optimizer.RandomSearch 2.0, objective

@@ -45,20 +45,20 @@ let both = [ sprintf "Jᵀ·∂H/∂p = %A" (viaJacobian.ToArray() |> Array.map 
 (*** include-value: both ***)
 (**
 So a softmax output layer trained with cross-entropy never builds the Jacobian: δᴸ = p − y,
-which is what `Loss.CrossEntropy` with a softmax output computes, and what the fast training
-path fuses into one pass. It is stable for logits of ±1000 as well:
+which is what `Loss.CrossEntropy` computes when it reads the logits (`LossInput.Logits`, as it
+does after a softmax layer), in training and in the matrix graph alike. It is stable for logits of ±1000 as well:
 *)
 let logits = Matrix<float>.Build.DenseOfColumnArrays [| [| 1000.0; -1000.0; 0.0 |] |]
 let target = Matrix<float>.Build.DenseOfColumnArrays [| [| 0.0; 1.0; 0.0 |] |]
 let probabilities = Activation.apply Activation.Softmax logits
 let stable =
     [ sprintf "p = %A" (probabilities.Column(0).ToArray())
-      sprintf "loss %g (the label's score is 2000 below the best, so H = 2000)" (Loss.value Loss.CrossEntropy Activation.Softmax logits probabilities target)
-      sprintf "δᴸ = p − y: %A" ((Loss.outputDelta Loss.CrossEntropy Activation.Softmax logits probabilities target).Column(0).ToArray())
-      sprintf "through the Jacobian instead: %A" ((Activation.backward Activation.Softmax logits probabilities (Loss.gradient Loss.CrossEntropy probabilities target)).Column(0).ToArray()) ]
+      sprintf "loss %g (the label's score is 2000 below the best, so H = 2000)" (Loss.value Loss.CrossEntropy LossInput.Logits logits target)
+      sprintf "δᴸ = p − y: %A" ((Loss.gradient Loss.CrossEntropy LossInput.Logits logits target).Column(0).ToArray())
+      sprintf "through the Jacobian instead: %A" ((Activation.gradient Activation.Softmax logits probabilities (Loss.gradient Loss.CrossEntropy LossInput.Outputs probabilities target)).Column(0).ToArray()) ]
 (*** include-value: stable ***)
 (**
 The label's probability underflows to 0, so −y/p is −∞ (clamped here to −10¹⁵) and the product
-through the Jacobian is no longer p − y; the fused δᴸ = p − y (`Loss.outputDelta`) stays exact.
+through the Jacobian is no longer p − y; δᴸ = p − y from the logits stays exact.
 The loss itself is computed from the logits (log-sum-exp), not from log p, for the same reason.
 *)

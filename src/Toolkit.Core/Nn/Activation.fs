@@ -159,6 +159,13 @@ module Activation =
         forward g z.RowCount z.ColumnCount zs a
         Matrix<float>.Build.Dense(z.RowCount, z.ColumnCount, a)
 
+    /// <summary>dz = da ⊙ g′(z) for matrices whose columns are samples, given z and a = g(z) (the
+    /// same pass as the layers take; softmax: each column's Jacobianᵀ·da).</summary>
+    let gradient (g: Activation) (z: Matrix<float>) (a: Matrix<float>) (da: Matrix<float>) : Matrix<float> =
+        let dz = Array.zeroCreate (z.RowCount * z.ColumnCount)
+        backward g z.RowCount z.ColumnCount (z.ToColumnMajorArray()) (a.ToColumnMajorArray()) (da.ToColumnMajorArray()) dz
+        Matrix<float>.Build.Dense(z.RowCount, z.ColumnCount, dz)
+
     /// <summary>g′(z) elementwise, given z and a = g(z) (None for softmax, whose derivative is a
     /// Jacobian per sample, not elementwise).</summary>
     let derivative (g: Activation) (z: Matrix<float>) (a: Matrix<float>) : Matrix<float> option =

@@ -139,3 +139,23 @@ module Loss =
                 if wantP then dp.[i] <- (1.0 - y.[i]) * on - y.[i] * active
                 if wantY then dy.[i] <- -(max 0.0 v) - p.[i] * active
         cost
+
+    /// <summary>The mean cost over a batch whose columns are samples (<paramref name="p"/> holds
+    /// outputs or logits, as <paramref name="input"/> says).</summary>
+    let value (loss: Loss) (input: LossInput) (p: MathNet.Numerics.LinearAlgebra.Matrix<float>) (y: MathNet.Numerics.LinearAlgebra.Matrix<float>) : float =
+        let ps, ys = p.ToColumnMajorArray(), y.ToColumnMajorArray()
+        let n = p.RowCount
+        let mutable cost = 0.0
+        for j in 0 .. p.ColumnCount - 1 do
+            cost <- cost + sample loss input (ReadOnlySpan(ps, j * n, n)) (ReadOnlySpan(ys, j * n, n)) Span.Empty Span.Empty
+        cost / float p.ColumnCount
+
+    /// <summary>∂C/∂p for the mean cost over a batch whose columns are samples: for a
+    /// cross-entropy from its logits, δᴸ = (a − y)/m.</summary>
+    let gradient (loss: Loss) (input: LossInput) (p: MathNet.Numerics.LinearAlgebra.Matrix<float>) (y: MathNet.Numerics.LinearAlgebra.Matrix<float>) =
+        let ps, ys = p.ToColumnMajorArray(), y.ToColumnMajorArray()
+        let n, m = p.RowCount, p.ColumnCount
+        let d = Array.zeroCreate (n * m)
+        for j in 0 .. m - 1 do
+            sample loss input (ReadOnlySpan(ps, j * n, n)) (ReadOnlySpan(ys, j * n, n)) (Span(d, j * n, n)) Span.Empty |> ignore
+        MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(n, m, d |> Array.map (fun v -> v / float m))
