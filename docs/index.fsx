@@ -64,4 +64,6 @@ From the C# test project, which runs with every build:
   [the digit network](digit-network.html).
 - [Using Toolkit from C#](csharp.html).
 - [Performance](performance.html): every benchmark beside its reference, with how to reproduce it.
+- [Adding an op, a layer, an optimiser](extending.html): where each concept is defined once, and
+  the files a new one touches.
 *)

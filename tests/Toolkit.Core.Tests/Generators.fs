@@ -28,14 +28,16 @@ type Case =
 /// Kink margin: points this close to a ReLU/abs/max/min corner are not used.
 let kinkMargin = 1e-2
 
-/// <summary>True for an op whose value, derivative or derivative's slope jumps at 0, measured
-/// rather than listed: step and sign, relu, abs, the leaky ReLU, ELU's curvature. Every op of the
-/// vocabulary with a kink has it at 0.</summary>
+/// <summary>True for an op whose value, derivative or derivative's slope jumps at 0, or whose
+/// derivative is infinite there, measured rather than listed: step and sign, relu, abs, the leaky
+/// ReLU, ELU's curvature, √x and ln x at the edge of their domain, negative powers. Every op of
+/// the vocabulary with a kink or a pole has it at 0.</summary>
 let kinkedAtZero (op: UnaryOp) =
     let f x = Rules.unary op x
     let d x = Rules.dUnary op x (f x)
     let e = 1e-7
     abs (f -e - f e) > 1e-4 || abs (d -e - d e) > 1e-4 || abs ((d e - d 0.0) - (d 0.0 - d -e)) / e > 1e-2
+    || not (Double.IsFinite(d 0.0))
 
 /// True when every value is finite and moderate and no kinked node sits near its corner.
 let wellConditioned (c: Case) =
@@ -153,3 +155,21 @@ let unaryDomain (op: UnaryOp) : Gen<float> =
     Gen.choose (-5000, 5000)
     |> Gen.map (fun i -> float i / 1000.0)
     |> Gen.filter (fun x -> abs x >= 0.05 && Double.IsFinite(Rules.unary op (x - h)) && Double.IsFinite(Rules.unary op (x + h)))
+
+/// <summary>Every optimiser, found from the union's own cases (no hand-kept list), each field
+/// given a value by its name; a new case whose field has a name not known here fails loudly.</summary>
+let optimizers : Toolkit.Nn.Optimizer list =
+    let valueOf (name: string) : obj =
+        match name with
+        | "learningRate" -> box 0.01
+        | "momentum" -> box 0.9
+        | "beta1" -> box 0.9
+        | "beta2" -> box 0.999
+        | "epsilon" -> box 1e-8
+        | "rho" -> box 0.99
+        | "weightDecay" -> box 0.1
+        | "scale" -> box 1.0
+        | "step" -> box 0.1
+        | n -> failwithf "no test value for an optimiser's field '%s': add one to Generators.optimizers" n
+    [ for case in Microsoft.FSharp.Reflection.FSharpType.GetUnionCases(typeof<Toolkit.Nn.Optimizer>) ->
+        Microsoft.FSharp.Reflection.FSharpValue.MakeUnion(case, case.GetFields() |> Array.map (fun f -> valueOf f.Name)) :?> Toolkit.Nn.Optimizer ]

@@ -53,8 +53,8 @@ let trainingCost (seed: int) (n: Network) (x: Matrix<float>) (y: Matrix<float>) 
 
 /// True where central differences measure no derivative: in training mode with the random
 /// layers seeded by <paramref name="seed"/> (dropout's masks as the gradient sees them), a dense
-/// layer's output within tol of a kink at 0, a hinge margin within tol of 0, or values out of an
-/// op's domain.
+/// layer's output within tol of a kink at 0, a hinge margin within tol of 0, probabilities clamped
+/// by a cross-entropy, or values out of an op's domain.
 let nearKinkSeeded (seed: int) (tol: float) (c: NetCase) =
     let m = c.X.ColumnCount
     let f = FastNet<float>(c.Net, m, seed)
@@ -74,7 +74,15 @@ let nearKinkSeeded (seed: int) (tol: float) (c: NetCase) =
                         if i <> cls then yield abs (s.[i, j] - s.[cls, j] + margin) < tol }
             |> Seq.exists id
         | _ -> false
-    near || hinge || not finite
+    // a cross-entropy of probabilities clamps them away from 0 and 1 (as PyTorch's BCELoss does),
+    // so where an output is within 1e-12 of either, the gradient formula and the flat clamped value
+    // part: central differences measure nothing there
+    let saturated =
+        let last = c.Net.Layers.Length - 1
+        c.Net.Layers.[last].LossInput c.Net.Loss = LossInput.Outputs
+        && (match c.Net.Loss with Loss.BinaryCrossEntropy | Loss.CrossEntropy -> true | Loss.Quadratic | Loss.Hinge _ -> false)
+        && Array.last outputs |> Array.exists (fun v -> v < 1e-12 || v > 1.0 - 1e-12)
+    near || hinge || saturated || not finite
 
 /// nearKinkSeeded for networks without random layers.
 let nearKink (tol: float) (c: NetCase) = nearKinkSeeded 0 tol c
@@ -119,7 +127,7 @@ let tests =
                 if not (nearKinkSeeded 5 1e-3 c) then
                     let g = Network.backwardSeeded 5 c.Net c.X c.Y
                     closeArrays (sprintf "gradients (%s)" c.Label) 1e-6 (numericGradients 5 c) g.Parameters)
-        testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 100 } "float32 gives the float64 gradients to float32's accuracy; a step lands where Optimizer.step lands" <|
+        testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 100 } "float32 gives the float64 gradients to float32's accuracy; a step of every optimiser lands where Optimizer.step lands" <|
             Prop.forAll (Arb.fromGen (genNet false)) (fun c ->
                 if not (nearKink 1e-3 c) then
                     let reference = Network.backward c.Net c.X c.Y
@@ -129,12 +137,15 @@ let tests =
                     if Numeric.relativeError reference.Cost cost32 > 1e-4 then failtestf "float32 cost %g vs %g (%s)" cost32 reference.Cost c.Label
                     Array.iteri2 (fun i e (a: float32) ->
                         if Numeric.relativeError e (float a) > 1e-3 then failtestf "float32 gradient %d (%s): %.7g vs %.7g" i c.Label (float a) e) reference.Parameters single.Gradients
-                    for o in [ Optimizer.Sgd 0.3; Optimizer.Momentum(0.3, 0.9); Optimizer.Adam(0.01, 0.9, 0.999, 1e-8); Optimizer.RmsProp(0.01, 0.99, 1e-8); Optimizer.AdamW(0.01, 0.9, 0.999, 1e-8, 0.1) ] do
+                    for o in optimizers |> List.filter Optimizer.usesGradient do
+                        // two steps, so that the second runs on the state the first left (Nesterov's look-ahead, the moments)
                         let fast = FastNet<float>(c.Net, c.X.ColumnCount)
-                        fast.Step(o, Optimizer.init fast.ParameterCount 1, Optimizer.learningRate o, xs, ys, idx, 0, idx.Length) |> ignore
+                        let fastState = Optimizer.init fast.ParameterCount 1
+                        for _ in 1 .. 2 do fast.Step(o, fastState, Optimizer.learningRate o, xs, ys, idx, 0, idx.Length) |> ignore
                         let objective = { Loss = (fun p -> Network.cost (Network.withParameters c.Net p) c.X c.Y); Gradient = fun p -> (Network.backward (Network.withParameters c.Net p) c.X c.Y).Parameters }
-                        let stepped = Optimizer.step o Schedule.Constant (Optimizer.init c.Net.Parameters.Length 1) objective c.Net.Parameters
-                        closeArrays (sprintf "%s step (%s)" (Optimizer.name o) c.Label) 1e-10 stepped fast.Parameters)
+                        let state = Optimizer.init c.Net.Parameters.Length 1
+                        let stepped = Optimizer.step o Schedule.Constant state objective (Optimizer.step o Schedule.Constant state objective c.Net.Parameters)
+                        closeArrays (sprintf "%s, two steps (%s)" (Optimizer.name o) c.Label) 1e-10 stepped fast.Parameters)
         testPropertyWithConfig { Generators.config with arbitrary = [] } "every activation's pass over buffers (SIMD or the table) gives the table's value and derivative, float64 and float32" <|
             Prop.forAll (Arb.fromGen (Gen.zip (Gen.elements activations) (Gen.choose (1, 37)))) (fun (g, n) ->
                 let op = match g with Activation.Elementwise op -> op | _ -> failwith "elementwise only"
@@ -176,8 +187,7 @@ let tests =
                 let a10 = allocated 10
                 let a1000 = allocated 1000
                 Expect.equal (a1000 - a10) 0L (sprintf "bytes allocated per step, %s (10 steps: %d bytes, 1000 steps: %d bytes)" name a10 a1000)
-            for o in [ Optimizer.Sgd 3.0; Optimizer.Momentum(0.1, 0.9); Optimizer.Nesterov(0.1, 0.9); Optimizer.Adam(0.001, 0.9, 0.999, 1e-8)
-                       Optimizer.RmsProp(0.001, 0.99, 1e-8); Optimizer.AdamW(0.001, 0.9, 0.999, 1e-8, 0.01) ] do
+            for o in optimizers |> List.filter Optimizer.usesGradient do
                 let single = FastNet<float32>(net, 10)
                 let s32 = Optimizer.init single.ParameterCount 1
                 check (sprintf "float32, %A" o) (fun k -> single.Step(o, s32, 0.1, xs, ys, idx, (k % 10) * 10, 10) |> ignore)

@@ -60,6 +60,39 @@ public class NetworkTests
     }
 
     [Fact]
+    public void NewActivationsOptimisersAndDropoutTrainFromCSharp()
+    {
+        var train = Xor(1, 400);
+        var test = Xor(2, 200);
+        var settings = new OptimizerSettings[] { new RmsProp(0.01), new AdamW(0.02, weightDecay: 0.01) };
+        foreach (var activation in new[] { Activation.Softplus, Activation.Elu, Activation.Gelu })
+        foreach (var optimizer in settings)
+        {
+            var net = new Network(2, WeightInit.Xavier, 5, new Dense(16, activation), new Dropout(0.1), new Dense(2, Activation.Softmax));
+            Assert.Equal($"dense(16)-{activation.ToString().ToLowerInvariant()}-dropout(0.1)-dense(2)-softmax", net.Describe());
+            new Trainer(net, Loss.CrossEntropy, optimizer) { BatchSize = 16 }.Fit(train, epochs: 60);
+            // XOR of signs: 0.5 is chance; every combination here reached 0.93 or more (seed 5), so 0.8 leaves room
+            Assert.True(net.Accuracy(test) > 0.8, $"{activation}, {optimizer.GetType().Name}: {net.Accuracy(test)}");
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Network(2, new Dropout(1.5), new Dense(2, Activation.Softmax)));
+    }
+
+    [Fact]
+    public void ScalarFunctionsByNameReachEveryOpOfTheCore()
+    {
+        var x = Scalar.Variable("x", 1);
+        var f = Scalar.Softplus(x) + Scalar.Call("gelu", x) + Scalar.LeakyRelu(-x, 0.2);
+        var g = f.Backward();
+        // softplus′ = σ, gelu′ = Φ + xφ, d/dx leakyrelu(−x) = −0.2 at x = 1
+        var sigma = 1 / (1 + Math.Exp(-1));
+        var phi = 0.5 * (1 + 0.6826894921370859);      // Φ(1) = ½(1 + erf(1/√2)), erf(1/√2) = 0.68268949…
+        var density = Math.Exp(-0.5) / Math.Sqrt(2 * Math.PI);
+        Assert.Equal(sigma + phi + density - 0.2, g[x], 12);
+        var e = Assert.Throws<ArgumentException>(() => Scalar.Call("softmaxx", x));
+        Assert.Contains("softplus", e.Message);
+    }
+
+    [Fact]
     public void ACorruptModelFileIsRefused()
     {
         var path = Path.Combine(Path.GetTempPath(), $"toolkit-{Guid.NewGuid()}.json");

@@ -13,7 +13,7 @@ open System.Text
 module Heatmap =
 
     let private fmt (v: float) = v.ToString("G4", CultureInfo.InvariantCulture)
-    let private esc = Toolkit.Graph.Render.escapeXml
+    let private esc = Toolkit.Svg.escape
     // bright colours that stand out on the dark-to-yellow scale
     let private pathColours = [| "#ffffff"; "#ff3030"; "#30c8ff"; "#ff9900"; "#ff60ff"; "#60ff60" |]
     let mutable private clipCount = 0
@@ -51,7 +51,7 @@ module Heatmap =
         let py y = h - bottom - (y - y0) / (y1 - y0) * (h - top - bottom)
         let sb = StringBuilder()
         let ap (s: string) = sb.Append(s) |> ignore
-        ap (Toolkit.Graph.Render.svgHeader w h "sans-serif" 12)
+        ap (Toolkit.Svg.header w h "sans-serif" 12)
         ap (sprintf "<text x=\"%.0f\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">%s</text>\n" ((left + w - right) / 2.0) (esc title))
         // each cell spans half-way to its neighbours
         let edges (g: float[]) i = (if i = 0 then g.[0] else (g.[i - 1] + g.[i]) / 2.0), (if i = g.Length - 1 then g.[i] else (g.[i] + g.[i + 1]) / 2.0)
@@ -119,7 +119,7 @@ module Heatmap =
         let mx = max 1 (Seq.cast<int> counts |> Seq.max)
         let sb = StringBuilder()
         let ap (s: string) = sb.Append(s) |> ignore
-        ap (Toolkit.Graph.Render.svgHeader w h "sans-serif" 11)
+        ap (Toolkit.Svg.header w h "sans-serif" 11)
         ap (sprintf "<text x=\"%.0f\" y=\"20\" font-size=\"15\" text-anchor=\"middle\">%s</text>\n" (w / 2.0) (esc title))
         ap (sprintf "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">predicted</text>\n" (left + cell * float n / 2.0) (top - 72.0))
         ap (sprintf "<text transform=\"translate(14,%.0f) rotate(-90)\" text-anchor=\"middle\">true class</text>\n" (top + cell * float n / 2.0))
@@ -142,7 +142,7 @@ module Heatmap =
 [<RequireQualifiedAccess>]
 module ImageGrid =
 
-    let private esc = Toolkit.Graph.Render.escapeXml
+    let private esc = Toolkit.Svg.escape
 
     /// <summary>Images of rows × cols bytes (row-major, 0 black, 255 white), perRow to a row,
     /// each drawn <paramref name="scale"/> times its size with its caption (a line per "\n") below.</summary>
@@ -156,7 +156,7 @@ module ImageGrid =
         let w, h = cellW * float across + 16.0, cellH * float down + 40.0
         let sb = Text.StringBuilder()
         let ap (s: string) = sb.Append(s) |> ignore
-        ap (Toolkit.Graph.Render.svgHeader w h "sans-serif" 11)
+        ap (Toolkit.Svg.header w h "sans-serif" 11)
         ap (sprintf "<text x=\"%.0f\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">%s</text>\n" (w / 2.0) (esc title))
         items |> List.iteri (fun k (pixels, caption) ->
             let png = Png.encode cols rows 1 pixels

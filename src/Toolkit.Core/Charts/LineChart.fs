@@ -20,7 +20,7 @@ module LineChart =
 
     let private palette = [| "#1f77b4"; "#d62728"; "#2ca02c"; "#ff7f0e"; "#9467bd"; "#8c564b"; "#e377c2"; "#17becf" |]
     let private fmt (v: float) = v.ToString("G4", CultureInfo.InvariantCulture)
-    let private esc = Toolkit.Graph.Render.escapeXml
+    let private esc = Toolkit.Svg.escape
 
     /// Round numbers for the axis ticks between lo and hi.
     let ticks (lo: float) (hi: float) (count: int) : float[] =
@@ -47,7 +47,7 @@ module LineChart =
         let py y = h - bottom - (ty y - y0) / (y1 - y0) * (h - top - bottom)
         let sb = StringBuilder()
         let ap (s: string) = sb.Append(s) |> ignore
-        ap (Toolkit.Graph.Render.svgHeader w h "sans-serif" 12)
+        ap (Toolkit.Svg.header w h "sans-serif" 12)
         ap (sprintf "<text x=\"%.0f\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">%s</text>\n" ((left + w - right) / 2.0) (esc title))
         // axes, ticks and grid
         ap (sprintf "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n" left (h - bottom) (w - right) (h - bottom))

@@ -150,12 +150,6 @@ module Eval =
     let directional (f: Forward) (direction: IReadOnlyDictionary<string, float>) : float =
         (tangent f direction).[f.Graph.Output]
 
-    /// The gradient by forward mode: one tangent sweep per variable (for checking reverse mode;
-    /// reverse mode gets all of them in one sweep).
-    let forwardGradient (f: Forward) : (string * float)[] =
-        f.Graph.Variables
-        |> Array.map (fun n -> n, directional f (readOnlyDict [ n, 1.0 ]))
-
     /// The first node, in evaluation order, whose value is NaN or ±∞ although all its
     /// arguments are finite: where a non-finite value starts. None if every value is finite.
     let firstNonFinite (f: Forward) : int option =

@@ -128,9 +128,6 @@ module Print =
     /// An expression as LaTeX (named nodes by name).
     let latex (e: Expr) = render true true e
 
-    /// An expression as LaTeX with named nodes written out.
-    let inlineLatex (e: Expr) = render false true e
-
     /// <summary>A whole program: one statement per named node, in evaluation order, then the
     /// output (<c>u = b*c; v = a + u; J = 3*v</c>). <c>Parse.program</c> reads it back.</summary>
     let program (e: Expr) =

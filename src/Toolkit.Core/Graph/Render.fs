@@ -106,14 +106,6 @@ module Render =
               .AppendLine(sprintf "  class %s bad" (String.Join(",", bad |> Array.map (fun it -> it.Id)))) |> ignore
         sb.ToString()
 
-    /// <summary>The opening of a self-contained SVG picture of w × h on a white background.</summary>
-    let internal svgHeader (w: float) (h: float) (fontFamily: string) (fontSize: int) =
-        sprintf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"%s\" font-size=\"%d\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n" w h w h fontFamily fontSize
-
-    /// Text made safe inside an XML (SVG) element or attribute.
-    let internal escapeXml (s: string) =
-        s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;")
-
     /// Column of each node: the longest path from an input, so inputs sit left and the output
     /// right; a constant sits just left of its first user, so its edge crosses no other node.
     let columnsOf (nodes: PictureNode[]) : int[] =
@@ -162,7 +154,7 @@ module Render =
         let totalH = 40.0 + (rows + 1.0) * (boxH + gapY) + 10.0
         let sb = StringBuilder()
         let ap (s: string) = sb.Append(s) |> ignore
-        ap (svgHeader totalW totalH "monospace" 12)
+        ap (Toolkit.Svg.header totalW totalH "monospace" 12)
         ap "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#555\"/></marker></defs>\n"
         for b in 0 .. n - 1 do
             for a in nodes.[b].Args do
@@ -174,19 +166,19 @@ module Render =
                 ap (sprintf "<path class=\"edge\" data-from=\"n%d\" data-to=\"n%d\" d=\"M %.1f %.1f C %.1f %.1f, %.1f %.1f, %.1f %.1f\" fill=\"none\" stroke=\"#555\" marker-end=\"url(#arrow)\"/>\n" a b x1 y1 mx y1 mx y2 x2 y2)
                 match edgeLabel a with
                 | Some label ->
-                    ap (sprintf "<text class=\"edge-label\" data-from=\"n%d\" data-to=\"n%d\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\" font-size=\"10\">%s</text>\n" a b mx ((y1 + y2) / 2.0 - 4.0) (escapeXml label))
+                    ap (sprintf "<text class=\"edge-label\" data-from=\"n%d\" data-to=\"n%d\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\" font-size=\"10\">%s</text>\n" a b mx ((y1 + y2) / 2.0 - 4.0) (Toolkit.Svg.escape label))
                 | None -> ()
         for i in 0 .. n - 1 do
             let it = nodes.[i]
             let stroke, fill = if it.Bad then "#cc0000", "#ffdddd" else "#333", "#f4f7fb"
             ap (sprintf "<g class=\"node%s\" id=\"n%d\">\n" (if it.Bad then " bad" else "") i)
             ap (sprintf "  <rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" rx=\"6\" fill=\"%s\" stroke=\"%s\" stroke-width=\"%s\"/>\n" (x i) (y i) (width i) boxH fill stroke (if it.Bad then "2" else "1"))
-            ap (sprintf "  <text class=\"expr\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n" (x i + width i / 2.0) (y i + 17.0) (escapeXml it.Text))
+            ap (sprintf "  <text class=\"expr\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n" (x i + width i / 2.0) (y i + 17.0) (Toolkit.Svg.escape it.Text))
             match it.Above with
-            | Some v -> ap (sprintf "  <text class=\"value\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#1b7f2a\">%s</text>\n" (x i + width i / 2.0) (y i - 5.0) (escapeXml v))
+            | Some v -> ap (sprintf "  <text class=\"value\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#1b7f2a\">%s</text>\n" (x i + width i / 2.0) (y i - 5.0) (Toolkit.Svg.escape v))
             | None -> ()
             match it.Below with
-            | Some d -> ap (sprintf "  <text class=\"dvar\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#b3261e\">d=%s</text>\n" (x i + width i / 2.0) (y i + boxH + 14.0) (escapeXml d))
+            | Some d -> ap (sprintf "  <text class=\"dvar\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#b3261e\">d=%s</text>\n" (x i + width i / 2.0) (y i + boxH + 14.0) (Toolkit.Svg.escape d))
             | None -> ()
             if it.Origin then
                 ap (sprintf "  <text class=\"origin\" x=\"%.1f\" y=\"%.1f\" fill=\"#cc0000\">⚠ first non-finite</text>\n" (x i) (y i + boxH + 28.0))
@@ -198,9 +190,6 @@ module Render =
         items g values dvars |> Array.mapi (fun i it ->
             { Text = it.Text; Above = it.Value; Below = it.Dvar; Bad = it.Bad; Origin = it.Origin
               IsConstant = (match g.Node i with Const _ -> true | _ -> false); Args = g.Args i })
-
-    /// Column of each node of a scalar graph (see <c>columnsOf</c>).
-    let layers (g: Graph) : int[] = columnsOf (pictureNodes g None None)
 
     let private svgOf (g: Graph) values dvars = picture (pictureNodes g values dvars) (fun _ -> None)
 

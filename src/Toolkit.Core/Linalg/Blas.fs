@@ -40,14 +40,8 @@ module internal Native =
     [<DllImport(Lib, EntryPoint = "cblas_daxpy", CallingConvention = CallingConvention.Cdecl)>]
     extern void daxpy(int n, double alpha, double* x, int incx, double* y, int incy)
 
-    [<DllImport(Lib, EntryPoint = "cblas_dscal", CallingConvention = CallingConvention.Cdecl)>]
-    extern void dscal(int n, double alpha, double* x, int incx)
-
     [<DllImport(Lib, EntryPoint = "cblas_saxpy", CallingConvention = CallingConvention.Cdecl)>]
     extern void saxpy(int n, float32 alpha, float32* x, int incx, float32* y, int incy)
-
-    [<DllImport(Lib, EntryPoint = "cblas_sscal", CallingConvention = CallingConvention.Cdecl)>]
-    extern void sscal(int n, float32 alpha, float32* x, int incx)
 
     // OpenBLAS's own functions: called only after a probe found them in the library
     [<DllImport(Lib, EntryPoint = "openblas_get_corename", CallingConvention = CallingConvention.Cdecl)>]
@@ -289,14 +283,6 @@ module Blas =
         else
             for i in 0 .. x.Length - 1 do y.[i] <- y.[i] + alpha * x.[i]
 
-    /// <summary>x ← alpha·x (cblas_dscal).</summary>
-    let scal (alpha: float) (x: float[]) =
-        if isNative () && x.Length > 0 then
-            use px = fixed x
-            Native.dscal(x.Length, alpha, px, 1)
-        else
-            for i in 0 .. x.Length - 1 do x.[i] <- alpha * x.[i]
-
     /// <summary>y ← alpha·x + y in single precision (cblas_saxpy).</summary>
     let saxpy (alpha: float32) (x: float32[]) (y: float32[]) =
         if x.Length <> y.Length then invalidArg "y" (sprintf "axpy: x has %d values, y has %d" x.Length y.Length)
@@ -306,11 +292,3 @@ module Blas =
             Native.saxpy(x.Length, alpha, px, 1, py, 1)
         else
             for i in 0 .. x.Length - 1 do y.[i] <- y.[i] + alpha * x.[i]
-
-    /// <summary>x ← alpha·x in single precision (cblas_sscal).</summary>
-    let sscal (alpha: float32) (x: float32[]) =
-        if isNative () && x.Length > 0 then
-            use px = fixed x
-            Native.sscal(x.Length, alpha, px, 1)
-        else
-            for i in 0 .. x.Length - 1 do x.[i] <- alpha * x.[i]
