@@ -59,6 +59,11 @@ let run (argv: string[]) : int =
     | :? UnauthorizedAccessException as e ->
         eprintfn "error: %s" e.Message
         1
+    // the core's typed errors: a layer spec or an expression that does not read (FormatException),
+    // values or shapes that do not fit (ArgumentException), a loss that became NaN (ArithmeticException)
+    | :? FormatException | :? ArgumentException | :? ArithmeticException as e ->
+        eprintfn "error: %s" e.Message
+        1
 
 [<EntryPoint>]
 let main argv =

@@ -106,7 +106,7 @@ let batchCost (loss: Loss) (input: LossInput) (p: Matrix<float>) (y: Matrix<floa
     let ps, ys = p.ToColumnMajorArray(), y.ToColumnMajorArray()
     let n = p.RowCount
     [ for j in 0 .. p.ColumnCount - 1 ->
-        Loss.sample loss input (ReadOnlySpan(ps, j * n, n)) (ReadOnlySpan(ys, j * n, n)) Span.Empty Span.Empty ]
+        Loss.sample loss input (ReadOnlySpan(ps, j * n, n)) (ReadOnlySpan(ys, j * n, n)) 1.0 (Span<float>.Empty) (Span<float>.Empty) ]
     |> List.average
 
 [<Tests>]
@@ -244,7 +244,7 @@ let tests =
             let z = [| 1000.0; -1000.0; 0.0 |]
             let y = [| 0.0; 1.0; 0.0 |]
             let d = Array.zeroCreate 3
-            let c = Loss.sample Loss.CrossEntropy LossInput.Logits (ReadOnlySpan z) (ReadOnlySpan y) (Span d) Span.Empty
+            let c = Loss.sample Loss.CrossEntropy LossInput.Logits (ReadOnlySpan z) (ReadOnlySpan y) 1.0 (Span d) (Span<float>.Empty)
             Expect.floatClose Accuracy.veryHigh c 2000.0 "−log softmax = 2000"
             Expect.isTrue (d |> Array.forall Double.IsFinite) "finite δᴸ"
             Expect.equal d [| 1.0; -1.0; 0.0 |] "δᴸ = p − y"

@@ -52,11 +52,12 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
             LayerBuffers<'T>(p, g, offsets.[l], (if l = 0 then x else outs.[l - 1]), outs.[l], (if l = 0 then null else douts.[l - 1]),
                              douts.[l], Array.zeroCreate (layer.ScratchSize * maxBatch), rng))
     let mutable buffers = makeBuffers ()
-    // the loss's input, its gradient's destination, and one sample of each in float64
+    // each layer bound to its buffers once: a step makes plain interface calls
+    let mutable passes = Array.map2 (fun (l: Layer) b -> l.Bind b) layers buffers
+    // the loss's input and its gradient's destination
     let lossIn = if fused then outs.[L - 2] else outs.[L - 1]
     let lossGrad = if fused then douts.[L - 2] else douts.[L - 1]
     let lossWidth = if fused then layers.[L - 1].Inputs else nOut
-    let p64, y64, d64 = Array.zeroCreate<float> lossWidth, Array.zeroCreate<float> nOut, Array.zeroCreate<float> lossWidth
     let mutable lastCorrect = 0
 
     /// A network laid out for batches of up to maxBatch samples (dropout seeded with 0).
@@ -80,27 +81,26 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
     member _.Reseed(s: int) =
         rng <- Random(s)
         buffers <- makeBuffers ()
+        passes <- Array.map2 (fun (l: Layer) b -> l.Bind b) layers buffers
 
     member private _.Forward(m: int, training: bool) =
         for l in 0 .. L - 1 do
             let b = buffers.[l]
             b.Samples <- m
             b.Training <- training
-            layers.[l].Forward b
+            passes.[l].Forward()
 
-    /// The batch's summed cost against the targets in y; with withDelta, ∂C/∂(the loss's input)
-    /// as well, with the batch mean in it.
+    /// The batch's summed cost against the targets in y, sample by sample through
+    /// <c>Loss.sample</c> on the buffers themselves; with withDelta, ∂C/∂(the loss's input) as well,
+    /// with the batch mean in it.
     member private _.Cost(m: int, withDelta: bool) : float =
         let inv = 1.0 / float m
         let mutable cost = 0.0
         for j in 0 .. m - 1 do
-            let o, oy = j * lossWidth, j * nOut
-            for i in 0 .. lossWidth - 1 do p64.[i] <- Precision.load lossIn.[o + i]
-            for i in 0 .. nOut - 1 do y64.[i] <- Precision.load y.[oy + i]
-            let grad = if withDelta then Span<float>(d64) else Span<float>.Empty
-            cost <- cost + Loss.sample loss lossInput (ReadOnlySpan<float>(p64)) (ReadOnlySpan<float>(y64)) grad Span<float>.Empty
-            if withDelta then
-                for i in 0 .. lossWidth - 1 do lossGrad.[o + i] <- Precision.store<'T> (d64.[i] * inv)
+            let p = ReadOnlySpan<'T>(lossIn, j * lossWidth, lossWidth)
+            let t = ReadOnlySpan<'T>(y, j * nOut, nOut)
+            cost <- cost + (if withDelta then Loss.sample loss lossInput p t inv (Span<'T>(lossGrad, j * lossWidth, lossWidth)) Span<'T>.Empty
+                            else Loss.sample loss lossInput p t inv Span<'T>.Empty Span<'T>.Empty)
         cost
 
     member private _.Gather(xs: float[], ys: float[], idx: int[], start: int, m: int) =
@@ -126,7 +126,7 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
         this.CountCorrect m
         let cost = this.Cost(m, true)
         for l in (if fused then L - 2 else L - 1) .. -1 .. 0 do
-            layers.[l].Backward buffers.[l]
+            passes.[l].Backward()
         cost / float m
 
     /// <summary>The mean cost of the same samples, forward only, in evaluation mode.</summary>

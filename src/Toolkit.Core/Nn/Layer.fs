@@ -37,10 +37,19 @@ type LayerBuffers<'T>(parameters: 'T[], gradients: 'T[], offset: int, input: 'T[
     /// True in training (dropout drops), false in evaluation.
     member val Training = false with get, set
 
+/// <summary>A layer bound to its buffers in one precision: its two passes, with nothing left to
+/// look up per call (made once when a network is laid out, called every step).</summary>
+type ILayerPass =
+    /// Output ← the layer applied to Input, for <c>Samples</c> samples.
+    abstract Forward : unit -> unit
+    /// From ∂C/∂output (DOutput): the parameters' gradients, and ∂C/∂input (DInput) when DInput
+    /// is not null. Reads what Forward left in Input, Output and Scratch.
+    abstract Backward : unit -> unit
+
 /// <summary>
 /// A layer of a network: a value with its parameters' count and initialisation, a forward pass
 /// (input → output) and a backward pass (∂C/∂output in; ∂C/∂input and the parameters' gradients
-/// out) over buffers it is given, in either precision, and its matrix-graph form for checking. A
+/// out) over buffers it is bound to, in either precision, and its matrix-graph form for checking. A
 /// network is a sequence of layers; the training path, the model files, the landscapes, the
 /// command line and the C# facade walk that sequence and never ask which kind a layer is. A new
 /// kind of layer is one file deriving from this class (and one line in <c>Layers.kinds</c>).
@@ -72,11 +81,9 @@ type Layer() =
     /// per-unit directions of loss landscapes are scaled to each unit's weights by it.</summary>
     abstract UnitOf : index: int -> int
     default _.UnitOf _ = 0
-    /// <summary>Output ← the layer applied to Input, for <c>Samples</c> samples.</summary>
-    abstract Forward<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType> : LayerBuffers<'T> -> unit
-    /// <summary>From ∂C/∂output (DOutput): the parameters' gradients, and ∂C/∂input (DInput) when
-    /// DInput is not null. Reads what Forward left in Input, Output and Scratch.</summary>
-    abstract Backward<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType> : LayerBuffers<'T> -> unit
+    /// <summary>The layer's forward and backward passes over the buffers it is given (see
+    /// <c>ILayerPass</c>), in the buffers' precision.</summary>
+    abstract Bind<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType> : LayerBuffers<'T> -> ILayerPass
     /// <summary>What a loss after this layer should read: the logits (this layer's input) when the
     /// loss takes this layer in — binary cross-entropy after σ, cross-entropy after softmax — so
     /// the pair is computed stably and the layer's own backward is skipped; else its outputs.</summary>

@@ -68,12 +68,16 @@ module Loss =
     /// stable for any z.
     let bceWithLogit (z: float) (y: float) = max z 0.0 - z * y + Math.Log(1.0 + Math.Exp(-(abs z)))
 
-    /// <summary>One sample's cost, and its gradients: with respect to the loss's input
-    /// (<paramref name="dp"/>) and to the targets (<paramref name="dy"/>), written when those spans
-    /// are not empty. <paramref name="p"/> holds the sample's outputs or logits (as
-    /// <paramref name="input"/> says), <paramref name="y"/> its targets. Not averaged: the caller
-    /// divides by the number of samples.</summary>
-    let sample (loss: Loss) (input: LossInput) (p: ReadOnlySpan<float>) (y: ReadOnlySpan<float>) (dp: Span<float>) (dy: Span<float>) : float =
+    let inline private ld<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (v: 'T) : float = Double.CreateTruncating v
+    let inline private st<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (v: float) : 'T = 'T.CreateTruncating v
+
+    /// <summary>One sample's cost, and its gradients times <paramref name="scale"/> (1/m for a
+    /// batch mean): with respect to the loss's input (<paramref name="dp"/>) and to the targets
+    /// (<paramref name="dy"/>), written when those spans are not empty. <paramref name="p"/> holds
+    /// the sample's outputs or logits (as <paramref name="input"/> says), <paramref name="y"/> its
+    /// targets, in float64 or float32; the arithmetic is float64 either way.</summary>
+    let sample<'T when 'T :> Numerics.IFloatingPointIeee754<'T>>
+            (loss: Loss) (input: LossInput) (p: ReadOnlySpan<'T>) (y: ReadOnlySpan<'T>) (scale: float) (dp: Span<'T>) (dy: Span<'T>) : float =
         let n = p.Length
         let wantP, wantY = dp.Length > 0, dy.Length > 0
         let mutable cost = 0.0
@@ -81,44 +85,46 @@ module Loss =
         | Loss.Quadratic, _ ->
             // ½Σ(a − y)²: ∂/∂a = a − y, ∂/∂y = −(a − y)
             for i in 0 .. n - 1 do
-                let d = p.[i] - y.[i]
+                let d = ld p.[i] - ld y.[i]
                 cost <- cost + 0.5 * d * d
-                if wantP then dp.[i] <- d
-                if wantY then dy.[i] <- -d
+                if wantP then dp.[i] <- st (d * scale)
+                if wantY then dy.[i] <- st (-d * scale)
         | Loss.BinaryCrossEntropy, LossInput.Logits ->
             // ∂/∂z = σ(z) − y, ∂/∂y = −z
             for i in 0 .. n - 1 do
-                cost <- cost + bceWithLogit p.[i] y.[i]
-                if wantP then dp.[i] <- Toolkit.Graph.Rules.sigmoid p.[i] - y.[i]
-                if wantY then dy.[i] <- -p.[i]
+                let z, t = ld p.[i], ld y.[i]
+                cost <- cost + bceWithLogit z t
+                if wantP then dp.[i] <- st ((Toolkit.Graph.Rules.sigmoid z - t) * scale)
+                if wantY then dy.[i] <- st (-z * scale)
         | Loss.BinaryCrossEntropy, LossInput.Outputs ->
             // ∂/∂a = (a − y)/(a(1 − a)), ∂/∂y = −(log a − log(1 − a))
             for i in 0 .. n - 1 do
-                let a = clampP p.[i]
-                cost <- cost - (y.[i] * Math.Log a + (1.0 - y.[i]) * Math.Log(1.0 - a))
-                if wantP then dp.[i] <- (a - y.[i]) / (a * (1.0 - a))
-                if wantY then dy.[i] <- -(Math.Log a - Math.Log(1.0 - a))
+                let a, t = clampP (ld p.[i]), ld y.[i]
+                cost <- cost - (t * Math.Log a + (1.0 - t) * Math.Log(1.0 - a))
+                if wantP then dp.[i] <- st ((a - t) / (a * (1.0 - a)) * scale)
+                if wantY then dy.[i] <- st (-(Math.Log a - Math.Log(1.0 - a)) * scale)
         | Loss.CrossEntropy, LossInput.Logits ->
             // −Σ y·log softmax(z): ∂/∂z = softmax(z)·Σy − y (p − y for one-hot y), ∂/∂y = −log softmax(z)
             let mutable mx = Double.NegativeInfinity
-            for i in 0 .. n - 1 do mx <- max mx p.[i]
+            for i in 0 .. n - 1 do mx <- max mx (ld p.[i])
             let mutable s = 0.0
-            for i in 0 .. n - 1 do s <- s + Math.Exp(p.[i] - mx)
+            for i in 0 .. n - 1 do s <- s + Math.Exp(ld p.[i] - mx)
             let lse = mx + Math.Log s
             let mutable mass = 0.0
             for i in 0 .. n - 1 do
-                cost <- cost - y.[i] * (p.[i] - lse)
-                mass <- mass + y.[i]
-                if wantY then dy.[i] <- -(p.[i] - lse)
+                let z, t = ld p.[i], ld y.[i]
+                cost <- cost - t * (z - lse)
+                mass <- mass + t
+                if wantY then dy.[i] <- st (-(z - lse) * scale)
             if wantP then
-                for i in 0 .. n - 1 do dp.[i] <- Math.Exp(p.[i] - lse) * mass - y.[i]
+                for i in 0 .. n - 1 do dp.[i] <- st ((Math.Exp(ld p.[i] - lse) * mass - ld y.[i]) * scale)
         | Loss.CrossEntropy, LossInput.Outputs ->
             // −Σ y·log a: ∂/∂a = −y/a, ∂/∂y = −log a
             for i in 0 .. n - 1 do
-                let a = clampP p.[i]
-                if y.[i] <> 0.0 then cost <- cost - y.[i] * Math.Log a
-                if wantP then dp.[i] <- -y.[i] / a
-                if wantY then dy.[i] <- -Math.Log a
+                let a, t = clampP (ld p.[i]), ld y.[i]
+                if t <> 0.0 then cost <- cost - t * Math.Log a
+                if wantP then dp.[i] <- st (-t / a * scale)
+                if wantY then dy.[i] <- st (-(Math.Log a) * scale)
         | Loss.Hinge margin, _ ->
             // Σ_j (1 − y_j)·max(0, s_j − s_y + Δ) with s_y = Σ_k y_k·s_k: for a one-hot y, the notes'
             // Σ_{j≠y} max(0, s_j − s_y + Δ); written so, it has one value and one gradient for any
@@ -126,18 +132,18 @@ module Loss =
             // ∂/∂s_i = (1 − y_i)·[v_i > 0] − y_i·Σ_j (1 − y_j)·[v_j > 0]
             // ∂/∂y_i = −max(0, v_i) − s_i·Σ_j (1 − y_j)·[v_j > 0]
             let mutable sy = 0.0
-            for i in 0 .. n - 1 do sy <- sy + y.[i] * p.[i]
+            for i in 0 .. n - 1 do sy <- sy + ld y.[i] * ld p.[i]
             let mutable active = 0.0
             for i in 0 .. n - 1 do
-                let v = p.[i] - sy + margin
+                let v = ld p.[i] - sy + margin
                 if v > 0.0 then
-                    cost <- cost + (1.0 - y.[i]) * v
-                    active <- active + (1.0 - y.[i])
+                    cost <- cost + (1.0 - ld y.[i]) * v
+                    active <- active + (1.0 - ld y.[i])
             for i in 0 .. n - 1 do
-                let v = p.[i] - sy + margin
+                let v = ld p.[i] - sy + margin
                 let on = if v > 0.0 then 1.0 else 0.0
-                if wantP then dp.[i] <- (1.0 - y.[i]) * on - y.[i] * active
-                if wantY then dy.[i] <- -(max 0.0 v) - p.[i] * active
+                if wantP then dp.[i] <- st (((1.0 - ld y.[i]) * on - ld y.[i] * active) * scale)
+                if wantY then dy.[i] <- st ((-(max 0.0 v) - ld p.[i] * active) * scale)
         cost
 
     /// <summary>The mean cost over a batch whose columns are samples (<paramref name="p"/> holds
@@ -147,7 +153,7 @@ module Loss =
         let n = p.RowCount
         let mutable cost = 0.0
         for j in 0 .. p.ColumnCount - 1 do
-            cost <- cost + sample loss input (ReadOnlySpan(ps, j * n, n)) (ReadOnlySpan(ys, j * n, n)) Span.Empty Span.Empty
+            cost <- cost + sample loss input (ReadOnlySpan(ps, j * n, n)) (ReadOnlySpan(ys, j * n, n)) 1.0 Span.Empty Span.Empty
         cost / float p.ColumnCount
 
     /// <summary>∂C/∂p for the mean cost over a batch whose columns are samples: for a
@@ -157,5 +163,5 @@ module Loss =
         let n, m = p.RowCount, p.ColumnCount
         let d = Array.zeroCreate (n * m)
         for j in 0 .. m - 1 do
-            sample loss input (ReadOnlySpan(ps, j * n, n)) (ReadOnlySpan(ys, j * n, n)) (Span(d, j * n, n)) Span.Empty |> ignore
-        MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(n, m, d |> Array.map (fun v -> v / float m))
+            sample loss input (ReadOnlySpan(ps, j * n, n)) (ReadOnlySpan(ys, j * n, n)) (1.0 / float m) (Span(d, j * n, n)) Span.Empty |> ignore
+        MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(n, m, d)

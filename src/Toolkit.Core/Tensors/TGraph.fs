@@ -134,16 +134,17 @@ module TGraph =
         let n, m = p.RowCount, p.ColumnCount
         let ps, ts = Kernels.storage p, Kernels.storage t
         let dp, dt = Array.zeroCreate (n * m), Array.zeroCreate (n * m)
+        let scale = match g with Some g -> g / float m | None -> 0.0
         let mutable cost = 0.0
         for j in 0 .. m - 1 do
             let p = ReadOnlySpan<float>(ps, j * n, n)
             let t = ReadOnlySpan<float>(ts, j * n, n)
-            cost <- cost + (if g.IsNone then Loss.sample loss input p t Span<float>.Empty Span<float>.Empty
-                            else Loss.sample loss input p t (Span<float>(dp, j * n, n)) (Span<float>(dt, j * n, n)))
-        let back (scale: float) (a: float[]) =
-            let d = Matrix<float>.Build.Dense(n, m, Array.map (fun v -> v * scale) a)
+            cost <- cost + (if g.IsNone then Loss.sample loss input p t 1.0 Span<float>.Empty Span<float>.Empty
+                            else Loss.sample loss input p t scale (Span<float>(dp, j * n, n)) (Span<float>(dt, j * n, n)))
+        let back (a: float[]) =
+            let d = Matrix<float>.Build.Dense(n, m, a)
             match layout with Layout.ColumnsAreSamples -> d | Layout.RowsAreSamples -> d.Transpose()
-        cost / float m, (match g with Some g -> [| back (g / float m) dp; back (g / float m) dt |] | None -> [||])
+        cost / float m, (match g with Some _ -> [| back dp; back dt |] | None -> [||])
 
     /// <summary>The forward pass: every node's value, given the variables' matrices.</summary>
     /// <exception cref="T:Toolkit.Graph.UnboundVariableException">A variable has no value.</exception>

@@ -21,12 +21,12 @@ type ActivationLayer(activation: Activation, size: int) =
     override _.Inputs = size
     /// As many out.
     override _.Outputs = size
-    /// a = g(z).
-    override _.Forward<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
-        Activation.forward activation size b.Samples b.Input b.Output
-    /// ∂C/∂z = ∂C/∂a ⊙ g′(z).
-    override _.Backward<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
-        if not (isNull b.DInput) then Activation.backward activation size b.Samples b.Input b.Output b.DOutput b.DInput
+    /// Forward: a = g(z). Backward: ∂C/∂z = ∂C/∂a ⊙ g′(z).
+    override _.Bind<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
+        { new ILayerPass with
+            member _.Forward() = Activation.forward activation size b.Samples b.Input b.Output
+            member _.Backward() =
+                if not (isNull b.DInput) then Activation.backward activation size b.Samples b.Input b.Output b.DOutput b.DInput }
     /// Logits for its own cross-entropy.
     override _.LossInput loss = Activation.lossInput loss activation
     /// a{stage} = g(z{stage}).

@@ -33,20 +33,23 @@ type Dense(inputs: int, outputs: int) =
         for i in 0 .. outputs - 1 do p.[offset + outputs * inputs + i] <- Init.bias init inputs rng
     /// Weight (i, j) feeds unit i (column-major: index j·n_out + i); the biases feed no unit's weights.
     override _.UnitOf index = if index < outputs * inputs then index % outputs else -1
-    /// z = W·a + b: one gemm, then b added to every column.
-    override _.Forward<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
-        let m = b.Samples
-        Buffers.gemm false false outputs m inputs b.Parameters b.Offset outputs b.Input 0 inputs false b.Output 0 outputs
-        Buffers.addColumn outputs m b.Parameters (b.Offset + outputs * inputs) b.Output
-    /// δ = ∂C/∂z arrives in DOutput. (4) ∂C/∂W = δ·aᵀ; (3) ∂C/∂b = δ summed over the samples;
-    /// (2) ∂C/∂a = Wᵀ·δ, which the activation layer before this one multiplies by σ′(z).
-    override _.Backward<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
-        let m = b.Samples
-        let delta = b.DOutput
-        Buffers.gemm false true outputs inputs m delta 0 outputs b.Input 0 inputs false b.Gradients b.Offset outputs   // (4)
-        Buffers.sumColumns outputs m delta b.Gradients (b.Offset + outputs * inputs)                                   // (3)
-        if not (isNull b.DInput) then
-            Buffers.gemm true false inputs m outputs b.Parameters b.Offset outputs delta 0 outputs false b.DInput 0 inputs // (2)
+    /// Forward: z = W·a + b, one gemm, then b added to every column. Backward, from δ = ∂C/∂z in
+    /// DOutput: (4) ∂C/∂W = δ·aᵀ; (3) ∂C/∂b = δ summed over the samples; (2) ∂C/∂a = Wᵀ·δ, which
+    /// the activation layer before this one multiplies by σ′(z).
+    override _.Bind<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
+        { new ILayerPass with
+            member _.Forward() =
+                let m = b.Samples
+                Buffers.gemm false false outputs m inputs b.Parameters b.Offset outputs b.Input 0 inputs false b.Output 0 outputs
+                Buffers.addColumn outputs m b.Parameters (b.Offset + outputs * inputs) b.Output
+            member _.Backward() =
+                let m = b.Samples
+                let delta = b.DOutput
+                Buffers.gemm false true outputs inputs m delta 0 outputs b.Input 0 inputs false b.Gradients b.Offset outputs   // (4)
+                Buffers.sumColumns outputs m delta b.Gradients (b.Offset + outputs * inputs)                                   // (3)
+                if not (isNull b.DInput) then
+                    Buffers.gemm true false inputs m outputs b.Parameters b.Offset outputs delta 0 outputs false b.DInput 0 inputs // (2)
+        }
     /// Z{stage} = W{stage}·A + b{stage}.
     override _.ToTExpr(p, offset, stage, input) =
         let w = Matrix<float>.Build.Dense(outputs, inputs, Array.sub p offset (outputs * inputs))

@@ -25,22 +25,24 @@ type Dropout(rate: float, size: int) =
     override _.Outputs = size
     /// The mask.
     override _.ScratchSize = size
-    /// In training: mask ← 0 or 1/(1 − rate), output = input ⊙ mask; in evaluation: output = input.
-    override _.Forward<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
-        let n = size * b.Samples
-        if b.Training && rate > 0.0 then
-            let keep = Precision.store<'T> (1.0 / (1.0 - rate))
-            for i in 0 .. n - 1 do
-                let k = if b.Random.NextDouble() >= rate then keep else 'T.Zero
-                b.Scratch.[i] <- k
-                b.Output.[i] <- b.Input.[i] * k
-        else Array.blit b.Input 0 b.Output 0 n
-    /// ∂C/∂input = ∂C/∂output ⊙ mask (the identity in evaluation).
-    override _.Backward<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
-        if not (isNull b.DInput) then
-            let n = size * b.Samples
-            if b.Training && rate > 0.0 then
-                Numerics.Tensors.TensorPrimitives.Multiply(ReadOnlySpan<'T>(b.DOutput, 0, n), ReadOnlySpan<'T>(b.Scratch, 0, n), Span<'T>(b.DInput, 0, n))
-            else Array.blit b.DOutput 0 b.DInput 0 n
+    /// Forward, in training: mask ← 0 or 1/(1 − rate), output = input ⊙ mask; in evaluation:
+    /// output = input. Backward: ∂C/∂input = ∂C/∂output ⊙ mask (the identity in evaluation).
+    override _.Bind<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
+        let keep = Precision.store<'T> (1.0 / (1.0 - rate))
+        { new ILayerPass with
+            member _.Forward() =
+                let n = size * b.Samples
+                if b.Training && rate > 0.0 then
+                    for i in 0 .. n - 1 do
+                        let k = if b.Random.NextDouble() >= rate then keep else 'T.Zero
+                        b.Scratch.[i] <- k
+                        b.Output.[i] <- b.Input.[i] * k
+                else Array.blit b.Input 0 b.Output 0 n
+            member _.Backward() =
+                if not (isNull b.DInput) then
+                    let n = size * b.Samples
+                    if b.Training && rate > 0.0 then
+                        Numerics.Tensors.TensorPrimitives.Multiply(ReadOnlySpan<'T>(b.DOutput, 0, n), ReadOnlySpan<'T>(b.Scratch, 0, n), Span<'T>(b.DInput, 0, n))
+                    else Array.blit b.DOutput 0 b.DInput 0 n }
     /// The identity: the graph is the network in evaluation.
     override _.ToTExpr(_, _, _, input) = input, []
