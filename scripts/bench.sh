@@ -13,5 +13,6 @@ dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- graph --w
 dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- linalg --write docs/performance.md
 dotnet build src/Toolkit.Cli -c Release --nologo -v q
 dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- train --write docs/performance.md
+dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- activations --write docs/performance.md
 dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- scale --write docs/performance.md
 dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- accuracy --write docs/performance.md

@@ -133,7 +133,8 @@ module Rules =
         | UnaryOp.LeakyRelu s -> if x > 0.0 then 1.0 else s    // 1 for x > 0, the slope for x ≤ 0
         | UnaryOp.Softplus -> sigmoid x                        // softplus′ = σ
         | UnaryOp.Elu -> if x > 0.0 then 1.0 else z + 1.0      // 1, or eˣ = elu(x) + 1
-        | UnaryOp.Gelu -> phi x + x * invSqrt2Pi * Math.Exp(-0.5 * x * x) // (xΦ)′ = Φ + x·φ
+        // (xΦ)′ = Φ + x·φ, with Φ = z/x from the node's own value (one erf per element, not two)
+        | UnaryOp.Gelu -> (if abs x > 1e-300 then z / x else phi x) + x * invSqrt2Pi * Math.Exp(-0.5 * x * x)
         | UnaryOp.Phi -> invSqrt2Pi * Math.Exp(-0.5 * x * x)   // Φ′ = φ = e^(−x²/2)/√(2π)
 
     /// (∂z/∂x, ∂z/∂y) for z = op(x, y), given x, y and z.
