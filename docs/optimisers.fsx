@@ -34,7 +34,9 @@ let ladder =
       "gradient descent", Optimizer.GradientDescent 0.05
       "momentum", Optimizer.Momentum(0.05, 0.9)
       "nesterov", Optimizer.Nesterov(0.05, 0.9)
-      "adam", Optimizer.Adam(0.1, 0.9, 0.999, 1e-8) ]
+      "adam", Optimizer.Adam(0.1, 0.9, 0.999, 1e-8)
+      "rmsprop", Optimizer.RmsProp(0.05, 0.9, 1e-8)
+      "adamw", Optimizer.AdamW(0.1, 0.9, 0.999, 1e-8, 0.01) ]
 let runs = ladder |> List.map (fun (name, o) -> name, Optimizer.run o Schedule.Constant 3 200 bowl [| -3.0; 3.0 |])
 (*** hide ***)
 LineChart.svg "Loss on the bowl" "step" "loss" true
@@ -42,11 +44,15 @@ LineChart.svg "Loss on the bowl" "step" "loss" true
 (*** include-it-raw ***)
 (**
 Random search never uses where it stands; random local search does, but only by luck; the
-gradient says which way is down, and momentum, Nesterov and Adam say how far.
+gradient says which way is down, and momentum, Nesterov and Adam say how far. RMSProp divides each
+step by a running root-mean-square of that coordinate's gradients (Adam without the momentum);
+AdamW is Adam with weight decay taken out of the gradient, shrinking the parameters by η·λ each
+step. Each rule is written once (`src/Toolkit.Core/Nn/Optimizer.fs`), and these trajectories and
+network training run that same code.
 
 ## On a real problem
 
-The same six on logistic regression for T-shirt/top against Trouser (1,000 Fashion-MNIST images,
+The same eight on logistic regression for T-shirt/top against Trouser (1,000 Fashion-MNIST images,
 785 parameters), each from zero parameters: in 785 dimensions a random direction is almost never
 downhill.
 *)
@@ -67,7 +73,9 @@ let realRuns =
       "gradient descent", Optimizer.GradientDescent 0.02
       "momentum", Optimizer.Momentum(0.02, 0.9)
       "nesterov", Optimizer.Nesterov(0.02, 0.9)
-      "adam", Optimizer.Adam(0.01, 0.9, 0.999, 1e-8) ]
+      "adam", Optimizer.Adam(0.01, 0.9, 0.999, 1e-8)
+      "rmsprop", Optimizer.RmsProp(0.01, 0.9, 1e-8)
+      "adamw", Optimizer.AdamW(0.01, 0.9, 0.999, 1e-8, 0.01) ]
     |> List.map (fun (name, o) -> name, Optimizer.run o Schedule.Constant 3 150 logistic (Array.zeroCreate 785))
 (*** hide ***)
 LineChart.svg "Logistic-regression cost, T-shirt/top vs Trouser" "step" "cost" true

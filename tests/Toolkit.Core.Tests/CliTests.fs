@@ -228,8 +228,10 @@ let tests =
             Expect.floatClose Accuracy.veryHigh (grad.GetProperty("z").GetDouble()) (phi 0.5 + 0.5 * exp (-0.125) / sqrt (2.0 * Math.PI)) "z"
             Expect.isTrue (doc.RootElement.GetProperty("check").GetProperty("passed").GetBoolean()) "against central differences"
         }
-        // One epoch each on Fashion-MNIST: every run here reached 0.79 or more on the test set (seed 1);
-        // the floor 0.6 only says training works (chance is 0.1), far below the seed noise.
+        // One epoch each on Fashion-MNIST, seed 1, measured with OpenBLAS's own kernels and with
+        // OPENBLAS_CORETYPE=Haswell: 0.82, 0.77, 0.85, 0.65 and 0.84 in this order (dropout on the
+        // 30-unit layer is lowest; seeds 2 and 3 gave it 0.77-0.79), and 0.81 for a stack left to
+        // its defaults. The floor 0.5 says training works (chance is 0.1), 0.15 below the lowest.
         test "train: --activation softplus, --optimizer rmsprop and adamw, --dropout 0.2, and a stack of layers train and save" {
             let model = Path.Combine(Path.GetTempPath(), sprintf "toolkit-%O.json" (Guid.NewGuid()))
             try
@@ -237,12 +239,14 @@ let tests =
                               [ "--optimizer"; "rmsprop"; "--lr"; "0.001" ]
                               [ "--layers"; "784,256,128,10"; "--activation"; "relu"; "--output"; "softmax"; "--loss"; "cross-entropy"; "--optimizer"; "adamw"; "--lr"; "0.001"; "--batch"; "128" ]
                               [ "--dropout"; "0.2" ]
-                              [ "--layers"; "dense(64)-gelu-dropout(0.1)-dense(10)-softmax"; "--loss"; "cross-entropy"; "--optimizer"; "adam"; "--lr"; "0.002"; "--batch"; "64" ] ] do
+                              [ "--layers"; "dense(64)-gelu-dropout(0.1)-dense(10)-softmax"; "--loss"; "cross-entropy"; "--optimizer"; "adam"; "--lr"; "0.002"; "--batch"; "64" ]
+                              // a stack's defaults (initialisation, η) follow its first activation
+                              [ "--layers"; "dense(64)-relu-dense(10)-softmax"; "--loss"; "cross-entropy" ] ] do
                     let code, out, err = toolkit ([ "train"; "--epochs"; "1"; "--json"; "--save"; model ] @ args)
                     Expect.equal code 0 (sprintf "%A: exit code (%s)" args err)
                     use doc = JsonDocument.Parse(out.Trim().Split('\n') |> Array.last)
                     let acc = doc.RootElement.GetProperty("test_accuracy").GetDouble()
-                    Expect.isGreaterThan acc 0.6 (sprintf "%A: test accuracy %g" args acc)
+                    Expect.isGreaterThan acc 0.5 (sprintf "%A: test accuracy %g" args acc)
                     let code, out, _ = toolkit [ "eval"; model; "--json" ]
                     Expect.equal code 0 "eval reads the saved model"
                     use e = JsonDocument.Parse(out)

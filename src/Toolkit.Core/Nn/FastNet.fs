@@ -45,15 +45,14 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
     let y = Array.zeroCreate<'T> (nOut * maxBatch)
     let outs = layers |> Array.map (fun l -> Array.zeroCreate<'T> (l.Outputs * maxBatch))
     let douts = layers |> Array.map (fun l -> Array.zeroCreate<'T> (l.Outputs * maxBatch))
-    let mutable rng = Random(seed)
-    let makeBuffers () =
+    let rng = Random(seed)
+    let buffers =
         let offsets = network.Offsets
         layers |> Array.mapi (fun l layer ->
             LayerBuffers<'T>(p, g, offsets.[l], (if l = 0 then x else outs.[l - 1]), outs.[l], (if l = 0 then null else douts.[l - 1]),
                              douts.[l], Array.zeroCreate (layer.ScratchSize * maxBatch), rng))
-    let mutable buffers = makeBuffers ()
     // each layer bound to its buffers once: a step makes plain interface calls
-    let mutable passes = Array.map2 (fun (l: Layer) b -> l.Bind b) layers buffers
+    let passes = Array.map2 (fun (l: Layer) b -> l.Bind b) layers buffers
     // the loss's input and its gradient's destination
     let lossIn = if fused then outs.[L - 2] else outs.[L - 1]
     let lossGrad = if fused then douts.[L - 2] else douts.[L - 1]
@@ -77,11 +76,6 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
     member _.Outputs : 'T[][] = outs
     /// ∂C/∂(each layer's output) for the last batch, the live buffers.
     member _.OutputGradients : 'T[][] = douts
-    /// Restarts the random layers' generator from a seed (the same seed, the same dropout masks).
-    member _.Reseed(s: int) =
-        rng <- Random(s)
-        buffers <- makeBuffers ()
-        passes <- Array.map2 (fun (l: Layer) b -> l.Bind b) layers buffers
 
     member private _.Forward(m: int, training: bool) =
         for l in 0 .. L - 1 do

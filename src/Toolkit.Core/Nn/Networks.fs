@@ -15,8 +15,9 @@ type Gradients =
       Cost: float
       /// ∂C/∂(every parameter), in the order of <c>Network.Parameters</c>.
       Parameters: float[]
-      /// ∂C/∂(each layer's output) (features × samples); for the layer a loss fuses with, its
-      /// input's gradient δᴸ = a − y stands in (the layer's own backward is skipped).
+      /// ∂C/∂(each layer's output) (features × samples). When the loss reads the last layer's
+      /// input (cross-entropy after softmax), the loss writes δᴸ = (a − y)/m there, one entry
+      /// earlier, and the last entry is not computed (zeros).
       Outputs: Matrix<float>[] }
 
 /// Networks: building them from layers, and the forward and backward passes in float64.
