@@ -3,6 +3,7 @@
 // Run: dotnet fsi scripts/03-network.fsx   (after ./build.sh build)
 #load "load.fsx"
 open MathNet.Numerics.LinearAlgebra
+open Toolkit.Tensors
 open Toolkit.Nn
 open Toolkit.Training
 
