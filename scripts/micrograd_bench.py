@@ -7,7 +7,7 @@ same graphs are built from PyTorch's 0-d float64 tensors (requires_grad) and dif
 PyTorch's autograd, one tensor per node like one Value per node.
 
 Prints one JSON line: {"graph", "nodes", "seconds" (median), "nodes_per_second", "peak_rss_mb", "value", "grad0"}.
-Usage: micrograd_bench.py chain|wide NODES [REPEATS] [micrograd|torch]
+Usage: micrograd_bench.py chain|wide|neuron NODES [REPEATS] [micrograd|torch]
 """
 import gc, json, math, resource, sys, time
 
@@ -86,6 +86,16 @@ def wide(n, leaf=Value, width=1000):
     return out, xs[0]
 
 
+def neuron(n, leaf=Value):
+    """micrograd's neuron with n/3 weights: s = sum of w_i * x_i, then tanh(s) * tanh(s)."""
+    k = max(1, n // 3)
+    ws = [leaf(math.sin(i)) for i in range(k)]
+    s = leaf(0.0)
+    for i in range(k):
+        s = s + ws[i] * leaf(math.cos(i))
+    return s.tanh() * s.tanh(), ws[0]
+
+
 def main():
     graph, n = sys.argv[1], int(sys.argv[2])
     repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 3
@@ -101,7 +111,7 @@ def main():
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        out, x0 = chain(n, leaf) if graph == "chain" else wide(n, leaf)
+        out, x0 = {"chain": chain, "wide": wide, "neuron": neuron}[graph](n, leaf)
         out.backward()
         times.append(time.perf_counter() - t0)
         value, grad0 = number(out.data), number(x0.grad)

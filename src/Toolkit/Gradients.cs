@@ -10,7 +10,22 @@ public sealed class Gradients
     internal Gradients(Backward result)
     {
         Result = result;
-        Nodes = Enumerable.Range(0, result.Forward.Graph.Count).Select(i => new NodeInfo(result, i)).ToArray();
+        Nodes = new NodeList(result);
+    }
+
+    // Every node's information, made when asked for: a graph of 10⁶ nodes costs nothing here
+    // until a caller reads its nodes.
+    private sealed class NodeList(Backward result) : IReadOnlyList<NodeInfo>
+    {
+        public NodeInfo this[int index] =>
+            index >= 0 && index < Count ? new NodeInfo(result, index)
+            : throw new ArgumentOutOfRangeException(nameof(index), index, $"the graph has {Count} nodes");
+        public int Count => result.Forward.Graph.Count;
+        public IEnumerator<NodeInfo> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++) yield return new NodeInfo(result, i);
+        }
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>The value of the output.</summary>
@@ -55,13 +70,16 @@ public sealed class Gradients
 /// <summary>One node of an evaluated graph.</summary>
 public sealed class NodeInfo
 {
+    private readonly Lazy<string> expression;
+
     internal NodeInfo(Backward b, int i)
     {
         var g = b.Forward.Graph;
         Index = i;
         var name = g.Name(i);
         Name = name is null ? null : name.Value;
-        Expression = g.Source(i) is Expr.Named n ? Print.text(n.body) : Print.text(g.Source(i));
+        // printed when read: a node's expression is as long as its whole subgraph
+        expression = new Lazy<string>(() => g.Source(i) is Expr.Named n ? Print.text(n.body) : Print.text(g.Source(i)));
         Value = b.Forward.Values[i];
         Dvar = b.Dvars[i];
         Inputs = g.Args(i);
@@ -71,8 +89,8 @@ public sealed class NodeInfo
     public int Index { get; }
     /// <summary>The node's name (variable or named intermediate), or null.</summary>
     public string? Name { get; }
-    /// <summary>The node's expression, with its inputs by name.</summary>
-    public string Expression { get; }
+    /// <summary>The node's expression, with its inputs by name (printed when first read).</summary>
+    public string Expression => expression.Value;
     /// <summary>The forward value.</summary>
     public double Value { get; }
     /// <summary>dJ/dnode.</summary>

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Microsoft.FSharp.Core;
 using Toolkit.Graph;
 
@@ -23,29 +22,15 @@ public sealed class Scalar
 
     /// <summary>The values bound to variables when they were created with
     /// <see cref="Variable(string, double)"/>, carried along by every operation.</summary>
-    internal ImmutableDictionary<string, double> Bindings { get; }
+    internal Bindings Bindings { get; }
 
-    internal Scalar(Expr expr, ImmutableDictionary<string, double> bindings)
+    internal Scalar(Expr expr, Bindings bindings)
     {
         Expr = expr;
         Bindings = bindings;
     }
 
-    private static Scalar Combine(Expr expr, Scalar x, Scalar y)
-    {
-        var merged = x.Bindings;
-        foreach (var (name, value) in y.Bindings)
-        {
-            if (merged.TryGetValue(name, out var existing))
-            {
-                if (!existing.Equals(value))
-                    throw new ArgumentException(
-                        $"variable '{name}' is bound to two different values ({existing} and {value}); use one Scalar.Variable per name");
-            }
-            else merged = merged.Add(name, value);
-        }
-        return new Scalar(expr, merged);
-    }
+    private static Scalar Combine(Expr expr, Scalar x, Scalar y) => new(expr, Bindings.Join(x.Bindings, y.Bindings));
 
     private Scalar With(Expr expr) => new(expr, Bindings);
 
@@ -53,7 +38,7 @@ public sealed class Scalar
     public static Scalar Variable(string name, double value)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return new Scalar(Expr.NewVar(name), ImmutableDictionary<string, double>.Empty.Add(name, value));
+        return new Scalar(Expr.NewVar(name), Bindings.Of(name, value));
     }
 
     /// <summary>An input variable without a value: give it one when evaluating
@@ -61,11 +46,11 @@ public sealed class Scalar
     public static Scalar Variable(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return new Scalar(Expr.NewVar(name), ImmutableDictionary<string, double>.Empty);
+        return new Scalar(Expr.NewVar(name), Bindings.Empty);
     }
 
     /// <summary>A constant.</summary>
-    public static Scalar Constant(double value) => new(Expr.NewConst(value), ImmutableDictionary<string, double>.Empty);
+    public static Scalar Constant(double value) => new(Expr.NewConst(value), Bindings.Empty);
 
     /// <summary>
     /// Reads an expression or a program in ordinary notation: <c>3*(a + b*c)</c>, or statements
@@ -75,7 +60,7 @@ public sealed class Scalar
     public static Scalar Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return new Scalar(Toolkit.Graph.Parse.program(text), ImmutableDictionary<string, double>.Empty);
+        return new Scalar(Toolkit.Graph.Parse.program(text), Bindings.Empty);
     }
 
     /// <summary>A constant, so that <c>3 * x</c> works.</summary>
@@ -158,12 +143,13 @@ public sealed class Scalar
     /// <summary>The variables the expression uses, in the order they are first reached.</summary>
     public IReadOnlyList<string> Variables => Toolkit.Graph.GraphModule.ofExpr(Expr).Variables;
 
+    // the bound values, gathered once per evaluation; values given to the call override them
     private IReadOnlyDictionary<string, double> Env(IReadOnlyDictionary<string, double>? values)
     {
-        if (values is null || values.Count == 0) return Bindings;
-        var merged = Bindings.ToBuilder();
-        foreach (var (k, v) in values) merged[k] = v;
-        return merged.ToImmutable();
+        var env = Bindings.Gather();
+        if (values is not null)
+            foreach (var (k, v) in values) env[k] = v;
+        return env;
     }
 
     private Forward ForwardPass(IReadOnlyDictionary<string, double>? values)

@@ -132,7 +132,9 @@ public class ScalarTests
         Assert.Contains("expected ')'", e.Message);
         var missing = Assert.Throws<UnboundVariableException>(() => Scalar.Parse("a*b").Value);
         Assert.Contains("'a'", missing.Message);
-        Assert.Throws<ArgumentException>(() => Scalar.Variable("x", 1) + Scalar.Variable("x", 2));
+        // two values for one name are refused when the graph is evaluated (building stays linear)
+        var twice = Assert.Throws<ArgumentException>(() => (Scalar.Variable("x", 1) + Scalar.Variable("x", 2)).Value);
+        Assert.Contains("bound to two different values", twice.Message);
         var g = Scalar.Log(Scalar.Variable("x", -1)).Backward();
         Assert.True(double.IsNaN(g.Value));
         Assert.Contains("log of -1", g.NonFiniteOrigin);
@@ -154,5 +156,24 @@ public class ScalarTests
             .Distinct()
             .ToList();
         Assert.Empty(fsharp);
+    }
+
+    [Fact]
+    public void AMicrogradNeuronBuiltWithOperatorsHasItsAnalyticGradient()
+    {
+        // s = Σ wᵢxᵢ over 10,000 weights, J = tanh(s)·tanh(s): dJ/dwᵢ = 2·tanh(s)·(1 − tanh²(s))·xᵢ
+        const int n = 10_000;
+        var w = Enumerable.Range(0, n).Select(i => Scalar.Variable($"w{i}", Math.Sin(i) / 50)).ToArray();
+        var x = Enumerable.Range(0, n).Select(i => Scalar.Variable($"x{i}", Math.Cos(i))).ToArray();
+        var s = Scalar.Constant(0);
+        for (var i = 0; i < n; i++) s = s + w[i] * x[i];
+        var J = Scalar.Tanh(s) * Scalar.Tanh(s);
+        var g = J.Backward();
+        var sum = Enumerable.Range(0, n).Sum(i => Math.Sin(i) / 50 * Math.Cos(i));
+        var t = Math.Tanh(sum);
+        Assert.Equal(t * t, g.Value, 12);
+        foreach (var i in new[] { 0, 1, 4_999, n - 1 })
+            Assert.Equal(2 * t * (1 - t * t) * Math.Cos(i), g[w[i]], 12);
+        Assert.Equal(4 * n + 4, g.Nodes.Count);      // 2n variables, n products, n sums, the constant 0, two tanh, the last product
     }
 }

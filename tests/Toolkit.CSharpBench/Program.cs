@@ -1,0 +1,73 @@
+// Builds micrograd's workloads with Toolkit's C# facade (Scalar and its operators), calls
+// Backward(), and prints one JSON line per run: the graph, its nodes, the median seconds of
+// build + backward, the value and the first input's dvar.
+// Usage: Toolkit.CSharpBench chain|wide|neuron NODES [REPEATS]
+using System.Diagnostics;
+using System.Text.Json;
+using Toolkit;
+
+var graph = args[0];
+var n = int.Parse(args[1]);
+var repeats = args.Length > 2 ? int.Parse(args[2]) : 3;
+
+// n operation nodes: alternately tanh(x) and x*w, w shared
+(Scalar Out, Scalar X0) Chain(int nodes)
+{
+    var x = Scalar.Variable("x", 0.5);
+    var w = Scalar.Variable("w", 1.0001);
+    var v = x;
+    for (var k = 0; k < nodes; k++) v = k % 2 == 0 ? Scalar.Tanh(v) : v * w;
+    return (v, x);
+}
+
+// layers of width 1000, every node used three times: r_i = tanh(p_i * p_(i+1) + p_(i+2)); then a sum
+(Scalar Out, Scalar X0) Wide(int nodes)
+{
+    const int width = 1000;
+    var xs = Enumerable.Range(0, width).Select(i => Scalar.Variable($"x{i}", 0.5 + 0.4 * Math.Sin(i))).ToArray();
+    var p = xs;
+    var layers = Math.Max(1, (nodes - width) / (3 * width));
+    for (var l = 0; l < layers; l++)
+    {
+        var q = p;
+        p = Enumerable.Range(0, width).Select(i => Scalar.Tanh(q[i] * q[(i + 1) % width] + q[(i + 2) % width])).ToArray();
+    }
+    var sum = p[0];
+    for (var i = 1; i < width; i++) sum = sum + p[i];
+    return (sum, xs[0]);
+}
+
+// micrograd's neuron with n/3 weights: s = Σ wᵢxᵢ, then tanh(s)·tanh(s)
+(Scalar Out, Scalar X0) Neuron(int nodes)
+{
+    var k = Math.Max(1, nodes / 3);
+    var s = Scalar.Constant(0);
+    Scalar? w0 = null;
+    for (var i = 0; i < k; i++)
+    {
+        var w = Scalar.Variable($"w{i}", Math.Sin(i));
+        var x = Scalar.Variable($"x{i}", Math.Cos(i));
+        w0 ??= w;
+        s = s + w * x;
+    }
+    return (Scalar.Tanh(s) * Scalar.Tanh(s), w0!);
+}
+
+var times = new List<double>();
+double value = 0, grad0 = 0;
+for (var r = 0; r < repeats; r++)
+{
+    var sw = Stopwatch.StartNew();
+    var (output, x0) = graph switch { "chain" => Chain(n), "wide" => Wide(n), "neuron" => Neuron(n), _ => throw new ArgumentException($"unknown graph '{graph}'") };
+    var g = output.Backward();
+    times.Add(sw.Elapsed.TotalSeconds);
+    value = g.Value;
+    grad0 = g[x0];
+}
+times.Sort();
+var median = times[times.Count / 2];
+Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+{
+    ["graph"] = graph, ["nodes"] = n, ["seconds"] = median, ["nodes_per_second"] = n / median,
+    ["peak_rss_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, ["value"] = value, ["grad0"] = grad0,
+}));
