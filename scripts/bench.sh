@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 dotnet build tests/Toolkit.Benchmarks -c Release --nologo -v q
 dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- machine --write docs/performance.md
 dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- graph --write docs/performance.md
+dotnet build tests/Toolkit.CSharpBench -c Release --nologo -v q
+dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- csharp --write docs/performance.md
 dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- linalg --write docs/performance.md
 dotnet build src/Toolkit.Cli -c Release --nologo -v q
 dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- train --write docs/performance.md

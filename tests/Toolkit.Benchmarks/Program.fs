@@ -1,4 +1,4 @@
-/// `dotnet run --project tests/Toolkit.Benchmarks -c Release -- graph|linalg|train|activations|scale|accuracy|machine [--write docs/performance.md]`
+/// `dotnet run --project tests/Toolkit.Benchmarks -c Release -- graph|csharp|linalg|train|activations|scale|accuracy|machine [--write docs/performance.md]`
 module Toolkit.Benchmarks.Program
 
 open System
@@ -69,6 +69,9 @@ let main argv =
     | "train" :: _ ->
         write "train" (TrainBench.run 3) ""
         0
+    | "csharp" :: _ ->
+        write "csharp" (CSharpBench.table ()) ""
+        0
     | "activations" :: _ ->
         write "activations" (ActivationBench.run ()) ""
         0
@@ -88,5 +91,5 @@ let main argv =
         write "scale" lines ""
         0
     | _ ->
-        eprintfn "usage: Toolkit.Benchmarks graph|linalg|train|activations|scale|accuracy|machine [--write PAGE.md]"
+        eprintfn "usage: Toolkit.Benchmarks graph|csharp|linalg|train|activations|scale|accuracy|machine [--write PAGE.md]"
         2

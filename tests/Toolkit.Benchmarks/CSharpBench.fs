@@ -1,0 +1,45 @@
+/// The scalar graph built from C# with the facade's operators (tests/Toolkit.CSharpBench, a C#
+/// program as a C# user writes it) beside the micrograd-style Python engine, in the same run.
+module Toolkit.Benchmarks.CSharpBench
+
+open System.Diagnostics
+open System.IO
+open System.Text.Json
+
+let private root = Path.Combine(__SOURCE_DIRECTORY__, "..", "..")
+
+let private run (file: string) (args: string) : JsonElement option =
+    try
+        let psi = ProcessStartInfo(file, args, RedirectStandardOutput = true, RedirectStandardError = true)
+        use p = Process.Start psi
+        let out = p.StandardOutput.ReadToEnd()
+        p.StandardError.ReadToEnd() |> ignore
+        p.WaitForExit()
+        if p.ExitCode <> 0 then None else Some(JsonDocument.Parse(out.Trim().Split('\n') |> Array.last).RootElement.Clone())
+    with _ -> None
+
+let table () : string list =
+    let csharp = Path.Combine(root, "tests", "Toolkit.CSharpBench", "bin", "Release", "net10.0", "Toolkit.CSharpBench.dll")
+    let micrograd = Path.Combine(root, "scripts", "micrograd_bench.py")
+    let lines = ResizeArray<string>()
+    let add (s: string) = lines.Add s; printfn "%s" s
+    add "Build the graph with operators, then backward, one process per run, median of 3 (seconds); the same graphs in both, the same value and first dvar."
+    add ""
+    add "| graph | nodes | C# facade | micrograd-style Python | Python ÷ C# | same value and dvar |"
+    add "|---|---:|---:|---:|---:|---|"
+    for graph in [ "chain"; "wide"; "neuron" ] do
+        for n in [ 1_000; 10_000; 100_000; 1_000_000 ] do
+            let ours = run "dotnet" (sprintf "%s %s %d 3" csharp graph n)
+            let theirs = run "/usr/bin/python3" (sprintf "%s %s %d 3" micrograd graph n)
+            let secs (j: JsonElement option) = j |> Option.map (fun j -> j.GetProperty("seconds").GetDouble())
+            let cell = function Some (s: float) -> sprintf "%.4f" s | None -> "not run"
+            let ratio = match secs ours, secs theirs with Some o, Some t -> sprintf "%.2f×" (t / o) | _ -> "–"
+            let agree =
+                match ours, theirs with
+                | Some o, Some t ->
+                    let close (a: float) (b: float) = abs (a - b) <= 1e-9 * max 1.0 (max (abs a) (abs b))
+                    if close (o.GetProperty("value").GetDouble()) (t.GetProperty("value").GetDouble())
+                       && close (o.GetProperty("grad0").GetDouble()) (t.GetProperty("grad0").GetDouble()) then "yes" else "NO"
+                | _ -> "–"
+            add (sprintf "| %s | %d | %s | %s | %s | %s |" graph n (cell (secs ours)) (cell (secs theirs)) ratio agree)
+    lines |> List.ofSeq
