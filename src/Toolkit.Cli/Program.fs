@@ -24,7 +24,8 @@ type Command =
             | Predict _ -> "a saved network's predictions for the first test images"
             | Plot _ -> "pictures: a saved network's loss landscape, the curves of a training run"
 
-/// Runs the command line and returns the exit code (0 ok, 1 bad input, 2 bad usage, 3 failed check).
+/// Runs the command line and returns the exit code (0 ok, 1 bad input, 2 bad usage, 3 failed check,
+/// 130 interrupted by Ctrl-C).
 let run (argv: string[]) : int =
     let parser = ArgumentParser.Create<Command>(programName = "toolkit")
     try
@@ -50,6 +51,9 @@ let run (argv: string[]) : int =
     | Grad.UserError msg ->
         eprintfn "error: %s" msg
         1
+    | TrainCmd.Interrupted msg ->
+        eprintfn "%s" msg
+        130
     | :? IO.InvalidDataException as e ->
         eprintfn "error: %s" e.Message
         1

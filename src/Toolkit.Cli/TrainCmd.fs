@@ -59,6 +59,9 @@ type TrainArgs =
 
 let private fail fmt = Printf.kprintf (fun s -> raise (Grad.UserError s)) fmt
 
+/// Ctrl-C: one line saying what was kept, exit code 130 (as a shell reports an interrupted command).
+exception Interrupted of string
+
 /// Fashion-MNIST as training data: X is 784 × samples in [0, 1], Y one-hot.
 let loadData (dir: string) : LabelledData * LabelledData =
     let d = FashionMnist.load dir
@@ -104,6 +107,10 @@ let progress (quiet: bool) : TrainingEvent -> unit =
 
 /// Runs `toolkit train`; returns the exit code.
 let run (args: ParseResults<TrainArgs>) : int =
+    // Ctrl-C stops training at the next batch and keeps what the completed epochs made (and
+    // during set-up it ends the run with one line), instead of killing the process
+    use cts = new CancellationTokenSource()
+    use _ = Console.CancelKeyPress.Subscribe(fun e -> e.Cancel <- true; cts.Cancel())
     let layersText = args.GetResult(Layers, "784,30,10")
     // sizes (784,30,10) build the notes' dense stacks; a stack of layer specs is taken as written
     let sizes =
@@ -195,6 +202,7 @@ let run (args: ParseResults<TrainArgs>) : int =
         if not (IO.Directory.Exists dir) then fail "--save %s: the folder '%s' does not exist" path dir
     | None -> ()
     let train, test = loadData (args.GetResult(Data, FashionMnist.defaultDirectory))
+    if cts.IsCancellationRequested then raise (Interrupted "interrupted while loading the data: nothing was trained")
     let net =
         match sizes with
         | Some sizes ->
@@ -229,13 +237,11 @@ let run (args: ParseResults<TrainArgs>) : int =
         printfn "%s (%s), %s cost, %s, batch %d, %d epoch%s, %s; %s"
             (String.Join("-", sizes)) (Network.describe net) (Toolkit.Tensors.Loss.name loss)
             (describe optimizer) batch epochs (if epochs = 1 then "" else "s") (match precision with Toolkit.Training.Precision.Single -> "float32" | _ -> "float64") (Blas.describe ())
-    use cts = new CancellationTokenSource()
-    Console.CancelKeyPress.Add(fun e -> e.Cancel <- true; cts.Cancel())
     let result =
         try Train.fit config net train test (progress json) cts.Token
-        with
-        | :? NonFiniteLossException as e -> raise (Grad.UserError e.Message)
-        | :? OperationCanceledException -> raise (Grad.UserError "training cancelled")
+        with :? NonFiniteLossException as e -> raise (Grad.UserError e.Message)
+    if result.Cancelled && result.Epochs.Length = 0 then
+        raise (Interrupted "interrupted in epoch 1: no epoch completed, nothing was saved")
     match args.TryGetResult Save with
     | Some path ->
         ModelFile.save path result.Network
@@ -260,6 +266,7 @@ let run (args: ParseResults<TrainArgs>) : int =
                 w.WriteNumber("samples_per_second", trainSamples * float result.Epochs.Length / seconds)
                 w.WriteNumber("epochs", result.Epochs.Length)
                 w.WriteBoolean("stopped_early", result.StoppedEarly)
+                w.WriteBoolean("interrupted", result.Cancelled)
                 w.WriteString("layers", String.Join(",", sizes))
                 w.WriteString("provider", (Blas.status ()).Provider)
                 w.WriteNumber("peak_memory_mb", float (Process.GetCurrentProcess().PeakWorkingSet64) / 1048576.0))
@@ -295,6 +302,12 @@ let run (args: ParseResults<TrainArgs>) : int =
     if json then stdout.WriteLine runJson
     else
         printfn "test accuracy %.4f after %d epoch%s; %.0f samples/s" last.TestAccuracy result.Epochs.Length (if result.Epochs.Length = 1 then "" else "s") (trainSamples * float result.Epochs.Length / seconds)
+    if result.Cancelled then
+        let kept =
+            [ match args.TryGetResult Save with Some path -> yield sprintf "the model in %s" path | None -> ()
+              match args.TryGetResult Plot with Some dir -> yield sprintf "the run record and pictures in %s" dir | None -> () ]
+        let what = if kept.IsEmpty then "nothing saved (--save, --plot keep it)" else "kept " + String.Join(" and ", kept)
+        raise (Interrupted(sprintf "interrupted in epoch %d of %d: %s, as of epoch %d" (result.Epochs.Length + 1) epochs what result.Epochs.Length))
     0
 
 /// The options of `toolkit eval` and `toolkit predict`.

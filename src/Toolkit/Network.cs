@@ -248,6 +248,24 @@ public sealed record TrainingProgress(int Epoch, int Batch, int Batches, double 
 /// <param name="Seconds">Training time of the epoch.</param>
 public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccuracy, double TestAccuracy, double Seconds);
 
+/// <summary>What <see cref="Trainer.Fit"/> did: one <see cref="EpochResult"/> per completed epoch,
+/// and whether cancellation stopped it (the network is then as of the last completed epoch).</summary>
+public sealed class TrainingResult : IReadOnlyList<EpochResult>
+{
+    private readonly EpochResult[] epochs;
+    internal TrainingResult(EpochResult[] epochs, bool cancelled) { this.epochs = epochs; Cancelled = cancelled; }
+    /// <summary>True when the cancellation token stopped training before the last epoch: the
+    /// network holds the parameters of the last completed epoch (its starting ones if none completed).</summary>
+    public bool Cancelled { get; }
+    /// <summary>The completed epoch at an index.</summary>
+    public EpochResult this[int index] => epochs[index];
+    /// <summary>The number of completed epochs.</summary>
+    public int Count => epochs.Length;
+    /// <summary>The completed epochs, in order.</summary>
+    public IEnumerator<EpochResult> GetEnumerator() => ((IEnumerable<EpochResult>)epochs).GetEnumerator();
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
 /// <summary>Trains a network with a loss and an optimiser by mini-batches.</summary>
 public sealed class Trainer(Network network, Loss loss, OptimizerSettings optimizer)
 {
@@ -258,10 +276,14 @@ public sealed class Trainer(Network network, Loss loss, OptimizerSettings optimi
     /// <summary>Train in float32 (SGEMM products; default true) or float64.</summary>
     public bool SinglePrecision { get; init; } = true;
 
-    /// <summary>Trains for <paramref name="epochs"/> epochs, reporting to <paramref name="progress"/>;
-    /// stops with <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is cancelled.</summary>
-    public IReadOnlyList<EpochResult> Fit(Dataset train, int epochs, IProgress<TrainingProgress>? progress = null,
-                                          CancellationToken cancellationToken = default, Dataset? test = null)
+    /// <summary>Trains for <paramref name="epochs"/> epochs, reporting to <paramref name="progress"/>.
+    /// Cancelling <paramref name="cancellationToken"/> stops training at the next batch and keeps
+    /// the work: the network is left as of the last completed epoch, and the result says
+    /// <see cref="TrainingResult.Cancelled"/>.</summary>
+    /// <exception cref="ArithmeticException">The loss became NaN or infinite (a <c>NonFiniteLossException</c>
+    /// naming the epoch, the batch and the first layer with non-finite values).</exception>
+    public TrainingResult Fit(Dataset train, int epochs, IProgress<TrainingProgress>? progress = null,
+                              CancellationToken cancellationToken = default, Dataset? test = null)
     {
         ArgumentNullException.ThrowIfNull(train);
         var config = new TrainConfig(epochs, BatchSize, optimizer.ToCore(), Schedule.Constant, Seed, 0.0, 3, SinglePrecision ? Precision.Single : Precision.Double);
@@ -276,11 +298,13 @@ public sealed class Trainer(Network network, Loss loss, OptimizerSettings optimi
         // a loss that turns NaN or infinite throws NonFiniteLossException, an ArithmeticException
         var result = Train.fit(config, core, train.Data, (test ?? train).Data, events, cancellationToken);
         network.Core = result.Network;
-        return result.Epochs.Select(m => new EpochResult(m.Epoch, m.TrainLoss, m.TrainAccuracy, test is null ? double.NaN : m.TestAccuracy, m.Seconds)).ToArray();
+        return new TrainingResult(
+            result.Epochs.Select(m => new EpochResult(m.Epoch, m.TrainLoss, m.TrainAccuracy, test is null ? double.NaN : m.TestAccuracy, m.Seconds)).ToArray(),
+            result.Cancelled);
     }
 
     /// <summary><see cref="Fit"/> on the thread pool.</summary>
-    public Task<IReadOnlyList<EpochResult>> FitAsync(Dataset train, int epochs, IProgress<TrainingProgress>? progress = null,
-                                                     CancellationToken cancellationToken = default, Dataset? test = null) =>
-        Task.Run(() => Fit(train, epochs, progress, cancellationToken, test), cancellationToken);
+    public Task<TrainingResult> FitAsync(Dataset train, int epochs, IProgress<TrainingProgress>? progress = null,
+                                         CancellationToken cancellationToken = default, Dataset? test = null) =>
+        Task.Run(() => Fit(train, epochs, progress, cancellationToken, test));
 }

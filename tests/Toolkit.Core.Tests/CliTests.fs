@@ -254,6 +254,40 @@ let tests =
             finally
                 File.Delete model
         }
+        test "train: Ctrl-C keeps the model and the run record of the last completed epoch, one line, exit 130" {
+            let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-interrupt-%O" (Guid.NewGuid()))
+            Directory.CreateDirectory dir |> ignore
+            try
+                let model, record = Path.Combine(dir, "model.json"), Path.Combine(dir, "run")
+                let psi = Diagnostics.ProcessStartInfo("dotnet", sprintf "%s train --epochs 20 --save %s --plot %s" (Path.Combine(AppContext.BaseDirectory, "toolkit.dll")) model record,
+                                                       RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+                use p = Diagnostics.Process.Start psi
+                // the interrupt (SIGINT, as Ctrl-C sends it) once epoch 2 has ended
+                let mutable line = p.StandardOutput.ReadLine()
+                while not (isNull line) && not (line.StartsWith "epoch 2: train loss") do line <- p.StandardOutput.ReadLine()
+                Expect.isNotNull line "epoch 2 ended"
+                Diagnostics.Process.Start("kill", sprintf "-INT %d" p.Id).WaitForExit()
+                p.StandardOutput.ReadToEnd() |> ignore
+                let err = p.StandardError.ReadToEnd()
+                p.WaitForExit()
+                Expect.equal p.ExitCode 130 (sprintf "exit code (%s)" err)
+                let lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                Expect.equal lines.Length 1 "one line on stderr"
+                Expect.stringContains lines.[0] (sprintf "kept the model in %s and the run record and pictures in %s" model record) "says what was kept"
+                use run = JsonDocument.Parse(File.ReadAllText(Path.Combine(record, "run.json")))
+                let epochs = run.RootElement.GetProperty("epochs").GetInt32()
+                Expect.isTrue (epochs >= 2 && epochs < 20) (sprintf "%d completed epochs recorded" epochs)
+                Expect.isTrue (run.RootElement.GetProperty("interrupted").GetBoolean()) "the record says interrupted"
+                Expect.stringContains lines.[0] (sprintf "as of epoch %d" epochs) "the epoch kept"
+                // the saved model is the one the record measured
+                let code, out, _ = toolkit [ "eval"; model; "--json" ]
+                Expect.equal code 0 "the model loads"
+                use e = JsonDocument.Parse(out)
+                Expect.equal (e.RootElement.GetProperty("test_accuracy").GetDouble()) (run.RootElement.GetProperty("test_accuracy").GetDouble()) "the last completed epoch's accuracy"
+                Expect.isEmpty (Directory.GetFiles(dir, "*.tmp")) "no temporary file left"
+            finally
+                Directory.Delete(dir, true)
+        }
         test "train: bad options are named, exit code 1" {
             for args, message in [ [ "train"; "--layers"; "784" ], "--layers"
                                    [ "train"; "--optimizer"; "magic" ], "--optimizer: 'magic'"

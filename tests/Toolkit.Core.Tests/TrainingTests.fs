@@ -70,7 +70,7 @@ let tests =
             Expect.equal b.Network.Parameters a.Network.Parameters "bit-identical"
             Expect.equal a.Epochs.Length 60 "one metric per epoch"
         }
-        test "progress events arrive per batch and per epoch; cancellation stops between batches" {
+        test "progress events arrive per batch and per epoch; cancellation stops between batches and keeps the last completed epoch" {
             let train, test = xorData 1 64, xorData 2 32
             let net = Network.create [ 2; 4; 2 ] Activation.Tanh Activation.Softmax Loss.CrossEntropy Init.Xavier 5
             let events = ResizeArray<TrainingEvent>()
@@ -86,9 +86,21 @@ let tests =
             Train.fit (config (Optimizer.Sgd 0.1) 1) hinge train test (function BatchEnded (_, _, _, _, a) -> seen.Add a | _ -> ()) CancellationToken.None |> ignore
             Expect.equal seen.Count 4 "one per batch"
             Expect.isTrue (seen |> Seq.forall (fun a -> a >= 0.0 && a <= 1.0)) "fractions"
+            // cancelled in the third batch of epoch 2: training stops there and keeps epoch 1's network,
+            // the very network an uninterrupted one-epoch run gives
             use cts = new CancellationTokenSource()
-            let stopAfterThree e = match e with BatchEnded (_, 3, _, _, _) -> cts.Cancel() | _ -> ()
-            Expect.throwsT<OperationCanceledException> (fun () -> Train.fit (config (Optimizer.Sgd 0.1) 5) net train test stopAfterThree cts.Token |> ignore) "cancelled"
+            let stopInEpoch2 e = match e with BatchEnded (2, 3, _, _, _) -> cts.Cancel() | _ -> ()
+            let r = Train.fit (config (Optimizer.Sgd 0.1) 5) net train test stopInEpoch2 cts.Token
+            Expect.isTrue r.Cancelled "says it was cancelled"
+            Expect.equal r.Epochs.Length 1 "one completed epoch"
+            let one = Train.fit (config (Optimizer.Sgd 0.1) 1) net train test ignore CancellationToken.None
+            Expect.isFalse one.Cancelled "not cancelled"
+            Expect.equal r.Network.Parameters one.Network.Parameters "the network of the last completed epoch, bit for bit"
+            use early = new CancellationTokenSource()
+            early.Cancel()
+            let none = Train.fit (config (Optimizer.Sgd 0.1) 5) net train test ignore early.Token
+            Expect.isTrue (none.Cancelled && none.Epochs.Length = 0) "cancelled before the first batch"
+            Expect.equal none.Network.Parameters net.Parameters "the network it started from"
         }
         test "early stopping on a validation split keeps the best network" {
             let train, test = xorData 1 200, xorData 2 100

@@ -65,7 +65,11 @@ type TrainResult =
       /// Every epoch's measurements.
       Epochs: EpochMetrics[]
       /// True when early stopping ended training before the last epoch.
-      StoppedEarly: bool }
+      StoppedEarly: bool
+      /// True when the cancellation token stopped training: <c>Network</c> is then the network as
+      /// of the last completed epoch (the one it started from if none completed), and
+      /// <c>Epochs</c> those epochs' measurements.
+      Cancelled: bool }
 
 /// A loss that became NaN or infinite (an ArithmeticException): when, and the first layer whose
 /// values went non-finite.
@@ -194,7 +198,8 @@ module Train =
 
     /// <summary>Trains <paramref name="net"/> on <paramref name="train"/>, measuring on
     /// <paramref name="test"/> after every epoch; <paramref name="onEvent"/> hears every batch and
-    /// epoch; <paramref name="cancel"/> stops training between batches (OperationCanceledException).</summary>
+    /// epoch; <paramref name="cancel"/> stops training between batches and keeps the work: the
+    /// result holds the network of the last completed epoch and says it was cancelled.</summary>
     /// <exception cref="T:Toolkit.Training.NonFiniteLossException">The loss became NaN or ±∞.</exception>
     let fit (config: TrainConfig) (net: Network) (train: LabelledData) (test: LabelledData)
             (onEvent: TrainingEvent -> unit) (cancel: CancellationToken) : TrainResult =
@@ -225,39 +230,46 @@ module Train =
         let mutable stopped = false
         let epochs = ResizeArray<EpochMetrics>()
         let mutable epoch = 0
-        while epoch < config.Epochs && not stopped do
+        let mutable cancelled = cancel.IsCancellationRequested
+        while epoch < config.Epochs && not stopped && not cancelled do
             epoch <- epoch + 1
             shuffle rng idx
             let sw = Stopwatch.StartNew()
             let mutable lossSum = 0.0
-            for b in 0 .. batches - 1 do
-                cancel.ThrowIfCancellationRequested()
-                let start = b * config.BatchSize
-                let size = min config.BatchSize (m - start)
-                let batchLoss = run.Step(steps, start)
-                if not (Double.IsFinite batchLoss) then
-                    raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer (run.Current ()) (columns trainSet.X idx.[start .. start + size - 1])))
-                lossSum <- lossSum + batchLoss
-                onEvent (BatchEnded(epoch, b + 1, batches, batchLoss, float run.Correct / float size))
-                steps <- steps + 1
-            net <- run.Current ()
-            let seconds = sw.Elapsed.TotalSeconds
-            let (trainLoss, trainAcc), (testLoss, testAcc) = run.EvaluateBoth ()
-            if not (Double.IsFinite trainLoss) then
-                raise (NonFiniteLossException(epoch, batches, firstNonFiniteLayer net (columns trainSet.X [| 0 |])))
-            let valLoss = validation |> Option.map (fun v -> fst (evaluate net v))
-            let metrics =
-                { Epoch = epoch; TrainLoss = lossSum / float batches; TrainAccuracy = trainAcc; TestLoss = testLoss
-                  TestAccuracy = testAcc; ValidationLoss = valLoss; Seconds = seconds }
-            epochs.Add metrics
-            onEvent (EpochEnded metrics)
-            match valLoss with
-            | Some v ->
-                if v < fst best then
-                    best <- (v, net)
-                    sinceBest <- 0
+            let mutable b = 0
+            while b < batches && not cancelled do
+                if cancel.IsCancellationRequested then cancelled <- true
                 else
-                    sinceBest <- sinceBest + 1
-                    if sinceBest >= config.Patience then stopped <- true
-            | None -> ()
-        { Network = (if validation.IsSome then snd best else net); Epochs = epochs.ToArray(); StoppedEarly = stopped && epoch < config.Epochs }
+                    let start = b * config.BatchSize
+                    let size = min config.BatchSize (m - start)
+                    let batchLoss = run.Step(steps, start)
+                    if not (Double.IsFinite batchLoss) then
+                        raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer (run.Current ()) (columns trainSet.X idx.[start .. start + size - 1])))
+                    lossSum <- lossSum + batchLoss
+                    onEvent (BatchEnded(epoch, b + 1, batches, batchLoss, float run.Correct / float size))
+                    steps <- steps + 1
+                    b <- b + 1
+            // a cancelled epoch is not kept: net stays the network of the last completed one
+            if not cancelled then
+                net <- run.Current ()
+                let seconds = sw.Elapsed.TotalSeconds
+                let (trainLoss, trainAcc), (testLoss, testAcc) = run.EvaluateBoth ()
+                if not (Double.IsFinite trainLoss) then
+                    raise (NonFiniteLossException(epoch, batches, firstNonFiniteLayer net (columns trainSet.X [| 0 |])))
+                let valLoss = validation |> Option.map (fun v -> fst (evaluate net v))
+                let metrics =
+                    { Epoch = epoch; TrainLoss = lossSum / float batches; TrainAccuracy = trainAcc; TestLoss = testLoss
+                      TestAccuracy = testAcc; ValidationLoss = valLoss; Seconds = seconds }
+                epochs.Add metrics
+                onEvent (EpochEnded metrics)
+                match valLoss with
+                | Some v ->
+                    if v < fst best then
+                        best <- (v, net)
+                        sinceBest <- 0
+                    else
+                        sinceBest <- sinceBest + 1
+                        if sinceBest >= config.Patience then stopped <- true
+                | None -> ()
+        { Network = (if validation.IsSome then snd best else net); Epochs = epochs.ToArray(); StoppedEarly = stopped && epoch < config.Epochs
+          Cancelled = cancelled }
