@@ -29,7 +29,7 @@ type GradArgs =
             | Mermaid -> "print the graph as a Mermaid flowchart"
             | Svg _ -> "write the graph as a self-contained SVG file"
             | Explain -> "print the forward and backward passes step by step"
-            | Check -> "check every dvar against central finite differences (exit 3 if a check fails)"
+            | Check -> "check every dvar against central finite differences (exit 3 if the check fails, or cannot decide because the point sits on a kink or a domain edge, which it names)"
             | Latex -> "print the symbolic partials as LaTeX too"
 
 /// A user error: printed as one line, exit code 1, no stack trace.
@@ -128,6 +128,17 @@ let private jsonOf (text: string) (r: Result) (latex: bool) =
             match c.FirstBadNode with
             | Some bad -> w.WriteString("first_bad_node", bad.Node)
             | None -> w.WriteNull("first_bad_node")
+            w.WriteBoolean("inconclusive", c.Inconclusive)
+            w.WriteStartArray("non_smooth")
+            for p in c.NonSmooth do
+                w.WriteStartObject()
+                w.WriteString("node", p.Node)
+                w.WriteString("kind", p.Kind)
+                Json.number w "at" p.At
+                Json.number w "left_slope" p.Left
+                Json.number w "right_slope" p.Right
+                w.WriteEndObject()
+            w.WriteEndArray()
             w.WriteEndObject()
         | None -> ())
 
@@ -151,16 +162,24 @@ let private report (r: Result) (latex: bool) : string list =
           if latex then yield sprintf "    LaTeX: %s" (Print.latex d) ]
 
 let private checkLines (c: GradientCheck) =
+    let rowVerdict (e: GradientCheckEntry) =
+        if e.RelativeError <= c.Tolerance then "ok" elif c.Inconclusive then "not comparable" else "FAIL"
     [ yield ""
       yield sprintf "gradient check (central differences, tolerance %g):" c.Tolerance
       yield sprintf "  %-10s %16s %16s %12s" "variable" "analytic" "numeric" "rel. error"
       for e in c.Entries do
-          yield sprintf "  %-10s %16s %16s %12.3g %s" e.Variable (num e.Analytic) (num e.Numeric) e.RelativeError (if e.RelativeError <= c.Tolerance then "ok" else "FAIL")
+          yield sprintf "  %-10s %16s %16s %12.3g %s" e.Variable (num e.Analytic) (num e.Numeric) e.RelativeError (rowVerdict e)
+      // why a difference is not a wrong rule: the point sits where the operation has no derivative
+      for p in c.NonSmooth do
+          yield sprintf "  %s sits on %s at its argument %s (within the difference step): its slopes are %s from the left and %s from the right, so a central difference across it measures no derivative; the backward pass uses the rule at the point itself"
+                    p.Node p.Kind (num p.At) (num p.Left) (num p.Right)
       match c.FirstBadNode with
       | Some bad ->
           yield sprintf "  first node whose local rule disagrees: %s (argument %d: rule %s, numeric %s)" bad.Node bad.Argument (num bad.Rule) (num bad.Numeric)
-      | None -> yield "  every node's local rule agrees with finite differences"
-      yield (if c.Passed then "check passed" else "check FAILED") ]
+          yield "check FAILED: a derivative rule disagrees with finite differences"
+      | None when c.Passed -> yield "check passed: every dvar and every node's local rule agree with finite differences"
+      | None when c.Inconclusive -> yield "check inconclusive: the point sits on a kink or a domain edge (above); no node's rule disagrees with finite differences elsewhere"
+      | None -> yield "check FAILED: a dvar disagrees with finite differences although every node's local rule agrees (a rounding-sensitive point?)" ]
 
 /// Runs `toolkit grad`; returns the exit code.
 let run (args: ParseResults<GradArgs>) : int =

@@ -111,7 +111,15 @@ public sealed class GradientCheckReport
         Tolerance = c.Tolerance;
         Entries = c.Entries.Select(e => new GradientCheckEntry(e.Variable, e.Analytic, e.Numeric, e.RelativeError)).ToArray();
         FirstBadNode = c.FirstBadNode is null ? null : c.FirstBadNode.Value.Node;
+        Inconclusive = c.Inconclusive;
+        NonSmoothNodes = c.NonSmooth.Select(p => p.Node).ToArray();
     }
+
+    /// <summary>True when the check did not pass only because the point sits on a kink or the edge
+    /// of a domain (<see cref="NonSmoothNodes"/>), where central differences measure no derivative.</summary>
+    public bool Inconclusive { get; }
+    /// <summary>The nodes whose operation has a kink or a domain edge at this point.</summary>
+    public IReadOnlyList<string> NonSmoothNodes { get; }
 
     /// <summary>True when every relative error is within the tolerance and every local rule agrees.</summary>
     public bool Passed { get; }

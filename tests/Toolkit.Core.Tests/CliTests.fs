@@ -288,6 +288,18 @@ let tests =
             finally
                 Directory.Delete(dir, true)
         }
+        test "grad --check at a kink or a domain edge says so, never both 'agree' and 'FAILED'; exit 3" {
+            for text, at, says in [ "relu(x)", "x=0", "relu(x) sits on a kink at its argument 0"
+                                    "sqrt(x)", "x=0", "sqrt(x) sits on the edge of its domain at its argument 0" ] do
+                let code, out, _ = toolkit [ "grad"; text; "--at"; at; "--check" ]
+                Expect.equal code 3 (sprintf "%s: exit code" text)
+                Expect.stringContains out says (sprintf "%s: names the node and why" text)
+                Expect.stringContains out "check inconclusive" (sprintf "%s: the verdict" text)
+                Expect.isFalse (out.Contains "FAILED") (sprintf "%s: not a failure of a rule" text)
+            let code, out, _ = toolkit [ "grad"; "3*(a+b*c)"; "--at"; "a=5,b=3,c=2"; "--check" ]
+            Expect.equal code 0 "a passing check"
+            Expect.stringContains out "check passed" "the verdict"
+        }
         test "train: bad options are named, exit code 1" {
             for args, message in [ [ "train"; "--layers"; "784" ], "--layers"
                                    [ "train"; "--optimizer"; "magic" ], "--optimizer: 'magic'"

@@ -98,5 +98,21 @@ let tests =
             Expect.isGreaterThan wrong.RelativeError 0.1 "dw is off"
             let right = c.Entries |> Array.find (fun e -> e.Variable = "y")
             Expect.isLessThan right.RelativeError 1e-6 "dy does not pass through σ"
+            Expect.isFalse c.Inconclusive "a wrong rule is a failure, not a kink"
+        }
+        test "a point on a kink or a domain edge makes the check inconclusive, naming the node, not a failure of a rule" {
+            for text, x, node, kind in [ "relu(x)", 0.0, "relu(x)", "a kink"
+                                         "abs(x)", 1e-7, "abs(x)", "a kink"          // within the step, not on the corner
+                                         "u = 3*x; v = max(u, 0.0); v*v", 0.0, "v", "a kink"
+                                         "sqrt(x)", 0.0, "sqrt(x)", "the edge of its domain" ] do
+                let c = Numeric.check 1e-6 (Graph.ofExpr (Parse.program text)) (at [ "x", x ])
+                Expect.isFalse c.Passed (sprintf "%s at %g does not pass" text x)
+                Expect.isTrue c.Inconclusive (sprintf "%s at %g: inconclusive" text x)
+                Expect.isNone c.FirstBadNode (sprintf "%s at %g: no rule is blamed" text x)
+                Expect.equal ([ for p in c.NonSmooth -> p.Node, p.Kind ] |> List.distinct) [ node, kind ] (sprintf "%s at %g: the node and why" text x)
+            // away from the kink the same graphs pass
+            for text in [ "relu(x)"; "abs(x)"; "sqrt(x)" ] do
+                let c = Numeric.check 1e-6 (Graph.ofExpr (Parse.program text)) (at [ "x", 0.7 ])
+                Expect.isTrue (c.Passed && c.NonSmooth.Length = 0) (sprintf "%s at 0.7" text)
         }
     ]
