@@ -13,6 +13,7 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<TrainCmd.ModelArgs>
     | [<CliPrefix(CliPrefix.None)>] Predict of ParseResults<TrainCmd.ModelArgs>
     | [<CliPrefix(CliPrefix.None)>] Plot of ParseResults<Plot.PlotArgs>
+    | [<AltCommandLine("-V")>] Version
     interface IArgParserTemplate with
         member c.Usage =
             match c with
@@ -23,13 +24,38 @@ type Command =
             | Eval _ -> "a saved network's loss and accuracy on the test set"
             | Predict _ -> "a saved network's predictions for the first test images"
             | Plot _ -> "pictures: a saved network's loss landscape, the curves of a training run"
+            | Version -> "print the version"
+
+/// Printed at the end of --help.
+let private exitCodes =
+    "exit codes: 0 done; 1 bad input (an expression, a file, a layer spec or a value that does not fit: one line on stderr); 2 bad usage; 3 grad --check failed or inconclusive; 130 interrupted (Ctrl-C; train keeps its last completed epoch)"
+
+/// Every command and option name, for "did you mean".
+let private knownNames () =
+    let names (p: ArgumentParser) = p.GetArgumentCases() |> List.collect (fun c -> c.CommandLineNames.Value)
+    names (ArgumentParser.Create<Command>()) @ names (ArgumentParser.Create<Grad.GradArgs>()) @ names (ArgumentParser.Create<Info.InfoArgs>())
+    @ names (ArgumentParser.Create<LogReg.LogRegArgs>()) @ names (ArgumentParser.Create<TrainCmd.TrainArgs>())
+    @ names (ArgumentParser.Create<TrainCmd.ModelArgs>()) @ names (ArgumentParser.Create<Plot.PlotArgs>())
+    @ names (ArgumentParser.Create<Plot.LandscapeArgs>()) @ names (ArgumentParser.Create<Plot.HistoryArgs>())
+    |> List.distinct
+
+/// The tool's version (the assembly's informational version).
+let version () =
+    let a = Reflection.Assembly.GetExecutingAssembly()
+    match a.GetCustomAttributes(typeof<Reflection.AssemblyInformationalVersionAttribute>, false) with
+    | [| :? Reflection.AssemblyInformationalVersionAttribute as v |] -> v.InformationalVersion
+    | _ -> string (a.GetName().Version)
 
 /// Runs the command line and returns the exit code (0 ok, 1 bad input, 2 bad usage, 3 failed check,
 /// 130 interrupted by Ctrl-C).
 let run (argv: string[]) : int =
-    let parser = ArgumentParser.Create<Command>(programName = "toolkit")
+    let parser = ArgumentParser.Create<Command>(programName = "toolkit", helpTextMessage = exitCodes)
     try
         let parsed = parser.ParseCommandLine(argv, raiseOnUsage = true)
+        if parsed.Contains Version then
+            printfn "toolkit %s" (version ())
+            0
+        else
         match parsed.TryGetSubCommand() with
         | Some (Grad a) -> Grad.run a
         | Some (Info a) -> Info.run a
@@ -38,7 +64,7 @@ let run (argv: string[]) : int =
         | Some (Eval a) -> TrainCmd.eval a
         | Some (Predict a) -> TrainCmd.predict a
         | Some (Plot a) -> Plot.run a
-        | None ->
+        | Some Version | None ->
             eprintfn "%s" (parser.PrintUsage())
             2
     with
@@ -46,7 +72,14 @@ let run (argv: string[]) : int =
         printfn "%s" e.Message
         0
     | :? ArguParseException as e ->
-        eprintfn "%s" e.Message
+        // a misspelled command or option: the nearest known name first, then the usage
+        let m = Text.RegularExpressions.Regex.Match(e.Message, "unrecognized argument: '([^']*)'")
+        if m.Success then
+            let word = m.Groups.[1].Value
+            let firstLine = e.Message.IndexOf '\n'
+            eprintfn "ERROR: unrecognized argument: '%s'%s" word (Toolkit.Suggest.didYouMean (knownNames ()) word)
+            eprintfn "%s" (if firstLine >= 0 then e.Message.Substring(firstLine + 1) else "")
+        else eprintfn "%s" e.Message
         2
     | Grad.UserError msg ->
         eprintfn "error: %s" msg

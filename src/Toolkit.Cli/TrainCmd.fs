@@ -122,7 +122,7 @@ let run (args: ParseResults<TrainArgs>) : int =
     let activation (flag: string) (text: string) =
         match Toolkit.Nn.Activation.tryParse text with
         | Some a -> a
-        | None -> fail "%s: '%s' is not one of %s" flag text (String.Join(", ", Toolkit.Nn.Activation.names ()))
+        | None -> fail "%s: '%s' is not one of %s%s" flag text (String.Join(", ", Toolkit.Nn.Activation.names ())) (Toolkit.Suggest.didYouMean (Toolkit.Nn.Activation.names ()) text)
     // a stack of layers is read now (with a stand-in input size) so that a bad spec is named
     // before the data loads, and so that its first activation chooses the defaults below
     let stack =
@@ -164,7 +164,9 @@ let run (args: ParseResults<TrainArgs>) : int =
         | "rmsprop" -> Toolkit.Nn.Optimizer.RmsProp(lr, 0.99, 1e-8)
         | "random-search" -> Toolkit.Nn.Optimizer.RandomSearch 1.0
         | "random-local-search" -> Toolkit.Nn.Optimizer.RandomLocalSearch lr
-        | o -> fail "--optimizer: '%s' is not one of sgd, momentum, nesterov, adam, adamw, rmsprop, random-search, random-local-search" o
+        | o ->
+            let names = [ "sgd"; "momentum"; "nesterov"; "adam"; "adamw"; "rmsprop"; "random-search"; "random-local-search" ]
+            fail "--optimizer: '%s' is not one of %s%s" o (String.Join(", ", names)) (Toolkit.Suggest.didYouMean names o)
     // each activation's own initialisation (a stack's: its first activation's): the notes' N(0, 1)
     // for sigmoid, He (variance 2/n_in, which keeps a ReLU layer's output variance) for the ReLU
     // family, Xavier otherwise; on 784-256-128-10 after 5 epochs,

@@ -313,6 +313,25 @@ let tests =
                 Expect.equal code 1 (sprintf "%A" args)
                 Expect.stringContains err message (sprintf "%A" args)
         }
+        test "a misspelled command, option, function, activation or layer gets a 'did you mean'; --version" {
+            let code, _, err = toolkit [ "trian" ]
+            Expect.equal code 2 "exit code"
+            Expect.stringContains err "unrecognized argument: 'trian' (did you mean train?)" "command"
+            let _, _, err = toolkit [ "train"; "--lrr"; "3" ]
+            Expect.stringContains err "(did you mean --lr?)" "option"
+            for args, hint in [ [ "grad"; "sigmod(x)"; "--at"; "x=1" ], "(did you mean sigmoid?)"
+                                [ "train"; "--activation"; "rellu" ], "(did you mean relu?)"
+                                [ "train"; "--optimizer"; "adm" ], "(did you mean adam?)"
+                                [ "train"; "--layers"; "dense(30)-sigmod-dense(10)" ], "(did you mean sigmoid?)" ] do
+                let code, _, err = toolkit args
+                Expect.equal code 1 (sprintf "%A: exit code" args)
+                Expect.stringContains err hint (sprintf "%A" args)
+            let code, out, _ = toolkit [ "--version" ]
+            Expect.equal code 0 "--version exits 0"
+            Expect.stringStarts out "toolkit " "prints the version"
+            let _, help, _ = toolkit [ "--help" ]
+            Expect.stringContains help "130 interrupted" "--help lists the exit codes"
+        }
         test "unknown command or option: usage, exit code 2" {
             let code, _, err = toolkit [ "bogus" ]
             Expect.equal code 2 "exit code"

@@ -195,7 +195,9 @@ module Parse =
                     | _, (true, op) ->
                         if args.Count <> 2 then fail t (sprintf "%s takes 2 arguments, not %d" name args.Count)
                         Binary(op, args.[0], args.[1]), NotLiteral
-                    | _ -> fail t (sprintf "unknown function '%s' (known: %s)" name knownFunctions)
+                    | _ ->
+                        let hint = Toolkit.Suggest.didYouMean (Seq.append Rules.callable.Keys binaryFunctions.Keys) name
+                        fail t (sprintf "unknown function '%s'%s (known: %s)" name hint knownFunctions)
                 | _ ->
                     match defined.TryGetValue name with
                     | true, e -> e, NotLiteral

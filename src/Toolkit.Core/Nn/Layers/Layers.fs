@@ -58,7 +58,8 @@ module Layers =
             match args, Activation.tryParse name with
             | [], Some a -> ActivationLayer(a, inputs) :> Layer
             | _ ->
-                raise (LayerSpecException(spec, sprintf "no such layer (layers: %s(…), or an activation: %s)" (String.Join("(…), ", kinds |> List.map fst)) (String.Join(", ", Activation.names ()))))
+                let hint = Toolkit.Suggest.didYouMean (List.map fst kinds @ Activation.names ()) name
+                raise (LayerSpecException(spec, sprintf "no such layer%s (layers: %s(…), or an activation: %s)" hint (String.Join("(…), ", kinds |> List.map fst)) (String.Join(", ", Activation.names ()))))
 
     /// <summary>A stack of layers written with '-' between them, after an input of the given size.</summary>
     /// <exception cref="T:Toolkit.Nn.LayerSpecException">A layer's spec cannot be read.</exception>
