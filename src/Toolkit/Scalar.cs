@@ -22,15 +22,15 @@ public sealed class Scalar
 
     /// <summary>The values bound to variables when they were created with
     /// <see cref="Variable(string, double)"/>, carried along by every operation.</summary>
-    internal Bindings Bindings { get; }
+    internal Bindings<double> Bindings { get; }
 
-    internal Scalar(Expr expr, Bindings bindings)
+    internal Scalar(Expr expr, Bindings<double> bindings)
     {
         Expr = expr;
         Bindings = bindings;
     }
 
-    private static Scalar Combine(Expr expr, Scalar x, Scalar y) => new(expr, Bindings.Join(x.Bindings, y.Bindings));
+    private static Scalar Combine(Expr expr, Scalar x, Scalar y) => new(expr, Bindings<double>.Join(x.Bindings, y.Bindings));
 
     private Scalar With(Expr expr) => new(expr, Bindings);
 
@@ -38,7 +38,7 @@ public sealed class Scalar
     public static Scalar Variable(string name, double value)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return new Scalar(Expr.NewVar(name), Bindings.Of(name, value));
+        return new Scalar(Expr.NewVar(name), Bindings<double>.Of(name, value));
     }
 
     /// <summary>An input variable without a value: give it one when evaluating
@@ -46,11 +46,11 @@ public sealed class Scalar
     public static Scalar Variable(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return new Scalar(Expr.NewVar(name), Bindings.Empty);
+        return new Scalar(Expr.NewVar(name), Bindings<double>.Empty);
     }
 
     /// <summary>A constant.</summary>
-    public static Scalar Constant(double value) => new(Expr.NewConst(value), Bindings.Empty);
+    public static Scalar Constant(double value) => new(Expr.NewConst(value), Bindings<double>.Empty);
 
     /// <summary>
     /// Reads an expression or a program in ordinary notation: <c>3*(a + b*c)</c>, or statements
@@ -60,7 +60,7 @@ public sealed class Scalar
     public static Scalar Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return new Scalar(Toolkit.Graph.Parse.program(text), Bindings.Empty);
+        return new Scalar(Toolkit.Graph.Parse.program(text), Bindings<double>.Empty);
     }
 
     /// <summary>A constant, so that <c>3 * x</c> works.</summary>

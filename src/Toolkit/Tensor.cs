@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using MathNet.Numerics.LinearAlgebra;
 using Toolkit.Tensors;
 using FAxis = Toolkit.Tensors.Axis;
@@ -42,34 +41,17 @@ public enum SampleLayout
 public sealed class Tensor
 {
     internal TExpr Expr { get; }
-    internal ImmutableDictionary<string, Matrix<double>> Bindings { get; }
+    internal Bindings<Matrix<double>> Bindings { get; }
 
-    internal Tensor(TExpr expr, ImmutableDictionary<string, Matrix<double>> bindings)
+    internal Tensor(TExpr expr, Bindings<Matrix<double>> bindings)
     {
         Expr = expr;
         Bindings = bindings;
     }
 
-    private static TExpr Checked(Func<TExpr> build)
-    {
-        // a ShapeException (an ArgumentException) names the op and both shapes
-        return build();
-    }
-
-    private static Tensor Combine(TExpr e, Tensor x, Tensor y)
-    {
-        var merged = x.Bindings;
-        foreach (var (k, v) in y.Bindings)
-        {
-            if (merged.TryGetValue(k, out var existing))
-            {
-                if (!ReferenceEquals(existing, v) && !existing.Equals(v))
-                    throw new ArgumentException($"variable '{k}' is bound to two different matrices; use one Tensor.Variable per name");
-            }
-            else merged = merged.Add(k, v);
-        }
-        return new Tensor(e, merged);
-    }
+    // joined, not merged: building is linear in the nodes; the values are gathered (and a name
+    // bound to two matrices refused) when the graph is evaluated
+    private static Tensor Combine(TExpr e, Tensor x, Tensor y) => new(e, Bindings<Matrix<double>>.Join(x.Bindings, y.Bindings));
 
     private Tensor With(TExpr e) => new(e, Bindings);
 
@@ -78,15 +60,14 @@ public sealed class Tensor
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(value);
-        return new Tensor(Checked(() => TExprModule.var(name, value.RowCount, value.ColumnCount)),
-                          ImmutableDictionary<string, Matrix<double>>.Empty.Add(name, value));
+        return new Tensor(TExprModule.var(name, value.RowCount, value.ColumnCount), Bindings<Matrix<double>>.Of(name, value));
     }
 
     /// <summary>An input matrix with a value given as a 2-D array.</summary>
     public static Tensor Variable(string name, double[,] value) => Variable(name, Matrix<double>.Build.DenseOfArray(value));
 
     /// <summary>A constant matrix.</summary>
-    public static Tensor Constant(Matrix<double> value) => new(TExprModule.constant(value), ImmutableDictionary<string, Matrix<double>>.Empty);
+    public static Tensor Constant(Matrix<double> value) => new(TExprModule.constant(value), Bindings<Matrix<double>>.Empty);
 
     /// <summary>The node's shape.</summary>
     public (int Rows, int Columns) Shape
@@ -95,20 +76,20 @@ public sealed class Tensor
     }
 
     /// <summary>The matrix product A·B (A * B).</summary>
-    public static Tensor operator *(Tensor a, Tensor b) => Combine(Checked(() => TExprModule.matmul(a.Expr, b.Expr)), a, b);
+    public static Tensor operator *(Tensor a, Tensor b) => Combine(TExprModule.matmul(a.Expr, b.Expr), a, b);
     /// <summary>A + B; B may be a bias column, a bias row or a scalar, broadcast.</summary>
-    public static Tensor operator +(Tensor a, Tensor b) => Combine(Checked(() => TExprModule.add(a.Expr, b.Expr)), a, b);
+    public static Tensor operator +(Tensor a, Tensor b) => Combine(TExprModule.add(a.Expr, b.Expr), a, b);
     /// <summary>A − B, with the same broadcasting.</summary>
-    public static Tensor operator -(Tensor a, Tensor b) => Combine(Checked(() => TExprModule.sub(a.Expr, b.Expr)), a, b);
+    public static Tensor operator -(Tensor a, Tensor b) => Combine(TExprModule.sub(a.Expr, b.Expr), a, b);
     /// <summary>−A.</summary>
     public static Tensor operator -(Tensor a) => a.With(TExprModule.neg(a.Expr));
     /// <summary>c·A.</summary>
     public static Tensor operator *(double c, Tensor a) => a.With(TExprModule.scale(c, a.Expr));
 
     /// <summary>Elementwise A ⊙ B (B broadcast like a bias).</summary>
-    public Tensor PointwiseMultiply(Tensor b) => Combine(Checked(() => TExprModule.mul(Expr, b.Expr)), this, b);
+    public Tensor PointwiseMultiply(Tensor b) => Combine(TExprModule.mul(Expr, b.Expr), this, b);
     /// <summary>Elementwise A / B (B broadcast like a bias).</summary>
-    public Tensor PointwiseDivide(Tensor b) => Combine(Checked(() => TExprModule.div(Expr, b.Expr)), this, b);
+    public Tensor PointwiseDivide(Tensor b) => Combine(TExprModule.div(Expr, b.Expr), this, b);
     /// <summary>Aᵀ.</summary>
     public Tensor Transpose() => With(TExprModule.transpose(Expr));
     /// <summary>The sum of all elements (1×1).</summary>
@@ -139,20 +120,20 @@ public sealed class Tensor
 
     /// <summary>Binary cross-entropy from logits, averaged over samples; never takes log(0).</summary>
     public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor targets, SampleLayout layout) =>
-        Combine(Checked(() => TExprModule.bceWithLogits(ToF(layout), logits.Expr, targets.Expr)), logits, targets);
+        Combine(TExprModule.bceWithLogits(ToF(layout), logits.Expr, targets.Expr), logits, targets);
     /// <summary>Softmax over the classes and cross-entropy against the targets, averaged over samples.</summary>
     public static Tensor SoftmaxCrossEntropy(Tensor logits, Tensor targets, SampleLayout layout) =>
-        Combine(Checked(() => TExprModule.softmaxCrossEntropy(ToF(layout), logits.Expr, targets.Expr)), logits, targets);
+        Combine(TExprModule.softmaxCrossEntropy(ToF(layout), logits.Expr, targets.Expr), logits, targets);
     /// <summary>½‖a − y‖² summed over outputs, averaged over samples.</summary>
     public static Tensor Quadratic(Tensor predictions, Tensor targets, SampleLayout layout) =>
-        Combine(Checked(() => TExprModule.quadratic(ToF(layout), predictions.Expr, targets.Expr)), predictions, targets);
+        Combine(TExprModule.quadratic(ToF(layout), predictions.Expr, targets.Expr), predictions, targets);
 
     private static FAxis ToF(TensorAxis a) => a == TensorAxis.Rows ? FAxis.Rows : FAxis.Cols;
     private static FLayout ToF(SampleLayout l) => l == SampleLayout.ColumnsAreSamples ? FLayout.ColumnsAreSamples : FLayout.RowsAreSamples;
 
     private TForward Forward()
     {
-        return TGraphModule.forward(TGraphModule.ofExpr(Expr), Bindings);
+        return TGraphModule.forward(TGraphModule.ofExpr(Expr), Bindings.Gather());
     }
 
     /// <summary>The value, from the variables' bound matrices.</summary>

@@ -35,6 +35,12 @@ public class TensorTests
         var b = Tensor.Variable("B", Matrix<double>.Build.Dense(5, 2));
         var e = Assert.Throws<ShapeException>(() => a * b);
         Assert.Equal("matmul: (3×4) · (5×2): inner dimensions 4 and 5 differ", e.Message);
+        // one name bound to two matrices is refused when the graph is evaluated
+        var twice = Tensor.Variable("A", Matrix<double>.Build.Dense(3, 4, 1.0)) + Tensor.Variable("A", Matrix<double>.Build.Dense(3, 4, 2.0));
+        Assert.Contains("bound to two different values", Assert.Throws<ArgumentException>(() => twice.Value).Message);
+        // the same matrix under one name twice is one variable
+        var w = Matrix<double>.Build.Dense(3, 4, 1.5);
+        Assert.Equal(3.0, (Tensor.Variable("W", w) + Tensor.Variable("W", w)).Value[0, 0]);
     }
 
     [Fact]
