@@ -77,7 +77,7 @@ let landscape (args: ParseResults<LandscapeArgs>) : int =
     let seed = args.GetResult(Seed, 1)
     let out = args.GetResult(LandscapeArgs.Out, "landscape.svg")
     Pictures.checkPath out
-    let _, test = TrainCmd.loadData (args.GetResult(Data, FashionMnist.defaultDirectory))
+    let test = TrainCmd.loadTest (args.GetResult(Data, FashionMnist.defaultDirectory))
     if test.X.RowCount <> net.Inputs then
         fail "%s takes %d inputs, but the images have %d pixels" path net.Inputs test.X.RowCount
     let data = if samples >= test.Labels.Length then test else Train.subset test [| 0 .. samples - 1 |]

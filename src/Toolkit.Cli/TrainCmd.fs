@@ -67,6 +67,10 @@ let loadData (dir: string) : LabelledData * LabelledData =
     let d = FashionMnist.load dir
     Train.ofImages 10 d.Train, Train.ofImages 10 d.Test
 
+/// The Fashion-MNIST test set alone (what eval, predict and the landscapes read: not the 60,000
+/// training images).
+let loadTest (dir: string) : LabelledData = Train.ofImages 10 (FashionMnist.loadTest dir)
+
 /// A progress display: a live bar on a terminal, plain lines otherwise.
 let progress (quiet: bool) : TrainingEvent -> unit =
     let live = not Console.IsOutputRedirected
@@ -329,7 +333,7 @@ type ModelArgs =
 /// Runs `toolkit eval MODEL`: loss and accuracy on the test set.
 let eval (args: ParseResults<ModelArgs>) : int =
     let net = ModelFile.load (args.GetResult Model)
-    let _, test = loadData (args.GetResult(ModelArgs.Data, FashionMnist.defaultDirectory))
+    let test = loadTest (args.GetResult(ModelArgs.Data, FashionMnist.defaultDirectory))
     let acc = Network.accuracy net test.X test.Labels
     let loss = Network.cost net test.X test.Y
     if args.Contains ModelArgs.Json then
@@ -340,7 +344,7 @@ let eval (args: ParseResults<ModelArgs>) : int =
 /// Runs `toolkit predict MODEL`: the predicted classes of the first test images.
 let predict (args: ParseResults<ModelArgs>) : int =
     let net = ModelFile.load (args.GetResult Model)
-    let _, test = loadData (args.GetResult(ModelArgs.Data, FashionMnist.defaultDirectory))
+    let test = loadTest (args.GetResult(ModelArgs.Data, FashionMnist.defaultDirectory))
     let n = min test.X.ColumnCount (args.GetResult(Count, 10))
     let idx = [| 0 .. n - 1 |]
     let classes = Network.classify net (Train.columns test.X idx)

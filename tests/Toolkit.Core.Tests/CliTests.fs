@@ -300,6 +300,20 @@ let tests =
             Expect.equal code 0 "a passing check"
             Expect.stringContains out "check passed" "the verdict"
         }
+        test "eval and predict read the test set alone: a folder with only the t10k files is enough" {
+            let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-t10k-%O" (Guid.NewGuid()))
+            Directory.CreateDirectory dir |> ignore
+            try
+                for f in Directory.GetFiles(Toolkit.Data.FashionMnist.defaultDirectory, "t10k-*") do
+                    File.Copy(f, Path.Combine(dir, Path.GetFileName f))
+                let model = Path.Combine(dir, "model.json")
+                Toolkit.Data.ModelFile.save model (Toolkit.Nn.Network.create [ 784; 10 ] Toolkit.Nn.Activation.Sigmoid Toolkit.Nn.Activation.Sigmoid Toolkit.Tensors.Loss.Quadratic Toolkit.Nn.Init.Normal 1)
+                for command in [ "eval"; "predict" ] do
+                    let code, _, err = toolkit [ command; model; "--data"; dir; "--json" ]
+                    Expect.equal code 0 (sprintf "%s: exit code (%s)" command err)
+            finally
+                Directory.Delete(dir, true)
+        }
         test "train: bad options are named, exit code 1" {
             for args, message in [ [ "train"; "--layers"; "784" ], "--layers"
                                    [ "train"; "--optimizer"; "magic" ], "--optimizer: 'magic'"

@@ -54,10 +54,14 @@ module FashionMnist =
             raise (DataFormat.error labelsPath (sprintf "%d labels but %s holds %d images" labels.Count imagesPath images.Count))
         { Count = images.Count; Rows = images.Dimensions.[1]; Cols = images.Dimensions.[2]; Pixels = images.Bytes; Labels = labels.Bytes }
 
+    /// Reads the t10k-* images and labels (the test set alone) from a folder (gzip or raw).
+    let loadTest (dir: string) : LabelledImages =
+        readPair (find dir "t10k-images-idx3-ubyte") (find dir "t10k-labels-idx1-ubyte")
+
     /// Reads train-* and t10k-* images and labels from a folder (gzip or raw).
     let load (dir: string) : DataSplit =
         { Train = readPair (find dir "train-images-idx3-ubyte") (find dir "train-labels-idx1-ubyte")
-          Test = readPair (find dir "t10k-images-idx3-ubyte") (find dir "t10k-labels-idx1-ubyte") }
+          Test = loadTest dir }
 
     /// <summary>The images of two classes as the notes lay data out: X is pixels×samples,
     /// scaled to [0, 1]; Y is 1 for <paramref name="positive"/>, 0 for <paramref name="negative"/>.</summary>
