@@ -183,10 +183,14 @@ let tests =
                     let before = GC.GetAllocatedBytesForCurrentThread()
                     for k in 1 .. steps do f k
                     GC.GetAllocatedBytesForCurrentThread() - before
-                // what 1,000 steps allocate beyond what 10 do: the per-step cost, free of one-offs
-                let a10 = allocated 10
-                let a1000 = allocated 1000
-                Expect.equal (a1000 - a10) 0L (sprintf "bytes allocated per step, %s (10 steps: %d bytes, 1000 steps: %d bytes)" name a10 a1000)
+                // what 1,000 steps allocate beyond what 10 do: the per-step cost, free of one-offs.
+                // A one-off can still land inside the window (seen once, in CI under CPU load, as
+                // 3,576 bytes over 1,000 steps: the runtime installing re-compiled code); it does
+                // not repeat, so the smallest of three windows is taken. An allocation made every
+                // step is in all three.
+                let windows = [ for _ in 1 .. 3 -> let a10 = allocated 10 in let a1000 = allocated 1000 in a1000 - a10, a10, a1000 ]
+                let excess, a10, a1000 = List.minBy (fun (e, _, _) -> e) windows
+                Expect.equal excess 0L (sprintf "bytes allocated per step, %s (10 steps: %d bytes, 1000 steps: %d bytes)" name a10 a1000)
             for o in optimizers |> List.filter Optimizer.usesGradient do
                 let single = FastNet<float32>(net, 10)
                 let s32 = Optimizer.init single.ParameterCount 1
