@@ -89,7 +89,7 @@ module ModelFile =
             let v = prop e name
             if v.ValueKind <> JsonValueKind.String then fail (sprintf "the field \"%s\" is not a string" name)
             v.GetString()
-        let int (e: JsonElement) (name: string) =
+        let count (e: JsonElement) (name: string) =
             let v = prop e name
             match v.ValueKind with
             | JsonValueKind.Number ->
@@ -124,7 +124,7 @@ module ModelFile =
             // dense layers with their activation: the same dense and activation layers today
             for k, l in Seq.indexed (entries.EnumerateArray()) do
                 let where = sprintf "layer %d" (k + 1)
-                let nIn, nOut = int l "inputs", int l "outputs"
+                let nIn, nOut = count l "inputs", count l "outputs"
                 let act = match Activation.tryParse (text l "activation") with Some a -> a | None -> fail (sprintf "%s: unknown activation \"%s\"" where (text l "activation"))
                 let w, b = numbers where l "weights", numbers where l "bias"
                 if w.Length <> nIn * nOut then fail (sprintf "%s: %d weights for %d×%d" where w.Length nOut nIn)
@@ -134,7 +134,7 @@ module ModelFile =
                 parameters.AddRange b
                 if act <> Activation.Identity then layers.Add(ActivationLayer(act, nOut))
         | 2 ->
-            let mutable size = int root "inputs"
+            let mutable size = count root "inputs"
             for k, l in Seq.indexed (entries.EnumerateArray()) do
                 let where = sprintf "layer %d" (k + 1)
                 let spec = text l "spec"
@@ -142,8 +142,8 @@ module ModelFile =
                     try Layers.parse size spec
                     with :? FormatException | :? ArgumentException as e -> fail (sprintf "%s: %s" where e.Message)
                 if layer.Kind <> text l "kind" then fail (sprintf "%s: the spec \"%s\" is a %s layer, not \"%s\"" where spec layer.Kind (text l "kind"))
-                if int l "inputs" <> size then fail (sprintf "%s takes %d inputs but the layer before gives %d" where (int l "inputs") size)
-                if int l "outputs" <> layer.Outputs then fail (sprintf "%s: %s gives %d outputs, not %d" where spec layer.Outputs (int l "outputs"))
+                if count l "inputs" <> size then fail (sprintf "%s takes %d inputs but the layer before gives %d" where (count l "inputs") size)
+                if count l "outputs" <> layer.Outputs then fail (sprintf "%s: %s gives %d outputs, not %d" where spec layer.Outputs (count l "outputs"))
                 let p = if layer.ParameterCount > 0 then numbers where l "parameters" else [||]
                 if p.Length <> layer.ParameterCount then fail (sprintf "%s: %d parameters for %s, which has %d" where p.Length spec layer.ParameterCount)
                 layers.Add layer

@@ -1,5 +1,6 @@
 namespace Toolkit.Nn
 
+open Toolkit
 open System
 open System.Globalization
 open MathNet.Numerics.LinearAlgebra
@@ -103,6 +104,11 @@ module Activation =
                 for i in 0 .. rows - 1 do s <- s + Math.Exp(Precision.load z.[o + i] - mx)
                 for i in 0 .. rows - 1 do a.[o + i] <- Precision.store<'T> (Math.Exp(Precision.load z.[o + i] - mx) / s)
 
+    // dz ← da ⊙ op′(z) from the table of derivatives, for the elements from .. until − 1
+    let private byTable<'T when 'T :> IFloatingPointIeee754<'T>> (op: UnaryOp) (from: int) (until: int) (z: 'T[]) (a: 'T[]) (da: 'T[]) (dz: 'T[]) =
+        for i in from .. until - 1 do
+            dz.[i] <- Precision.store<'T> (Precision.load da.[i] * Rules.dUnary op (Precision.load z.[i]) (Precision.load a.[i]))
+
     /// <summary>dz ← da ⊙ g′(z) on the first rows·cols values (dz may be da itself), g′ from the
     /// table of derivatives given z and a = g(z) — σ′ = a(1 − a), tanh′ = 1 − a² — in SIMD lanes
     /// for the ops <c>forward</c> vectorises; softmax: each column's Jacobianᵀ·da = a ⊙ (da − aᵀda).</summary>
@@ -112,8 +118,6 @@ module Activation =
         let e = Buffers.vectorEnd<'T> n
         let w = Vector<'T>.Count
         let one = Vector<'T>.One
-        let tail (op: UnaryOp) =
-            for i in e .. n - 1 do dz.[i] <- Precision.store<'T> (Precision.load da.[i] * Rules.dUnary op (Precision.load z.[i]) (Precision.load a.[i]))
         match g with
         | Activation.Identity -> if not (obj.ReferenceEquals(da, dz)) then Array.blit da 0 dz 0 n
         | Activation.Elementwise (UnaryOp.Sigmoid as op) ->
@@ -122,20 +126,20 @@ module Activation =
                 let s = Vector<'T>(a, i)
                 (Vector<'T>(da, i) * s * (one - s)).CopyTo(dz, i)
                 i <- i + w
-            tail op
+            byTable op e n z a da dz     // the last, partial vector
         | Activation.Elementwise (UnaryOp.Tanh as op) ->
             let mutable i = 0
             while i < e do
                 let t = Vector<'T>(a, i)
                 (Vector<'T>(da, i) * (one - t * t)).CopyTo(dz, i)
                 i <- i + w
-            tail op
+            byTable op e n z a da dz     // the last, partial vector
         | Activation.Elementwise (UnaryOp.Relu as op) ->
             let mutable i = 0
             while i < e do
                 Vector.ConditionalSelect(Vector.GreaterThan(Vector<'T>(z, i), Vector<'T>.Zero), Vector<'T>(da, i), Vector<'T>.Zero).CopyTo(dz, i)
                 i <- i + w
-            tail op
+            byTable op e n z a da dz     // the last, partial vector
         | Activation.Elementwise (UnaryOp.LeakyRelu s as op) ->
             let slope = Vector<'T>(Precision.store<'T> s)
             let mutable i = 0
@@ -143,9 +147,8 @@ module Activation =
                 let dv = Vector<'T>(da, i)
                 Vector.ConditionalSelect(Vector.GreaterThan(Vector<'T>(z, i), Vector<'T>.Zero), dv, dv * slope).CopyTo(dz, i)
                 i <- i + w
-            tail op
-        | Activation.Elementwise op ->
-            for i in 0 .. n - 1 do dz.[i] <- Precision.store<'T> (Precision.load da.[i] * Rules.dUnary op (Precision.load z.[i]) (Precision.load a.[i]))
+            byTable op e n z a da dz     // the last, partial vector
+        | Activation.Elementwise op -> byTable op 0 n z a da dz
         | Activation.Softmax ->
             for j in 0 .. cols - 1 do
                 let o = j * rows

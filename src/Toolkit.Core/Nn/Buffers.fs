@@ -5,13 +5,6 @@ open System.Numerics
 open System.Numerics.Tensors
 open Toolkit.Linalg
 
-/// Conversions between a storage precision and the float64 the elementwise rules compute in.
-module internal Precision =
-    /// float → 'T
-    let inline store<'T when 'T :> IFloatingPointIeee754<'T>> (v: float) : 'T = 'T.CreateTruncating v
-    /// 'T → float
-    let inline load<'T when 'T :> IFloatingPointIeee754<'T>> (v: 'T) : float = Double.CreateTruncating v
-
 /// <summary>
 /// What the layers, the losses and the optimisers do to raw buffers, in either precision: the
 /// products through OpenBLAS (dgemm or sgemm, chosen by the element type), and the few

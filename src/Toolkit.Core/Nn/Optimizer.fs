@@ -1,5 +1,6 @@
 namespace Toolkit.Nn
 
+open Toolkit
 open System
 open System.Numerics
 open System.Numerics.Tensors

@@ -1,5 +1,6 @@
 namespace Toolkit.Tensors
 
+open Toolkit
 open System
 open System.Globalization
 
@@ -68,9 +69,6 @@ module Loss =
     /// stable for any z.
     let bceWithLogit (z: float) (y: float) = max z 0.0 - z * y + Math.Log(1.0 + Math.Exp(-(abs z)))
 
-    let inline private ld<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (v: 'T) : float = Double.CreateTruncating v
-    let inline private st<'T when 'T :> Numerics.IFloatingPointIeee754<'T>> (v: float) : 'T = 'T.CreateTruncating v
-
     /// <summary>One sample's cost, and its gradients times <paramref name="scale"/> (1/m for a
     /// batch mean): with respect to the loss's input (<paramref name="dp"/>) and to the targets
     /// (<paramref name="dy"/>), written when those spans are not empty. <paramref name="p"/> holds
@@ -85,46 +83,46 @@ module Loss =
         | Loss.Quadratic, _ ->
             // ½Σ(a − y)²: ∂/∂a = a − y, ∂/∂y = −(a − y)
             for i in 0 .. n - 1 do
-                let d = ld p.[i] - ld y.[i]
+                let d = Precision.load p.[i] - Precision.load y.[i]
                 cost <- cost + 0.5 * d * d
-                if wantP then dp.[i] <- st (d * scale)
-                if wantY then dy.[i] <- st (-d * scale)
+                if wantP then dp.[i] <- Precision.store (d * scale)
+                if wantY then dy.[i] <- Precision.store (-d * scale)
         | Loss.BinaryCrossEntropy, LossInput.Logits ->
             // ∂/∂z = σ(z) − y, ∂/∂y = −z
             for i in 0 .. n - 1 do
-                let z, t = ld p.[i], ld y.[i]
+                let z, t = Precision.load p.[i], Precision.load y.[i]
                 cost <- cost + bceWithLogit z t
-                if wantP then dp.[i] <- st ((Toolkit.Graph.Rules.sigmoid z - t) * scale)
-                if wantY then dy.[i] <- st (-z * scale)
+                if wantP then dp.[i] <- Precision.store ((Toolkit.Graph.Rules.sigmoid z - t) * scale)
+                if wantY then dy.[i] <- Precision.store (-z * scale)
         | Loss.BinaryCrossEntropy, LossInput.Outputs ->
             // ∂/∂a = (a − y)/(a(1 − a)), ∂/∂y = −(log a − log(1 − a))
             for i in 0 .. n - 1 do
-                let a, t = clampP (ld p.[i]), ld y.[i]
+                let a, t = clampP (Precision.load p.[i]), Precision.load y.[i]
                 cost <- cost - (t * Math.Log a + (1.0 - t) * Math.Log(1.0 - a))
-                if wantP then dp.[i] <- st ((a - t) / (a * (1.0 - a)) * scale)
-                if wantY then dy.[i] <- st (-(Math.Log a - Math.Log(1.0 - a)) * scale)
+                if wantP then dp.[i] <- Precision.store ((a - t) / (a * (1.0 - a)) * scale)
+                if wantY then dy.[i] <- Precision.store (-(Math.Log a - Math.Log(1.0 - a)) * scale)
         | Loss.CrossEntropy, LossInput.Logits ->
             // −Σ y·log softmax(z): ∂/∂z = softmax(z)·Σy − y (p − y for one-hot y), ∂/∂y = −log softmax(z)
             let mutable mx = Double.NegativeInfinity
-            for i in 0 .. n - 1 do mx <- max mx (ld p.[i])
+            for i in 0 .. n - 1 do mx <- max mx (Precision.load p.[i])
             let mutable s = 0.0
-            for i in 0 .. n - 1 do s <- s + Math.Exp(ld p.[i] - mx)
+            for i in 0 .. n - 1 do s <- s + Math.Exp(Precision.load p.[i] - mx)
             let lse = mx + Math.Log s
             let mutable mass = 0.0
             for i in 0 .. n - 1 do
-                let z, t = ld p.[i], ld y.[i]
+                let z, t = Precision.load p.[i], Precision.load y.[i]
                 cost <- cost - t * (z - lse)
                 mass <- mass + t
-                if wantY then dy.[i] <- st (-(z - lse) * scale)
+                if wantY then dy.[i] <- Precision.store (-(z - lse) * scale)
             if wantP then
-                for i in 0 .. n - 1 do dp.[i] <- st ((Math.Exp(ld p.[i] - lse) * mass - ld y.[i]) * scale)
+                for i in 0 .. n - 1 do dp.[i] <- Precision.store ((Math.Exp(Precision.load p.[i] - lse) * mass - Precision.load y.[i]) * scale)
         | Loss.CrossEntropy, LossInput.Outputs ->
             // −Σ y·log a: ∂/∂a = −y/a, ∂/∂y = −log a
             for i in 0 .. n - 1 do
-                let a, t = clampP (ld p.[i]), ld y.[i]
+                let a, t = clampP (Precision.load p.[i]), Precision.load y.[i]
                 if t <> 0.0 then cost <- cost - t * Math.Log a
-                if wantP then dp.[i] <- st (-t / a * scale)
-                if wantY then dy.[i] <- st (-(Math.Log a) * scale)
+                if wantP then dp.[i] <- Precision.store (-t / a * scale)
+                if wantY then dy.[i] <- Precision.store (-(Math.Log a) * scale)
         | Loss.Hinge margin, _ ->
             // Σ_j (1 − y_j)·max(0, s_j − s_y + Δ) with s_y = Σ_k y_k·s_k: for a one-hot y, the notes'
             // Σ_{j≠y} max(0, s_j − s_y + Δ); written so, it has one value and one gradient for any
@@ -132,18 +130,18 @@ module Loss =
             // ∂/∂s_i = (1 − y_i)·[v_i > 0] − y_i·Σ_j (1 − y_j)·[v_j > 0]
             // ∂/∂y_i = −max(0, v_i) − s_i·Σ_j (1 − y_j)·[v_j > 0]
             let mutable sy = 0.0
-            for i in 0 .. n - 1 do sy <- sy + ld y.[i] * ld p.[i]
+            for i in 0 .. n - 1 do sy <- sy + Precision.load y.[i] * Precision.load p.[i]
             let mutable active = 0.0
             for i in 0 .. n - 1 do
-                let v = ld p.[i] - sy + margin
+                let v = Precision.load p.[i] - sy + margin
                 if v > 0.0 then
-                    cost <- cost + (1.0 - ld y.[i]) * v
-                    active <- active + (1.0 - ld y.[i])
+                    cost <- cost + (1.0 - Precision.load y.[i]) * v
+                    active <- active + (1.0 - Precision.load y.[i])
             for i in 0 .. n - 1 do
-                let v = ld p.[i] - sy + margin
+                let v = Precision.load p.[i] - sy + margin
                 let on = if v > 0.0 then 1.0 else 0.0
-                if wantP then dp.[i] <- st (((1.0 - ld y.[i]) * on - ld y.[i] * active) * scale)
-                if wantY then dy.[i] <- st ((-(max 0.0 v) - ld p.[i] * active) * scale)
+                if wantP then dp.[i] <- Precision.store (((1.0 - Precision.load y.[i]) * on - Precision.load y.[i] * active) * scale)
+                if wantY then dy.[i] <- Precision.store ((-(max 0.0 v) - Precision.load p.[i] * active) * scale)
         cost
 
     /// <summary>The mean cost over a batch whose columns are samples (<paramref name="p"/> holds

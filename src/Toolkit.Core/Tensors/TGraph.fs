@@ -133,7 +133,8 @@ module TGraph =
         let p, t = match layout with Layout.ColumnsAreSamples -> p, t | Layout.RowsAreSamples -> p.Transpose(), t.Transpose()
         let n, m = p.RowCount, p.ColumnCount
         let ps, ts = Kernels.storage p, Kernels.storage t
-        let dp, dt = Array.zeroCreate (n * m), Array.zeroCreate (n * m)
+        // the gradients' storage only when they are asked for (the forward pass needs none)
+        let dp, dt = (if g.IsSome then Array.zeroCreate (n * m), Array.zeroCreate (n * m) else [||], [||])
         let scale = match g with Some g -> g / float m | None -> 0.0
         let mutable cost = 0.0
         for j in 0 .. m - 1 do

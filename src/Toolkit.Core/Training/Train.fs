@@ -129,9 +129,8 @@ module Train =
     let firstNonFiniteLayer (n: Network) (x: Matrix<float>) : string =
         let offsets = n.Offsets
         let badParameters =
-            n.Layers |> Array.tryFindIndex (fun l ->
-                let o = offsets.[Array.IndexOf(n.Layers, l)]
-                Seq.exists (fun i -> not (Double.IsFinite n.Parameters.[o + i])) (seq { 0 .. l.ParameterCount - 1 }))
+            Seq.init n.Layers.Length id
+            |> Seq.tryFind (fun l -> not (Array.forall Double.IsFinite (Array.sub n.Parameters offsets.[l] n.Layers.[l].ParameterCount)))
         let c = Network.forward n x
         let badOutputs = c.Outputs |> Array.tail |> Array.tryFindIndex (fun m -> m.Enumerate() |> Seq.exists (fun v -> not (Double.IsFinite v)))
         match badParameters, badOutputs with
@@ -176,14 +175,14 @@ module Train =
                   f.Step(config.Optimizer, state, rate, xs, ys, idx, start, size)
               else
                   let p = f.Parameters
-                  let current = p |> Array.map Toolkit.Nn.Precision.load
+                  let current = p |> Array.map Toolkit.Precision.load
                   let cost (q: float[]) =
-                      for i in 0 .. q.Length - 1 do p.[i] <- Toolkit.Nn.Precision.store<'T> q.[i]
+                      for i in 0 .. q.Length - 1 do p.[i] <- Toolkit.Precision.store<'T> q.[i]
                       f.BatchCost(xs, ys, idx, start, size)
                   let c = cost current
                   let objective = { Loss = (fun q -> if obj.ReferenceEquals(q, current) then c else cost q); Gradient = fun _ -> invalidOp "no gradient" }
                   let next = Optimizer.step config.Optimizer config.Schedule search objective current
-                  for i in 0 .. next.Length - 1 do p.[i] <- Toolkit.Nn.Precision.store<'T> next.[i]
+                  for i in 0 .. next.Length - 1 do p.[i] <- Toolkit.Precision.store<'T> next.[i]
                   c
           member _.Correct = f.LastCorrect
           member _.Current() = f.ToNetwork()
