@@ -63,9 +63,11 @@ let private fail fmt = Printf.kprintf (fun s -> raise (Grad.UserError s)) fmt
 exception Interrupted of string
 
 /// Fashion-MNIST as training data: X is 784 × samples in [0, 1], Y one-hot.
-let loadData (dir: string) : LabelledData * LabelledData =
+/// Fashion-MNIST-layout images as training data, and the images' rows × columns (the pictures
+/// draw them at that size).
+let loadData (dir: string) : LabelledData * LabelledData * (int * int) =
     let d = FashionMnist.load dir
-    Train.ofImages 10 d.Train, Train.ofImages 10 d.Test
+    Train.ofImages 10 d.Train, Train.ofImages 10 d.Test, (d.Test.Rows, d.Test.Cols)
 
 /// The Fashion-MNIST test set alone (what eval, predict and the landscapes read: not the 60,000
 /// training images).
@@ -207,7 +209,7 @@ let run (args: ParseResults<TrainArgs>) : int =
         let dir = IO.Path.GetDirectoryName(IO.Path.GetFullPath path)
         if not (IO.Directory.Exists dir) then fail "--save %s: the folder '%s' does not exist" path dir
     | None -> ()
-    let train, test = loadData (args.GetResult(Data, FashionMnist.defaultDirectory))
+    let train, test, (imageRows, imageCols) = loadData (args.GetResult(Data, FashionMnist.defaultDirectory))
     if cts.IsCancellationRequested then raise (Interrupted "interrupted while loading the data: nothing was trained")
     let net =
         match sizes with
@@ -279,6 +281,8 @@ let run (args: ParseResults<TrainArgs>) : int =
     match args.TryGetResult Plot with
     | Some dir ->
         IO.Directory.CreateDirectory dir |> ignore
+        // the run record first: a picture that cannot be drawn does not lose it
+        Toolkit.AtomicFile.writeAllText (IO.Path.Combine(dir, "run.json")) (runJson + "\n")
         let e = result.Epochs
         let curves : Pictures.Curves =
             { Title = String.Join("-", sizes)
@@ -301,8 +305,7 @@ let run (args: ParseResults<TrainArgs>) : int =
             |> List.truncate 24
         if not wrong.IsEmpty then
             Toolkit.AtomicFile.writeAllText (IO.Path.Combine(dir, "misclassified.svg"))
-                (Toolkit.Charts.ImageGrid.svg "misclassified test images: predicted (and true) class" 28 28 8 3 wrong)
-        Toolkit.AtomicFile.writeAllText (IO.Path.Combine(dir, "run.json")) (runJson + "\n")
+                (Toolkit.Charts.ImageGrid.svg "misclassified test images: predicted (and true) class" imageRows imageCols 8 3 wrong)
         if not json then printfn "wrote curves.svg, curves.html, confusion.svg, misclassified.svg and run.json to %s" dir
     | None -> ()
     if json then stdout.WriteLine runJson

@@ -314,6 +314,36 @@ let tests =
             finally
                 Directory.Delete(dir, true)
         }
+        test "train --plot on 14×14 images: every picture at the images' own size, the run record written" {
+            let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-14x14-%O" (Guid.NewGuid()))
+            Directory.CreateDirectory dir |> ignore
+            try
+                // three classes of 14×14 images (top half, left half, checkerboard), a tenth of the test labels noise
+                let rng = Random(1)
+                let write (prefix: string) (n: int) (noise: float) =
+                    let be (v: int) = [| byte (v >>> 24); byte (v >>> 16); byte (v >>> 8); byte v |]
+                    let labels = Array.init n (fun _ -> rng.Next 3)
+                    let pixels =
+                        [| for c in labels do
+                             for p in 0 .. 195 do
+                                 let r, q = p / 14, p % 14
+                                 let on = (c = 0 && r < 7) || (c = 1 && q < 7) || (c = 2 && (r + q) % 2 = 0)
+                                 yield byte ((if on then 200 else 30) + rng.Next(-30, 31)) |]
+                    let shown = labels |> Array.map (fun c -> if rng.NextDouble() < noise then rng.Next 3 else c)
+                    File.WriteAllBytes(Path.Combine(dir, prefix + "-images-idx3-ubyte"), Array.concat [ be 0x803; be n; be 14; be 14; pixels ])
+                    File.WriteAllBytes(Path.Combine(dir, prefix + "-labels-idx1-ubyte"), Array.concat [ be 0x801; be n; shown |> Array.map byte ])
+                write "train" 2000 0.0
+                write "t10k" 300 0.1
+                let plots = Path.Combine(dir, "run")
+                let code, _, err = toolkit [ "train"; "--data"; dir; "--layers"; "196,30,10"; "--epochs"; "1"; "--plot"; plots ]
+                Expect.equal code 0 (sprintf "exit code (%s)" err)
+                for f in [ "run.json"; "curves.svg"; "confusion.svg"; "misclassified.svg" ] do
+                    Expect.isTrue (File.Exists(Path.Combine(plots, f))) (sprintf "%s written" f)
+                let svg = System.Xml.Linq.XDocument.Parse(File.ReadAllText(Path.Combine(plots, "misclassified.svg")))
+                Expect.isNonEmpty (svg.Descendants() |> List.ofSeq) "misclassified.svg parses"
+            finally
+                Directory.Delete(dir, true)
+        }
         test "train: bad options are named, exit code 1" {
             for args, message in [ [ "train"; "--layers"; "784" ], "--layers"
                                    [ "train"; "--optimizer"; "magic" ], "--optimizer: 'magic'"
