@@ -98,6 +98,8 @@ let tests =
                 Expect.stringContains (message [| 0uy; 0uy; 8uy; 1uy; 0uy; 0uy; 0uy; 5uy; 7uy |]) "truncated: the dimensions 5 need 5 bytes of data after the 8-byte header, but the file ends at offset 9" "truncated"
                 Expect.stringContains (message [| 0uy; 0uy; 8uy; 1uy; 0uy; 0uy; 0uy; 1uy; 7uy; 9uy |]) "1 bytes after the end of the data at offset 9" "extra"
                 Expect.stringContains (message [| 0uy; 0uy; 0x42uy; 1uy |]) "unknown IDX data type 0x42 at offset 2" "type"
+                // a raw (not gzip) file's problem is told as it is, not wrapped as corrupt gzip data
+                Expect.stringStarts (message [| 0uy; 0uy; 8uy; 1uy; 0uy; 0uy; 0uy; 5uy; 7uy |]) "truncated" "said once"
             finally File.Delete path
         }
         test "IDX: images and labels that disagree in count are refused" {

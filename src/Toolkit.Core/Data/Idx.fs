@@ -122,7 +122,9 @@ module Idx =
                         | 0x0Duy -> float (BitConverter.ToSingle(be 4, 0))
                         | _ -> BitConverter.ToDouble(be 8, 0))
                 { Dimensions = dims; Bytes = [||]; Values = values }
-        with :? InvalidDataException as e ->
+        // the decompressor's own error; the reader's errors (the same exception type, naming the
+        // file in Data) pass through as they are
+        with :? InvalidDataException as e when isNull e.Data.["path"] ->
             fail path "the gzip data is corrupt (%s)" e.Message
 
     /// <summary>Writes an unsigned-byte IDX file (atomically), gzip-compressed when the name
