@@ -26,12 +26,8 @@ open Toolkit.Training
 open Toolkit.Charts
 
 let train, test =
-    let d = Toolkit.Data.FashionMnist.load Toolkit.Data.FashionMnist.defaultDirectory
-    let convert (s: Toolkit.Data.LabelledImages) =
-        let x = Matrix<float>.Build.Dense(784, s.Count, Array.map (fun (b: byte) -> float b / 255.0) s.Pixels)
-        let labels = s.Labels |> Array.map int
-        { X = x; Y = Train.oneHot 10 labels; Labels = labels }
-    convert d.Train, convert d.Test
+    let d = Datasets.images Toolkit.Data.FashionMnist.defaultDirectory None
+    d.Train, d.Test
 let net = Network.create [ 784; 30; 10 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic Init.Normal 1
 let config = { Epochs = 1; BatchSize = 10; Optimizer = Optimizer.Sgd 3.0; Schedule = Schedule.Constant; Seed = 1; ValidationFraction = 0.0; Patience = 3; Precision = Precision.Single }
 let losses = ResizeArray<float>()

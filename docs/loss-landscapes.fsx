@@ -106,9 +106,9 @@ direction puts the same noise on every weight; a **per-unit** direction (Li et a
 each unit's incoming weights to the size of that unit's own weights and leaves the biases still, so
 that a = 1 is a step as large as the network itself and pictures of different networks compare.
 *)
-let data = Toolkit.Data.FashionMnist.load Toolkit.Data.FashionMnist.defaultDirectory
-let train = Train.subset (Train.ofImages 10 data.Train) [| 0 .. 9999 |]
-let test = Train.subset (Train.ofImages 10 data.Test) [| 0 .. 999 |]
+let data = Datasets.images Toolkit.Data.FashionMnist.defaultDirectory None
+let train = Train.subset data.Train [| 0 .. 9999 |]
+let test = Train.subset data.Test [| 0 .. 999 |]
 let config = { Epochs = 3; BatchSize = 10; Optimizer = Optimizer.Sgd 3.0; Schedule = Schedule.Constant; Seed = 1; ValidationFraction = 0.0; Patience = 3; Precision = Precision.Single }
 let trained = (Train.fit config (Network.create [ 784; 30; 10 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic Init.Normal 1) train test ignore System.Threading.CancellationToken.None).Network
 

@@ -31,9 +31,10 @@ type Curves =
 /// The curves as two stacked SVG charts.
 let curvesSvg (c: Curves) =
     let s name (v: float[]) = { Name = name; Points = v |> Array.mapi (fun i y -> float (i + 1), y) }
-    LineChart.stack
-        [ LineChart.svg (c.Title + ": loss") "epoch" "mean loss" false [ s "train" c.TrainLoss; s "test" c.TestLoss ]
-          LineChart.svg (c.Title + ": accuracy") "epoch" "accuracy" false [ s "train" c.TrainAccuracy; s "test" c.TestAccuracy ] ]
+    let loss = LineChart.svg (c.Title + ": loss") "epoch" "mean loss" false [ s "train" c.TrainLoss; s "test" c.TestLoss ]
+    // real-valued targets have no accuracy (NaN): the loss alone
+    if Array.forall System.Double.IsNaN c.TrainAccuracy && Array.forall System.Double.IsNaN c.TestAccuracy then LineChart.stack [ loss ]
+    else LineChart.stack [ loss; LineChart.svg (c.Title + ": accuracy") "epoch" "accuracy" false [ s "train" c.TrainAccuracy; s "test" c.TestAccuracy ] ]
 
 /// The curves as an interactive chart.
 let curvesChart (c: Curves) =

@@ -29,7 +29,7 @@ type LandscapeArgs =
         member a.Usage =
             match a with
             | Model _ -> "a model file saved by toolkit train --save"
-            | Data _ -> sprintf "the folder with the IDX files (default %s)" FashionMnist.defaultDirectory
+            | Data _ -> sprintf "the folder with the IDX files (its t10k files are read; default %s)" FashionMnist.defaultDirectory
             | Plane -> "a plane of two directions, L(W + a·W1 + b·W2) (default: one direction, L(W + a·W1))"
             | Range _ -> "a and b run from -R to R (default 1)"
             | Points _ -> "points along each axis (default 51)"
@@ -62,7 +62,7 @@ type PlotArgs =
 /// Runs `toolkit plot landscape MODEL`.
 let landscape (args: ParseResults<LandscapeArgs>) : int =
     let path = args.GetResult Model
-    let net = ModelFile.load path
+    let net, classes = ModelFile.read path
     let range = args.GetResult(Range, 1.0)
     let points = args.GetResult(Points, 51)
     let samples = args.GetResult(Samples, 2000)
@@ -77,9 +77,10 @@ let landscape (args: ParseResults<LandscapeArgs>) : int =
     let seed = args.GetResult(Seed, 1)
     let out = args.GetResult(LandscapeArgs.Out, "landscape.svg")
     Pictures.checkPath out
-    let test = TrainCmd.loadTest (args.GetResult(Data, FashionMnist.defaultDirectory))
-    if test.X.RowCount <> net.Inputs then
-        fail "%s takes %d inputs, but the images have %d pixels" path net.Inputs test.X.RowCount
+    let options : TrainCmd.DataOptions =
+        { Path = args.GetResult(Data, FashionMnist.defaultDirectory); Label = None; Target = None; Test = None
+          TestFraction = 0.2; Classes = None; Header = None }
+    let test, _, _ = TrainCmd.testSet options net classes
     let data = if samples >= test.Labels.Length then test else Train.subset test [| 0 .. samples - 1 |]
     let grid = Landscape.grid range points
     let d1 = Landscape.direction net scale seed
@@ -135,7 +136,13 @@ let history (args: ParseResults<HistoryArgs>) : int =
         with :? JsonException as e -> fail "%s: not valid JSON (%s)" path e.Message
     let series (name: string) =
         match root.TryGetProperty name with
-        | true, v when v.ValueKind = JsonValueKind.Array -> [| for e in v.EnumerateArray() -> e.GetDouble() |]
+        | true, v when v.ValueKind = JsonValueKind.Array ->
+            // null stands for a value JSON cannot hold (the NaN accuracy of real-valued targets)
+            [| for e in v.EnumerateArray() ->
+                 match e.ValueKind with
+                 | JsonValueKind.Number -> e.GetDouble()
+                 | JsonValueKind.Null -> nan
+                 | _ -> fail "%s: \"%s\" holds %s, not a number" path name (e.GetRawText()) |]
         | _ -> fail "%s: no \"%s\" array; is this the output of toolkit train --json?" path name
     let curves : Pictures.Curves =
         { Title = Path.GetFileNameWithoutExtension path

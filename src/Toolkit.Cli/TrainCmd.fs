@@ -3,6 +3,7 @@ module Toolkit.Cli.TrainCmd
 
 open System
 open System.Diagnostics
+open System.IO
 open System.Threading
 open Argu
 open MathNet.Numerics.LinearAlgebra
@@ -13,7 +14,14 @@ open Toolkit.Training
 
 /// The options of `toolkit train`.
 type TrainArgs =
-    | [<Unique>] Data of dir: string
+    | [<Unique>] Data of path: string
+    | [<Unique>] Label of column: string
+    | [<Unique>] Target of column: string
+    | [<Unique>] Test of path: string
+    | [<Unique>] Test_Fraction of fraction: float
+    | [<Unique>] Classes of path: string
+    | [<Unique>] Header of yes_no: string
+    | [<Unique>] Standardize of yes_no: string
     | [<Unique>] Layers of sizes: string
     | [<Unique>] Activation of name: string
     | [<Unique>] Output of name: string
@@ -36,8 +44,15 @@ type TrainArgs =
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Data _ -> sprintf "the folder with the IDX files (default %s)" FashionMnist.defaultDirectory
-            | Layers _ -> "layer sizes (default 784,30,10), or the layers themselves after the input, e.g. dense(256)-relu-dropout(0.2)-dense(10)-softmax"
+            | Data _ -> sprintf "a folder of IDX files in MNIST's layout (default %s), or a CSV file" FashionMnist.defaultDirectory
+            | Label _ -> "CSV: the column (name, or number from 1) holding each row's class: whole numbers 0, 1, … or names"
+            | Target _ -> "CSV: the column holding a real value to predict (regression: quadratic loss, identity output)"
+            | Test _ -> "CSV: a test file with the same columns (default: hold out --test-fraction of the rows)"
+            | Test_Fraction _ -> "CSV: the fraction of rows held out for testing when there is no --test file (default 0.2, seeded by --seed)"
+            | Classes _ -> "a file of class names, one per line (default: a CSV's own names, classes.txt beside IDX files, Fashion-MNIST's for its folder, else numbers)"
+            | Header _ -> "CSV: yes or no, whether the first line names the columns (default: decided from the data)"
+            | Standardize _ -> "yes or no: train on each feature scaled to mean 0 and deviation 1 (by the training set), the scaling folded into the first layer of the saved model so it takes raw features (default: yes for CSV, no for images)"
+            | Layers _ -> "layer sizes (default: the data's features,30,classes, 784,30,10 for Fashion-MNIST), or the layers themselves after the input, e.g. dense(256)-relu-dropout(0.2)-dense(10)-softmax"
             | Activation _ -> sprintf "hidden activation: sigmoid (default), or any of %s" (String.Join(", ", Toolkit.Nn.Activation.names ()))
             | Output _ -> "output activation: sigmoid (default), softmax, identity, or any hidden one"
             | Loss _ -> "cost: quadratic (default), cross-entropy, bce, hinge"
@@ -62,16 +77,67 @@ let private fail fmt = Printf.kprintf (fun s -> raise (Grad.UserError s)) fmt
 /// Ctrl-C: one line saying what was kept, exit code 130 (as a shell reports an interrupted command).
 exception Interrupted of string
 
-/// Fashion-MNIST as training data: X is 784 × samples in [0, 1], Y one-hot.
-/// Fashion-MNIST-layout images as training data, and the images' rows × columns (the pictures
-/// draw them at that size).
-let loadData (dir: string) : LabelledData * LabelledData * (int * int) =
-    let d = FashionMnist.load dir
-    Train.ofImages 10 d.Train, Train.ofImages 10 d.Test, (d.Test.Rows, d.Test.Cols)
+/// Where the data comes from and how to read it (what train, eval and predict share).
+type DataOptions =
+    { Path: string
+      Label: string option
+      Target: string option
+      Test: string option
+      TestFraction: float
+      Classes: string option
+      Header: bool option }
 
-/// The Fashion-MNIST test set alone (what eval, predict and the landscapes read: not the 60,000
-/// training images).
-let loadTest (dir: string) : LabelledData = Train.ofImages 10 (FashionMnist.loadTest dir)
+/// Reads an option's yes or no.
+let yesNo (flag: string) (text: string) : bool =
+    match text.ToLowerInvariant() with
+    | "yes" | "true" -> true
+    | "no" | "false" -> false
+    | _ -> fail "%s: '%s' is not yes or no" flag text
+
+/// Reads --header's yes or no (None: decided from the data).
+let header (text: string option) : bool option = text |> Option.map (yesNo "--header")
+
+/// The target column a table's options name (None for a folder of IDX images).
+let private tableTarget (o: DataOptions) : Target option =
+    if Directory.Exists o.Path then
+        if o.Label.IsSome || o.Target.IsSome then fail "--label/--target: %s is a folder of IDX images, whose classes are in its label files" o.Path
+        if o.Test.IsSome then fail "--test: %s is a folder of IDX images, whose test set is its t10k files" o.Path
+        None
+    elif File.Exists o.Path then
+        match o.Label, o.Target with
+        | Some c, None -> Some(Toolkit.Training.Target.Label c)
+        | None, Some c -> Some(Toolkit.Training.Target.Value c)
+        | Some _, Some _ -> fail "--label and --target: give one, the column of classes or the column of values"
+        | None, None -> fail "--data %s is a table: say which column to predict, --label COLUMN (classes) or --target COLUMN (a real value)" o.Path
+    else raise (FileNotFoundException(sprintf "%s: no such file or folder" o.Path, o.Path))
+
+/// The training and test data the options name.
+let dataSet (o: DataOptions) (seed: int) : DataSet =
+    let classes = o.Classes |> Option.map Datasets.readClassNames
+    if not (o.TestFraction > 0.0 && o.TestFraction < 1.0) then fail "--test-fraction: %g is not a fraction between 0 and 1" o.TestFraction
+    match tableTarget o with
+    | None -> Datasets.images o.Path classes
+    | Some target -> Datasets.csv o.Path o.Test o.TestFraction seed target o.Header classes
+
+/// The test data the options name, for a saved model: its class names (or the options', or
+/// its outputs numbered) number the classes as in training.
+let testSet (o: DataOptions) (net: Network) (modelClasses: string[]) : LabelledData * Task * ImageShape option =
+    let given =
+        if modelClasses.Length > 0 then Some modelClasses
+        else o.Classes |> Option.map Datasets.readClassNames
+    let data, task, image =
+        match tableTarget o with
+        | None -> Datasets.imagesTest o.Path given net.Outputs
+        | Some target ->
+            let given = match target, given with Toolkit.Training.Target.Label _, None -> Some(Datasets.numbered net.Outputs) | _ -> given
+            let d, task = Datasets.csvTest o.Path target o.Header given
+            d, task, None
+    if data.X.RowCount <> net.Inputs then
+        fail "the model takes %d inputs, but the samples of %s have %d values" net.Inputs o.Path data.X.RowCount
+    if Datasets.outputs task <> net.Outputs then
+        fail "the model gives %d outputs, but %s asks for %d (%s)" net.Outputs o.Path (Datasets.outputs task)
+            (match task with Task.Classes n -> sprintf "%d classes" n.Length | Task.Regression t -> sprintf "the value of '%s'" t)
+    data, task, image
 
 /// A progress display: a live bar on a terminal, plain lines otherwise.
 let progress (quiet: bool) : TrainingEvent -> unit =
@@ -100,16 +166,21 @@ let progress (quiet: bool) : TrainingEvent -> unit =
                     let width = 30
                     let filled = width * batch / batches
                     let bar = String('#', filled) + String('.', width - filled)
+                    let accuracy = if Double.IsNaN runningAccuracy then "" else sprintf ", accuracy %.3f" runningAccuracy
                     if live then
-                        Console.Write(sprintf "\repoch %d [%s] %d/%d batches, loss %.4f, accuracy %.3f, %.1fs elapsed, ETA %.1fs   " epoch bar batch batches runningLoss runningAccuracy elapsed eta)
+                        Console.Write(sprintf "\repoch %d [%s] %d/%d batches, loss %.4f%s, %.1fs elapsed, ETA %.1fs   " epoch bar batch batches runningLoss accuracy elapsed eta)
                 elif not live && (now - lastLine).TotalSeconds >= 5.0 then
                     lastLine <- now
-                    printfn "epoch %d: %d/%d batches, loss %.4f, accuracy %.3f" epoch batch batches runningLoss runningAccuracy
+                    printfn "epoch %d: %d/%d batches, loss %.4f%s" epoch batch batches runningLoss (if Double.IsNaN runningAccuracy then "" else sprintf ", accuracy %.3f" runningAccuracy)
             | EpochEnded m ->
                 if live then Console.Write("\r" + String(' ', 110) + "\r")
-                printfn "epoch %d: train loss %.4f, train accuracy %.4f, test loss %.4f, test accuracy %.4f%s, %.2f s"
-                    m.Epoch m.TrainLoss m.TrainAccuracy m.TestLoss m.TestAccuracy
-                    (match m.ValidationLoss with Some v -> sprintf ", validation loss %.4f" v | None -> "") m.Seconds
+                let validation = match m.ValidationLoss with Some v -> sprintf ", validation loss %.4f" v | None -> ""
+                // real-valued targets have losses and no accuracy
+                if Double.IsNaN m.TrainAccuracy then
+                    printfn "epoch %d: train loss %.6g, test loss %.6g%s, %.2f s" m.Epoch m.TrainLoss m.TestLoss validation m.Seconds
+                else
+                    printfn "epoch %d: train loss %.4f, train accuracy %.4f, test loss %.4f, test accuracy %.4f%s, %.2f s"
+                        m.Epoch m.TrainLoss m.TrainAccuracy m.TestLoss m.TestAccuracy validation m.Seconds
 
 /// Runs `toolkit train`; returns the exit code.
 let run (args: ParseResults<TrainArgs>) : int =
@@ -117,14 +188,18 @@ let run (args: ParseResults<TrainArgs>) : int =
     // during set-up it ends the run with one line), instead of killing the process
     use cts = new CancellationTokenSource()
     use _ = Console.CancelKeyPress.Subscribe(fun e -> e.Cancel <- true; cts.Cancel())
-    let layersText = args.GetResult(Layers, "784,30,10")
+    // without --layers: the data's features, 30 hidden units, its classes (784,30,10 on Fashion-MNIST)
+    let layersText = args.TryGetResult Layers
     // sizes (784,30,10) build the notes' dense stacks; a stack of layer specs is taken as written
     let sizes =
-        if layersText |> Seq.exists Char.IsLetter then None
-        else
-            match layersText.Split(',') |> Array.map (fun s -> Int32.TryParse(s.Trim())) with
+        match layersText with
+        | None -> None
+        | Some text when text |> Seq.exists Char.IsLetter -> None
+        | Some text ->
+            match text.Split(',') |> Array.map (fun s -> Int32.TryParse(s.Trim())) with
             | parts when parts.Length >= 2 && parts |> Array.forall (fun (ok, v) -> ok && v > 0) -> Some(parts |> Array.map snd |> List.ofArray)
-            | _ -> fail "--layers: '%s' is not a list of at least two positive sizes, e.g. 784,30,10, nor a stack of layers, e.g. dense(30)-sigmoid-dense(10)-sigmoid" layersText
+            | _ -> fail "--layers: '%s' is not a list of at least two positive sizes, e.g. 784,30,10, nor a stack of layers, e.g. dense(30)-sigmoid-dense(10)-sigmoid" text
+    let regression = args.Contains Target
     let activation (flag: string) (text: string) =
         match Toolkit.Nn.Activation.tryParse text with
         | Some a -> a
@@ -132,9 +207,9 @@ let run (args: ParseResults<TrainArgs>) : int =
     // a stack of layers is read now (with a stand-in input size) so that a bad spec is named
     // before the data loads, and so that its first activation chooses the defaults below
     let stack =
-        match sizes with
-        | Some _ -> None
-        | None ->
+        match sizes, layersText with
+        | Some _, _ | _, None -> None
+        | None, Some layersText ->
             if args.Contains Activation || args.Contains Output || args.Contains Dropout then
                 fail "--layers: a stack of layers names its activations and dropout itself; --activation, --output and --dropout go with sizes such as 784,30,10"
             try Some(Layers.parseStack 1 layersText)
@@ -143,12 +218,15 @@ let run (args: ParseResults<TrainArgs>) : int =
         match stack with
         | None -> activation "--activation" (args.GetResult(Activation, "sigmoid"))
         | Some layers -> layers |> Array.tryPick (fun l -> Toolkit.Nn.Activation.tryParse l.Kind) |> Option.defaultValue Toolkit.Nn.Activation.Identity
-    let output = activation "--output" (args.GetResult(Output, "sigmoid"))
+    // a real value is predicted by an identity output under the quadratic loss
+    let output = activation "--output" (args.GetResult(Output, (if regression then "identity" else "sigmoid")))
     let loss =
         let text = args.GetResult(Loss, "quadratic")
         match Toolkit.Tensors.Loss.tryParse text with
         | Some l -> l
         | None -> fail "--loss: '%s' is not one of quadratic, cross-entropy, bce, hinge" text
+    if regression && loss <> Toolkit.Tensors.Loss.Quadratic then
+        fail "--loss %s: a real-valued --target trains with the quadratic loss" (Toolkit.Tensors.Loss.name loss)
     let dropout = args.GetResult(Dropout, 0.0)
     if not (dropout >= 0.0 && dropout < 1.0) then fail "--dropout: %g is not a rate from 0 up to (not including) 1" dropout
     // the notes' η = 3 is for their network: sigmoid layers, quadratic cost. Anywhere else it
@@ -209,21 +287,41 @@ let run (args: ParseResults<TrainArgs>) : int =
         let dir = IO.Path.GetDirectoryName(IO.Path.GetFullPath path)
         if not (IO.Directory.Exists dir) then fail "--save %s: the folder '%s' does not exist" path dir
     | None -> ()
-    let train, test, (imageRows, imageCols) = loadData (args.GetResult(Data, FashionMnist.defaultDirectory))
+    let options =
+        { Path = args.GetResult(Data, FashionMnist.defaultDirectory); Label = args.TryGetResult Label; Target = args.TryGetResult Target
+          Test = args.TryGetResult Test; TestFraction = args.GetResult(Test_Fraction, 0.2); Classes = args.TryGetResult Classes
+          Header = header (args.TryGetResult Header) }
+    let data = dataSet options seed
+    // features of any range train as well as pixels in [0, 1] do once standardised; the saved
+    // model takes raw features (the scaling folded into its first layer)
+    let standardize =
+        match args.TryGetResult Standardize with
+        | None -> data.Image.IsNone
+        | Some t -> yesNo "--standardize" t
+    let scaling = if standardize then Some(Datasets.moments data.Train) else None
+    let train, test =
+        match scaling with
+        | Some (mean, sd) -> Datasets.standardise mean sd data.Train, Datasets.standardise mean sd data.Test
+        | None -> data.Train, data.Test
     if cts.IsCancellationRequested then raise (Interrupted "interrupted while loading the data: nothing was trained")
+    let features, outputs = train.X.RowCount, Datasets.outputs data.Task
+    let what = match data.Task with Task.Classes n -> sprintf "the %d classes" n.Length | Task.Regression t -> sprintf "the one value of '%s'" t
     let net =
-        match sizes with
-        | Some sizes ->
-            if train.X.RowCount <> sizes.Head then fail "--layers: the first size must be the %d pixels of an image, not %d" train.X.RowCount sizes.Head
-            if List.last sizes <> 10 then fail "--layers: the last size must be the 10 classes, not %d" (List.last sizes)
+        match sizes, layersText with
+        | None, Some layersText ->
+            let layers =
+                try Layers.parseStack features layersText
+                with :? LayerSpecException as e -> fail "--layers: %s" e.Message
+            if layers.[layers.Length - 1].Outputs <> outputs then fail "--layers: the last layer must give %s, not %d outputs" what layers.[layers.Length - 1].Outputs
+            Network.ofLayers layers loss init seed
+        | _ ->
+            let sizes = sizes |> Option.defaultValue [ features; 30; outputs ]
+            if features <> sizes.Head then fail "--layers: the first size must be the %d values of a sample, not %d" features sizes.Head
+            if List.last sizes <> outputs then fail "--layers: the last size must be %s, not %d" what (List.last sizes)
             let net = Network.create sizes hidden output loss init seed
             if dropout = 0.0 then net else Network.withDropout dropout net
-        | None ->
-            let layers =
-                try Layers.parseStack train.X.RowCount layersText
-                with :? LayerSpecException as e -> fail "--layers: %s" e.Message
-            if layers.[layers.Length - 1].Outputs <> 10 then fail "--layers: the last layer must give the 10 classes, not %d" layers.[layers.Length - 1].Outputs
-            Network.ofLayers layers loss init seed
+    if standardize && net.Layers.[0].Kind <> "dense" then
+        fail "--standardize: the scaling is kept in the first layer, which must be dense, not %s (or say --standardize no)" net.Layers.[0].Spec
     let sizes = Network.sizes net
     match args.TryGetResult Threads with
     | Some t -> Blas.setThreads t
@@ -250,9 +348,11 @@ let run (args: ParseResults<TrainArgs>) : int =
         with :? NonFiniteLossException as e -> raise (Grad.UserError e.Message)
     if result.Cancelled && result.Epochs.Length = 0 then
         raise (Interrupted "interrupted in epoch 1: no epoch completed, nothing was saved")
+    // the model as it will be used: on raw features
+    let model = match scaling with Some (mean, sd) -> Network.withInputScaling mean sd result.Network | None -> result.Network
     match args.TryGetResult Save with
     | Some path ->
-        ModelFile.save path result.Network
+        ModelFile.saveWithClasses path model (match data.Task with Task.Classes n -> n | Task.Regression _ -> [||])
         if not json then printfn "saved %s" path
     | None -> ()
     let last = Array.last result.Epochs
@@ -260,8 +360,9 @@ let run (args: ParseResults<TrainArgs>) : int =
     let seconds = result.Epochs |> Array.sumBy (fun e -> e.Seconds)
     let runJson =
             Json.objectText (fun w ->
-                w.WriteNumber("test_accuracy", last.TestAccuracy)
-                w.WriteNumber("train_accuracy", last.TrainAccuracy)
+                Json.number w "test_accuracy" last.TestAccuracy
+                Json.number w "train_accuracy" last.TrainAccuracy
+                w.WriteNumber("test_loss", last.TestLoss)
                 let series (name: string) (f: EpochMetrics -> float) =
                     w.WriteStartArray(name)
                     for e in result.Epochs do Json.numberValue w (f e)
@@ -276,6 +377,12 @@ let run (args: ParseResults<TrainArgs>) : int =
                 w.WriteBoolean("stopped_early", result.StoppedEarly)
                 w.WriteBoolean("interrupted", result.Cancelled)
                 w.WriteString("layers", String.Join(",", sizes))
+                match data.Task with
+                | Task.Classes names ->
+                    w.WriteStartArray("classes")
+                    for c in names do w.WriteStringValue c
+                    w.WriteEndArray()
+                | Task.Regression target -> w.WriteString("target", target)
                 w.WriteString("provider", (Blas.status ()).Provider)
                 w.WriteNumber("peak_memory_mb", float (Process.GetCurrentProcess().PeakWorkingSet64) / 1048576.0))
     match args.TryGetResult Plot with
@@ -290,27 +397,37 @@ let run (args: ParseResults<TrainArgs>) : int =
               TrainAccuracy = e |> Array.map (fun m -> m.TrainAccuracy); TestAccuracy = e |> Array.map (fun m -> m.TestAccuracy) }
         Pictures.writeCurves (IO.Path.Combine(dir, "curves.svg")) curves
         Pictures.writeCurves (IO.Path.Combine(dir, "curves.html")) curves
-        let predicted = Network.classify result.Network test.X
-        let counts = Network.confusionOf predicted test.Labels 10
-        let title = sprintf "test set: %d images, accuracy %.4f" test.Labels.Length last.TestAccuracy
-        Pictures.write (IO.Path.Combine(dir, "confusion.svg"))
-            (fun () -> Toolkit.Charts.Heatmap.confusion title FashionMnist.classNames counts)
-            (fun () -> Toolkit.Plot.Charts.confusion title FashionMnist.classNames counts)
-        // the first 24 test images the network gets wrong, as the images they were (0–255)
-        let wrong =
-            [ for j in 0 .. test.Labels.Length - 1 do
-                if predicted.[j] <> test.Labels.[j] then
-                    let pixels = Array.init test.X.RowCount (fun i -> byte (Math.Round(test.X.[i, j] * 255.0)))
-                    yield pixels, sprintf "%s\n(is %s)" FashionMnist.classNames.[predicted.[j]] FashionMnist.classNames.[test.Labels.[j]] ]
-            |> List.truncate 24
-        if not wrong.IsEmpty then
-            Toolkit.AtomicFile.writeAllText (IO.Path.Combine(dir, "misclassified.svg"))
-                (Toolkit.Charts.ImageGrid.svg "misclassified test images: predicted (and true) class" imageRows imageCols 8 3 wrong)
-        if not json then printfn "wrote curves.svg, curves.html, confusion.svg, misclassified.svg and run.json to %s" dir
+        let written = ResizeArray [ "curves.svg"; "curves.html" ]
+        match data.Task with
+        | Task.Regression _ -> ()
+        | Task.Classes names ->
+            let predicted = Network.classify result.Network test.X
+            let counts = Network.confusionOf predicted test.Labels names.Length
+            let title = sprintf "test set: %d samples, accuracy %.4f" test.Labels.Length last.TestAccuracy
+            Pictures.write (IO.Path.Combine(dir, "confusion.svg"))
+                (fun () -> Toolkit.Charts.Heatmap.confusion title names counts)
+                (fun () -> Toolkit.Plot.Charts.confusion title names counts)
+            written.Add "confusion.svg"
+            // the first 24 test images the network gets wrong, as the images they were (0–255)
+            match data.Image with
+            | Some image ->
+                let wrong =
+                    [ for j in 0 .. test.Labels.Length - 1 do
+                        if predicted.[j] <> test.Labels.[j] then
+                            let pixels = Array.init test.X.RowCount (fun i -> byte (Math.Round(data.Test.X.[i, j] * 255.0)))
+                            yield pixels, sprintf "%s\n(is %s)" names.[predicted.[j]] names.[test.Labels.[j]] ]
+                    |> List.truncate 24
+                if not wrong.IsEmpty then
+                    Toolkit.AtomicFile.writeAllText (IO.Path.Combine(dir, "misclassified.svg"))
+                        (Toolkit.Charts.ImageGrid.svg "misclassified test images: predicted (and true) class" image.Rows image.Cols image.Channels 8 3 wrong)
+                    written.Add "misclassified.svg"
+            | None -> ()
+        if not json then printfn "wrote %s and run.json to %s" (String.Join(", ", written)) dir
     | None -> ()
     if json then stdout.WriteLine runJson
     else
-        printfn "test accuracy %.4f after %d epoch%s; %.0f samples/s" last.TestAccuracy result.Epochs.Length (if result.Epochs.Length = 1 then "" else "s") (trainSamples * float result.Epochs.Length / seconds)
+        let score = match data.Task with Task.Classes _ -> sprintf "test accuracy %.4f" last.TestAccuracy | Task.Regression _ -> sprintf "test loss %.6g" last.TestLoss
+        printfn "%s after %d epoch%s; %.0f samples/s" score result.Epochs.Length (if result.Epochs.Length = 1 then "" else "s") (trainSamples * float result.Epochs.Length / seconds)
     if result.Cancelled then
         let kept =
             [ match args.TryGetResult Save with Some path -> yield sprintf "the model in %s" path | None -> ()
@@ -322,48 +439,92 @@ let run (args: ParseResults<TrainArgs>) : int =
 /// The options of `toolkit eval` and `toolkit predict`.
 type ModelArgs =
     | [<MainCommand; Mandatory; Unique>] Model of path: string
-    | [<Unique>] Data of dir: string
+    | [<Unique>] Data of path: string
+    | [<Unique>] Label of column: string
+    | [<Unique>] Target of column: string
+    | [<Unique>] Classes of path: string
+    | [<Unique>] Header of yes_no: string
     | [<Unique>] Count of int
     | Json
     interface IArgParserTemplate with
         member a.Usage =
             match a with
             | Model _ -> "a model file saved by toolkit train --save"
-            | Data _ -> sprintf "the folder with the IDX files (default %s)" FashionMnist.defaultDirectory
-            | Count _ -> "predict: how many test images (default 10)"
+            | Data _ -> sprintf "a folder of IDX files (its t10k files are read; default %s), or a CSV file (all of it)" FashionMnist.defaultDirectory
+            | Label _ -> "CSV: the column holding each row's class"
+            | Target _ -> "CSV: the column holding the real value the model predicts"
+            | Classes _ -> "a file of class names, one per line, for a model saved without them"
+            | Header _ -> "CSV: yes or no, whether the first line names the columns (default: decided from the data)"
+            | Count _ -> "predict: how many samples (default 10)"
             | Json -> "print one JSON object"
 
-/// Runs `toolkit eval MODEL`: loss and accuracy on the test set.
+/// The model and the test data the options of eval and predict name.
+let private modelAndData (args: ParseResults<ModelArgs>) =
+    let net, classes = ModelFile.read (args.GetResult Model)
+    let options =
+        { Path = args.GetResult(ModelArgs.Data, FashionMnist.defaultDirectory); Label = args.TryGetResult ModelArgs.Label
+          Target = args.TryGetResult ModelArgs.Target; Test = None; TestFraction = 0.2; Classes = args.TryGetResult ModelArgs.Classes
+          Header = header (args.TryGetResult ModelArgs.Header) }
+    let test, task, _ = testSet options net classes
+    net, test, task
+
+/// Runs `toolkit eval MODEL`: loss and accuracy (or, for a real-valued target, the RMS error) on
+/// the test set.
 let eval (args: ParseResults<ModelArgs>) : int =
-    let net = ModelFile.load (args.GetResult Model)
-    let test = loadTest (args.GetResult(ModelArgs.Data, FashionMnist.defaultDirectory))
-    let acc = Network.accuracy net test.X test.Labels
+    let net, test, task = modelAndData args
+    let n = test.X.ColumnCount
     let loss = Network.cost net test.X test.Y
-    if args.Contains ModelArgs.Json then
-        stdout.WriteLine(Json.objectText (fun w -> w.WriteNumber("test_accuracy", acc); w.WriteNumber("test_loss", loss); w.WriteNumber("samples", test.X.ColumnCount)))
-    else printfn "test accuracy %.4f, test loss %.4f on %d images" acc loss test.X.ColumnCount
+    match task with
+    | Task.Classes _ ->
+        let acc = Network.accuracy net test.X test.Labels
+        if args.Contains ModelArgs.Json then
+            stdout.WriteLine(Json.objectText (fun w -> w.WriteNumber("test_accuracy", acc); w.WriteNumber("test_loss", loss); w.WriteNumber("samples", n)))
+        else printfn "test accuracy %.4f, test loss %.4f on %d samples" acc loss n
+    | Task.Regression target ->
+        let predicted = Network.predict net test.X
+        let rms = sqrt ((predicted - test.Y).Enumerate() |> Seq.averageBy (fun d -> d * d))
+        if args.Contains ModelArgs.Json then
+            stdout.WriteLine(Json.objectText (fun w -> w.WriteNumber("test_loss", loss); w.WriteNumber("rms_error", rms); w.WriteNumber("samples", n)))
+        else printfn "test loss %.6g, RMS error of '%s' %.6g on %d samples" loss target rms n
     0
 
-/// Runs `toolkit predict MODEL`: the predicted classes of the first test images.
+/// Runs `toolkit predict MODEL`: the predictions for the first test samples.
 let predict (args: ParseResults<ModelArgs>) : int =
-    let net = ModelFile.load (args.GetResult Model)
-    let test = loadTest (args.GetResult(ModelArgs.Data, FashionMnist.defaultDirectory))
+    let net, test, task = modelAndData args
     let n = min test.X.ColumnCount (args.GetResult(Count, 10))
+    if n < 1 then fail "--count: %d is not a positive number of samples" (args.GetResult(Count, 10))
     let idx = [| 0 .. n - 1 |]
-    let classes = Network.classify net (Train.columns test.X idx)
-    if args.Contains ModelArgs.Json then
+    let x = Train.columns test.X idx
+    let json = args.Contains ModelArgs.Json
+    // one JSON object per sample, its fields by kind of task
+    let writeJson (fields: System.Text.Json.Utf8JsonWriter -> int -> unit) =
         stdout.WriteLine(
             Json.objectText (fun w ->
                 w.WriteStartArray("predictions")
                 for i in idx do
                     w.WriteStartObject()
                     w.WriteNumber("index", i)
-                    w.WriteNumber("predicted", classes.[i])
-                    w.WriteNumber("label", test.Labels.[i])
-                    w.WriteString("class", FashionMnist.classNames.[classes.[i]])
+                    fields w i
                     w.WriteEndObject()
                 w.WriteEndArray()))
-    else
-        for i in idx do
-            printfn "image %d: %s (label: %s)%s" i FashionMnist.classNames.[classes.[i]] FashionMnist.classNames.[test.Labels.[i]] (if classes.[i] = test.Labels.[i] then "" else "  ✗")
+    match task with
+    | Task.Classes names ->
+        let classes = Network.classify net x
+        if json then
+            writeJson (fun w i ->
+                w.WriteNumber("predicted", classes.[i])
+                w.WriteNumber("label", test.Labels.[i])
+                w.WriteString("class", names.[classes.[i]]))
+        else
+            for i in idx do
+                printfn "sample %d: %s (label: %s)%s" i names.[classes.[i]] names.[test.Labels.[i]] (if classes.[i] = test.Labels.[i] then "" else "  ✗")
+    | Task.Regression target ->
+        let values = Network.predict net x
+        if json then
+            writeJson (fun w i ->
+                w.WriteNumber("predicted", values.[0, i])
+                w.WriteNumber("target", test.Y.[0, i]))
+        else
+            for i in idx do
+                printfn "sample %d: %s %.6g (true %.6g)" i target values.[0, i] test.Y.[0, i]
     0

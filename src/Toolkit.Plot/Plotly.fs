@@ -39,7 +39,11 @@ module Charts =
     let history (title: string) (trainLoss: float[]) (testLoss: float[]) (trainAccuracy: float[]) (testAccuracy: float[]) : GenericChart =
         let epochs (v: float[]) = Array.init v.Length (fun i -> float (i + 1))
         let line name (v: float[]) = Chart.Line(x = epochs v, y = v, Name = name, ShowMarkers = true)
-        [ [ line "train loss" trainLoss; line "test loss" testLoss ] |> Chart.combine |> Chart.withXAxisStyle (TitleText = "epoch") |> Chart.withYAxisStyle (TitleText = "mean loss")
+        let loss = [ line "train loss" trainLoss; line "test loss" testLoss ] |> Chart.combine |> Chart.withXAxisStyle (TitleText = "epoch") |> Chart.withYAxisStyle (TitleText = "mean loss")
+        // real-valued targets have no accuracy (empty or NaN): the loss alone
+        if Array.forall Double.IsNaN trainAccuracy && Array.forall Double.IsNaN testAccuracy then loss
+        else
+        [ loss
           [ line "train accuracy" trainAccuracy; line "test accuracy" testAccuracy ] |> Chart.combine |> Chart.withXAxisStyle (TitleText = "epoch") |> Chart.withYAxisStyle (TitleText = "accuracy") ]
         |> Chart.Grid(1, 2)
         |> Chart.withTitle title

@@ -4,6 +4,8 @@ using Toolkit.Training;
 using FNetwork = Toolkit.Nn.NetworkModule;
 using FActivation = Toolkit.Nn.Activation;
 using FLoss = Toolkit.Tensors.Loss;
+using FTask = Toolkit.Training.Task;
+using Target = Toolkit.Training.Target;
 
 namespace Toolkit;
 
@@ -128,39 +130,137 @@ public sealed class AdamW(double learningRate = 0.001, double weightDecay = 0.01
     internal override Optimizer ToCore() => Optimizer.NewAdamW(learningRate, beta1, beta2, epsilon, weightDecay);
 }
 
-/// <summary>Labelled samples: X is features × samples, one class label per sample.</summary>
+/// <summary>
+/// Samples to train or measure on, one sample per row (samples × features, as .NET and PyTorch
+/// hold data), each with a class label (classification) or a real-valued target (regression).
+/// </summary>
+/// <example>
+/// <code>
+/// var data = new Dataset(new double[,] { { 0.1, 2.0 }, { 0.7, 1.5 } }, new[] { 0, 1 });
+/// var (train, test) = Dataset.FromCsv("iris.csv", label: "species");
+/// </code>
+/// </example>
 public sealed class Dataset
 {
     internal LabelledData Data { get; }
-    internal Dataset(LabelledData data) => Data = data;
+    private readonly string[] classNames;
 
-    /// <summary>A data set from features (features × samples) and class labels 0 … classes − 1.</summary>
-    public Dataset(Matrix<double> x, IReadOnlyList<int> labels, int classes)
+    internal Dataset(LabelledData data, string[] classNames)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(labels);
-        if (labels.Count != x.ColumnCount)
-            throw new ArgumentException($"X has {x.ColumnCount} samples (columns) but there are {labels.Count} labels", nameof(labels));
-        var l = labels.ToArray();
-        Data = new LabelledData(x, Train.oneHot(classes, l), l);
+        Data = data;
+        this.classNames = classNames;
     }
 
-    /// <summary>The features, one column per sample.</summary>
-    public Matrix<double> X => Data.X;
-    /// <summary>The class of each sample.</summary>
+    private static Dataset OfTask(LabelledData data, FTask task) =>
+        new(data, task is FTask.Classes c ? c.names : Array.Empty<string>());
+
+    /// <summary>A classification data set: one sample per row of <paramref name="features"/>,
+    /// its class in <paramref name="labels"/> (0 … classes − 1; the count is the largest label + 1
+    /// unless given).</summary>
+    /// <exception cref="ArgumentException">The labels do not match the rows, a label is outside the
+    /// classes, or a feature is NaN or infinite.</exception>
+    public Dataset(double[,] features, IReadOnlyList<int> labels, int? classes = null)
+        : this(Matrix<double>.Build.DenseOfArray(features ?? throw new ArgumentNullException(nameof(features))), labels, classes) { }
+
+    /// <summary>A classification data set from a matrix with one sample per row.</summary>
+    /// <exception cref="ArgumentException">The labels do not match the rows, a label is outside the
+    /// classes, or a feature is NaN or infinite.</exception>
+    public Dataset(Matrix<double> features, IReadOnlyList<int> labels, int? classes = null)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (labels.Count != features.RowCount)
+            throw new ArgumentException($"{features.RowCount} samples (rows) but {labels.Count} labels", nameof(labels));
+        CheckFinite(features, nameof(features));
+        var l = labels.ToArray();
+        var k = classes ?? (l.Length == 0 ? 2 : Math.Max(2, l.Max() + 1));
+        if (k < 2) throw new ArgumentOutOfRangeException(nameof(classes), k, "at least two classes");
+        var bad = Array.FindIndex(l, c => c < 0 || c >= k);
+        if (bad >= 0) throw new ArgumentException($"sample {bad} has the label {l[bad]}, outside the {k} classes 0 … {k - 1}", nameof(labels));
+        Data = new LabelledData(features.Transpose(), Train.oneHot(k, l), l);
+        classNames = Datasets.numbered(k);
+    }
+
+    /// <summary>A regression data set: one sample per row of <paramref name="features"/>, the value
+    /// to predict in <paramref name="targets"/> (train with <see cref="Loss.Quadratic"/> and an
+    /// identity output).</summary>
+    /// <exception cref="ArgumentException">The targets do not match the rows, or a value is NaN or infinite.</exception>
+    public static Dataset Regression(double[,] features, IReadOnlyList<double> targets)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(targets);
+        var x = Matrix<double>.Build.DenseOfArray(features);
+        if (targets.Count != x.RowCount)
+            throw new ArgumentException($"{x.RowCount} samples (rows) but {targets.Count} targets", nameof(targets));
+        CheckFinite(x, nameof(features));
+        if (targets.Any(t => !double.IsFinite(t))) throw new ArgumentException("a target is NaN or infinite", nameof(targets));
+        return new Dataset(new LabelledData(x.Transpose(), Matrix<double>.Build.Dense(1, targets.Count, targets.ToArray()), Array.Empty<int>()), Array.Empty<string>());
+    }
+
+    private static void CheckFinite(Matrix<double> x, string name)
+    {
+        var at = x.Find(v => !double.IsFinite(v));
+        if (at is not null) throw new ArgumentException($"the feature at row {at.Item1}, column {at.Item2} is {at.Item3}", name);
+    }
+
+    /// <summary>The features, one sample per row (a copy).</summary>
+    public Matrix<double> Features => Data.X.Transpose();
+    /// <summary>The class of each sample (empty for regression).</summary>
     public IReadOnlyList<int> Labels => Data.Labels;
+    /// <summary>The target of each sample for regression (empty for classification).</summary>
+    public IReadOnlyList<double> Targets => IsRegression ? Data.Y.Row(0).ToArray() : Array.Empty<double>();
+    /// <summary>The classes' names, by label (numbers unless the data named them); empty for regression.</summary>
+    public IReadOnlyList<string> ClassNames => classNames;
+    /// <summary>True when the samples have real-valued targets rather than classes.</summary>
+    public bool IsRegression => Data.Labels.Length == 0 && Data.Y.RowCount == 1 && classNames.Length == 0;
     /// <summary>The number of samples.</summary>
     public int Count => Data.X.ColumnCount;
+    /// <summary>The number of features of a sample.</summary>
+    public int FeatureCount => Data.X.RowCount;
 
-    /// <summary>Fashion-MNIST's training and test sets, pixels in [0, 1], 10 classes.</summary>
-    public static (Dataset Train, Dataset Test) FashionMnist(string? directory = null)
+    /// <summary>A CSV table's training and test sets: every column but <paramref name="label"/>
+    /// (a name, or a number from 1) is a feature; the label column holds classes, as numbers
+    /// 0, 1, … or as names. The test set is <paramref name="testPath"/> if given, else
+    /// <paramref name="testFraction"/> of the rows held out by a shuffle seeded with
+    /// <paramref name="seed"/>.</summary>
+    /// <exception cref="InvalidDataException">A cell is not a finite number, a row is ragged, or
+    /// a column is missing (the message names the file, line and column).</exception>
+    public static (Dataset Train, Dataset Test) FromCsv(string path, string label, string? testPath = null, double testFraction = 0.2, int seed = 1) =>
+        FromCsv(path, Target.NewLabel(label ?? throw new ArgumentNullException(nameof(label))), testPath, testFraction, seed);
+
+    /// <summary>As <see cref="FromCsv(string, string, string?, double, int)"/>, with a real-valued
+    /// <paramref name="target"/> column (regression).</summary>
+    /// <exception cref="InvalidDataException">A cell is not a finite number, a row is ragged, or
+    /// a column is missing.</exception>
+    public static (Dataset Train, Dataset Test) FromCsvRegression(string path, string target, string? testPath = null, double testFraction = 0.2, int seed = 1) =>
+        FromCsv(path, Target.NewValue(target ?? throw new ArgumentNullException(nameof(target))), testPath, testFraction, seed);
+
+    private static (Dataset, Dataset) FromCsv(string path, Target target, string? testPath, double testFraction, int seed)
     {
-        var d = Toolkit.Data.FashionMnist.load(directory ?? Toolkit.Data.FashionMnist.defaultDirectory);
-        return (new Dataset(Train.ofImages(10, d.Train)), new Dataset(Train.ofImages(10, d.Test)));
+        ArgumentNullException.ThrowIfNull(path);
+        if (!(testFraction > 0 && testFraction < 1)) throw new ArgumentOutOfRangeException(nameof(testFraction), testFraction, "a fraction between 0 and 1");
+        var test = testPath is null ? Microsoft.FSharp.Core.FSharpOption<string>.None : Microsoft.FSharp.Core.FSharpOption<string>.Some(testPath);
+        var d = Datasets.csv(path, test, testFraction, seed, target, Microsoft.FSharp.Core.FSharpOption<bool>.None, Microsoft.FSharp.Core.FSharpOption<string[]>.None);
+        return (OfTask(d.Train, d.Task), OfTask(d.Test, d.Task));
     }
+
+    /// <summary>Images in MNIST's IDX layout (train-images-idx3-ubyte, train-labels-idx1-ubyte,
+    /// t10k-…, gzip or raw) of any size and channel count, pixels scaled to [0, 1]; class names
+    /// from <c>classes.txt</c> beside them, else numbered.</summary>
+    /// <exception cref="InvalidDataException">A file is damaged or the files disagree.</exception>
+    public static (Dataset Train, Dataset Test) FromImages(string directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        var d = Datasets.images(directory, Microsoft.FSharp.Core.FSharpOption<string[]>.None);
+        return (OfTask(d.Train, d.Task), OfTask(d.Test, d.Task));
+    }
+
+    /// <summary>Fashion-MNIST's training and test sets (784 pixels in [0, 1], its ten class names).</summary>
+    public static (Dataset Train, Dataset Test) FashionMnist(string? directory = null) =>
+        FromImages(directory ?? Toolkit.Data.FashionMnist.defaultDirectory);
 }
 
-/// <summary>A feed-forward network of dense layers; columns of X are samples.</summary>
+/// <summary>A feed-forward network of layers; samples are rows, as in <see cref="Dataset"/>.</summary>
 /// <example>
 /// <code>
 /// var net = new Network(784, new Dense(30, Activation.Sigmoid), new Dense(10, Activation.Sigmoid));
@@ -211,17 +311,48 @@ public sealed class Network
     /// <summary>The layer sizes, inputs first.</summary>
     public IReadOnlyList<int> Sizes => FNetwork.sizes(Core).ToArray();
 
-    /// <summary>The outputs for every sample (column) of X.</summary>
-    public Matrix<double> Predict(Matrix<double> x) => FNetwork.predict(Core, x);
+    private Matrix<double> Columns(Matrix<double> features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        if (features.ColumnCount != Core.Inputs)
+            throw new ArgumentException($"the network takes {Core.Inputs} features per sample, not {features.ColumnCount}", nameof(features));
+        return features.Transpose();
+    }
 
-    /// <summary>The predicted class (the largest output) of every sample.</summary>
-    public int[] Classify(Matrix<double> x) => FNetwork.classify(Core, x);
+    /// <summary>The outputs for every sample, one sample per row: samples × outputs.</summary>
+    /// <exception cref="ArgumentException">The rows do not have the network's number of inputs.</exception>
+    public Matrix<double> Predict(Matrix<double> features) => FNetwork.predict(Core, Columns(features)).Transpose();
+
+    /// <summary>The outputs for one sample.</summary>
+    /// <exception cref="ArgumentException">The sample does not have the network's number of inputs.</exception>
+    public double[] Predict(double[] sample) =>
+        Predict(Matrix<double>.Build.DenseOfRowArrays(sample ?? throw new ArgumentNullException(nameof(sample)))).Row(0).ToArray();
+
+    /// <summary>The predicted class (the largest output) of every sample, one sample per row.</summary>
+    /// <exception cref="ArgumentException">The rows do not have the network's number of inputs.</exception>
+    public int[] Classify(Matrix<double> features) => FNetwork.classify(Core, Columns(features));
+
+    /// <summary>The predicted class of every sample of a data set.</summary>
+    public int[] Classify(Dataset data) => FNetwork.classify(Core, (data ?? throw new ArgumentNullException(nameof(data))).Data.X);
 
     /// <summary>The fraction of the data set classified correctly.</summary>
-    public double Accuracy(Dataset data) => FNetwork.accuracy(Core, data.X, data.Data.Labels);
+    /// <exception cref="InvalidOperationException">The data set has real-valued targets, not classes.</exception>
+    public double Accuracy(Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.IsRegression) throw new InvalidOperationException("a regression data set has no classes to be accurate about; use Loss");
+        return FNetwork.accuracy(Core, data.Data.X, data.Data.Labels);
+    }
 
-    /// <summary>Saves the network (a versioned JSON model file, written atomically).</summary>
-    public void Save(string path) => Toolkit.Data.ModelFile.save(path, Core);
+    /// <summary>The mean loss over a data set (the loss the network was last trained with;
+    /// the quadratic loss before training).</summary>
+    public double Loss(Dataset data) => FNetwork.cost(Core, (data ?? throw new ArgumentNullException(nameof(data))).Data.X, data.Data.Y);
+
+    /// <summary>Saves the network (a versioned JSON model file, written atomically), with the names
+    /// of the classes its outputs stand for, if given (one per output).</summary>
+    /// <exception cref="ArgumentException">The class names do not match the outputs.</exception>
+    public void Save(string path, IReadOnlyList<string>? classNames = null) =>
+        Toolkit.Data.ModelFile.saveWithClasses(path, Core, classNames?.ToArray() ?? Array.Empty<string>());
 
     /// <summary>Loads a network saved by <see cref="Save"/>; it predicts bit-identically.</summary>
     /// <exception cref="InvalidDataException">The file is not a model file, or is damaged.</exception>
@@ -304,7 +435,7 @@ public sealed class Trainer(Network network, Loss loss, OptimizerSettings optimi
     }
 
     /// <summary><see cref="Fit"/> on the thread pool.</summary>
-    public Task<TrainingResult> FitAsync(Dataset train, int epochs, IProgress<TrainingProgress>? progress = null,
+    public System.Threading.Tasks.Task<TrainingResult> FitAsync(Dataset train, int epochs, IProgress<TrainingProgress>? progress = null,
                                          CancellationToken cancellationToken = default, Dataset? test = null) =>
-        Task.Run(() => Fit(train, epochs, progress, cancellationToken, test));
+        System.Threading.Tasks.Task.Run(() => Fit(train, epochs, progress, cancellationToken, test));
 }

@@ -335,7 +335,7 @@ let tests =
                 write "train" 2000 0.0
                 write "t10k" 300 0.1
                 let plots = Path.Combine(dir, "run")
-                let code, _, err = toolkit [ "train"; "--data"; dir; "--layers"; "196,30,10"; "--epochs"; "1"; "--plot"; plots ]
+                let code, _, err = toolkit [ "train"; "--data"; dir; "--layers"; "196,30,3"; "--epochs"; "1"; "--plot"; plots ]
                 Expect.equal code 0 (sprintf "exit code (%s)" err)
                 for f in [ "run.json"; "curves.svg"; "confusion.svg"; "misclassified.svg" ] do
                     Expect.isTrue (File.Exists(Path.Combine(plots, f))) (sprintf "%s written" f)
@@ -344,6 +344,81 @@ let tests =
             finally
                 Directory.Delete(dir, true)
         }
+        test "train, eval and predict on a CSV table: named classes, a held-out split, raw features of any range" {
+            let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-csv-%O" (Guid.NewGuid()))
+            Directory.CreateDirectory dir |> ignore
+            try
+                // three blobs 6 apart with deviation 1 in features scaled to hundreds and to 1e-3
+                // (a network separates them with accuracy near 1; the floor of 0.9 leaves room for
+                // every seed and kernel), the class named in the last column
+                let rng = Random(2)
+                let gauss () = sqrt (-2.0 * log (1.0 - rng.NextDouble())) * cos (2.0 * Math.PI * rng.NextDouble())
+                let names = [| "oak"; "birch"; "pine" |]
+                let csv = Path.Combine(dir, "trees.csv")
+                File.WriteAllLines(csv, [| yield "\"height, m\",girth,kind"
+                                           for _ in 1 .. 300 do
+                                               let c = rng.Next 3
+                                               yield sprintf "%g,%g,%s" (100.0 * (6.0 * float c + gauss ())) (0.001 * (6.0 * float (2 - c) + gauss ())) names.[c] |])
+                let model = Path.Combine(dir, "m.json")
+                let plots = Path.Combine(dir, "run")
+                let code, out, err = toolkit [ "train"; "--data"; csv; "--label"; "kind"; "--epochs"; "10"; "--lr"; "0.5"; "--save"; model; "--plot"; plots; "--json" ]
+                Expect.equal code 0 (sprintf "exit code (%s)" err)
+                use doc = JsonDocument.Parse(out.Trim().Split('\n') |> Array.last)
+                let root = doc.RootElement
+                Expect.equal [ for c in root.GetProperty("classes").EnumerateArray() -> c.GetString() ] [ "birch"; "oak"; "pine" ] "class names, ordinal order"
+                Expect.equal (root.GetProperty("layers").GetString()) "2,30,3" "default layers: features, 30, classes"
+                Expect.isGreaterThan (root.GetProperty("test_accuracy").GetDouble()) 0.9 "accuracy on the held-out fifth"
+                Expect.stringContains (File.ReadAllText(Path.Combine(plots, "confusion.svg"))) "birch" "confusion matrix with the names"
+                Expect.isFalse (File.Exists(Path.Combine(plots, "misclassified.svg"))) "no image grid for a table"
+                let code, out, err = toolkit [ "eval"; model; "--data"; csv; "--label"; "kind"; "--json" ]
+                Expect.equal code 0 (sprintf "eval (%s)" err)
+                use e = JsonDocument.Parse out
+                Expect.isGreaterThan (e.RootElement.GetProperty("test_accuracy").GetDouble()) 0.9 "the saved model takes raw features"
+                Expect.equal (e.RootElement.GetProperty("samples").GetInt32()) 300 "the whole table"
+                let code, out, _ = toolkit [ "predict"; model; "--data"; csv; "--label"; "kind"; "--count"; "3" ]
+                Expect.equal code 0 "predict"
+                Expect.equal (out.Trim().Split('\n').Length) 3 "three predictions"
+                Expect.isTrue (names |> Array.exists (fun n -> out.Contains(sprintf ": %s (label: " n))) "by name"
+                // asking wrongly: no column given, a misspelt column, both kinds of target
+                for args, message in [ [ "train"; "--data"; csv ], "say which column to predict"
+                                       [ "train"; "--data"; csv; "--label"; "knd" ], "(did you mean kind?)"
+                                       [ "train"; "--data"; csv; "--label"; "kind"; "--target"; "girth" ], "give one"
+                                       [ "train"; "--data"; csv; "--target"; "girth"; "--loss"; "hinge" ], "quadratic loss"
+                                       [ "train"; "--data"; csv; "--label"; "kind"; "--layers"; "2,30,10" ], "the last size must be the 3 classes"
+                                       [ "train"; "--data"; csv; "--label"; "kind"; "--layers"; "784,30,3" ], "the first size must be the 2 values" ] do
+                    let code, _, err = toolkit args
+                    Expect.equal code 1 (sprintf "%A" args)
+                    Expect.stringContains err message (sprintf "%A" args)
+            finally Directory.Delete(dir, true)
+        }
+        test "train, eval and predict a real-valued target from a CSV table" {
+            let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-reg-%O" (Guid.NewGuid()))
+            Directory.CreateDirectory dir |> ignore
+            try
+                // price = 0.5·rooms − 0.02·age + noise of deviation 0.05: the target's own deviation
+                // is about 0.8, so predicting the mean has RMS error ≈ 0.8; a trained network gets
+                // near the noise (0.05–0.1 measured); the ceiling 0.3 leaves room for any seed
+                let rng = Random(4)
+                let csv = Path.Combine(dir, "house.csv")
+                File.WriteAllLines(csv, [| yield "rooms,age,price"
+                                           for _ in 1 .. 500 do
+                                               let r, a = 1.0 + 5.0 * rng.NextDouble(), 50.0 * rng.NextDouble()
+                                               yield sprintf "%g,%g,%g" r a (0.5 * r - 0.02 * a + 0.05 * (rng.NextDouble() - 0.5) * 3.46) |])
+                let model = Path.Combine(dir, "m.json")
+                let code, out, err = toolkit [ "train"; "--data"; csv; "--target"; "price"; "--activation"; "tanh"; "--epochs"; "10"; "--save"; model; "--json" ]
+                Expect.equal code 0 (sprintf "exit code (%s)" err)
+                use doc = JsonDocument.Parse(out.Trim().Split('\n') |> Array.last)
+                Expect.equal (doc.RootElement.GetProperty("target").GetString()) "price" "target named"
+                Expect.equal (doc.RootElement.GetProperty("test_accuracy").ValueKind) JsonValueKind.Null "no accuracy for a real value"
+                let code, out, err = toolkit [ "eval"; model; "--data"; csv; "--target"; "price"; "--json" ]
+                Expect.equal code 0 (sprintf "eval (%s)" err)
+                use e = JsonDocument.Parse out
+                Expect.isLessThan (e.RootElement.GetProperty("rms_error").GetDouble()) 0.3 "RMS error well under the target's deviation"
+                let code, out, _ = toolkit [ "predict"; model; "--data"; csv; "--target"; "price"; "--count"; "2" ]
+                Expect.equal code 0 "predict"
+                Expect.stringContains out "sample 1: price " "values"
+            finally Directory.Delete(dir, true)
+        }
         test "train: bad options are named, exit code 1" {
             for args, message in [ [ "train"; "--layers"; "784" ], "--layers"
                                    [ "train"; "--optimizer"; "magic" ], "--optimizer: 'magic'"
@@ -351,7 +426,7 @@ let tests =
                                    [ "train"; "--layers"; "dense(30)-sigmoid-conv(3)" ], "--layers: layer 'conv(3)': no such layer"
                                    [ "train"; "--dropout"; "1.5" ], "--dropout: 1.5"
                                    [ "train"; "--optimizer"; "adamw"; "--lr"; "-1" ], "--lr"
-                                   [ "train"; "--data"; "/no/such/folder" ], "dataset-fashion-mnist"
+                                   [ "train"; "--data"; "/no/such/folder" ], "/no/such/folder: no such file or folder"
                                    [ "train"; "--save"; "/no/such/folder/model.json" ], "'/no/such/folder' does not exist" ] do
                 let code, _, err = toolkit args
                 Expect.equal code 1 (sprintf "%A" args)

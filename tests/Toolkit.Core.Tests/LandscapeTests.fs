@@ -162,7 +162,7 @@ let tests =
         }
         test "an image grid: one embedded PNG per image, each captioned" {
             let img k = Array.init 16 (fun i -> byte (i * k))
-            let svg = ImageGrid.svg "samples" 4 4 2 3 [ img 1, "Shirt\n(is Coat)"; img 2, "Bag"; img 3, "T-shirt & top" ]
+            let svg = ImageGrid.svg "samples" 4 4 1 2 3 [ img 1, "Shirt\n(is Coat)"; img 2, "Bag"; img 3, "T-shirt & top" ]
             let images = svgElements svg "image"
             Expect.equal images.Length 3 "three images"
             let captions = svgElements svg "text" |> List.filter (fun t -> t.Attribute(XName.Get "class") <> null && t.Attribute(XName.Get "class").Value = "caption") |> List.map (fun t -> t.Value)

@@ -118,15 +118,15 @@ let tests =
             let path = tempFile "t.csv"
             try
                 File.WriteAllText(path, "x,y,label\n1,2.5,0\n-3,4e-1,1\n")
-                let t = Csv.read path true
-                Expect.equal t.Columns [| "x"; "y"; "label" |] "header"
-                Expect.equal t.Rows [| [| 1.0; 2.5; 0.0 |]; [| -3.0; 0.4; 1.0 |] |] "rows"
+                let columns, rows = Csv.read path true
+                Expect.equal columns [| "x"; "y"; "label" |] "header"
+                Expect.equal rows [| [| 1.0; 2.5; 0.0 |]; [| -3.0; 0.4; 1.0 |] |] "rows"
                 File.WriteAllText(path, "x,y\n1,2\n3,abc\n")
                 let msg = try Csv.read path true |> ignore; "" with :? System.IO.InvalidDataException as e -> DataFormat.problem e
-                Expect.equal msg "line 3, column 2: 'abc' is not a number" "bad cell"
+                Expect.equal msg "line 3, column 2 ('y'): 'abc' is not a number" "bad cell"
                 File.WriteAllText(path, "x,y\n1,2,3\n")
                 let msg = try Csv.read path true |> ignore; "" with :? System.IO.InvalidDataException as e -> DataFormat.problem e
-                Expect.equal msg "line 2, column 1: 3 cells where the header has 2" "ragged"
+                Expect.equal msg "line 2 has 3 cells where line 1 has 2" "ragged"
             finally File.Delete path
         }
         test "Fashion-MNIST (installed by the set-up): T-shirt/top vs Trouser above 95% on the test set" {

@@ -11,7 +11,7 @@ public class LandscapeTests
     {
         var rng = new Random(seed);
         var labels = Enumerable.Range(0, n).Select(j => j % 2).ToArray();
-        var x = Matrix<double>.Build.Dense(2, n, (i, j) => (labels[j] == 1 ? 1.0 : -1.0) + 0.5 * (rng.NextDouble() - 0.5));
+        var x = Matrix<double>.Build.Dense(n, 2, (i, _) => (labels[i] == 1 ? 1.0 : -1.0) + 0.5 * (rng.NextDouble() - 0.5));
         return new Dataset(x, labels, 2);
     }
 

@@ -144,9 +144,11 @@ module ImageGrid =
 
     let private esc = Toolkit.Svg.escape
 
-    /// <summary>Images of rows × cols bytes (row-major, 0 black, 255 white), perRow to a row,
-    /// each drawn <paramref name="scale"/> times its size with its caption (a line per "\n") below.</summary>
-    let svg (title: string) (rows: int) (cols: int) (perRow: int) (scale: int) (items: (byte[] * string) list) : string =
+    /// <summary>Images of rows × cols pixels of <paramref name="channels"/> bytes each (row-major,
+    /// channels together, 0 dark, 255 bright: 1 channel grey, 3 RGB, any other count drawn as the
+    /// grey of its first channel), perRow to a row, each drawn <paramref name="scale"/> times its
+    /// size with its caption (a line per "\n") below.</summary>
+    let svg (title: string) (rows: int) (cols: int) (channels: int) (perRow: int) (scale: int) (items: (byte[] * string) list) : string =
         if items.IsEmpty then invalidArg "items" "no images to draw"
         if perRow < 1 || scale < 1 then invalidArg "perRow" (sprintf "perRow and scale must be positive, not %d and %d" perRow scale)
         let lines = items |> List.map (fun (_, c) -> c.Split('\n').Length) |> List.max
@@ -159,7 +161,9 @@ module ImageGrid =
         ap (Toolkit.Svg.header w h "sans-serif" 11)
         ap (sprintf "<text x=\"%.0f\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">%s</text>\n" (w / 2.0) (esc title))
         items |> List.iteri (fun k (pixels, caption) ->
-            let png = Png.encode cols rows 1 pixels
+            let png =
+                if channels = 1 || channels = 3 then Png.encode cols rows channels pixels
+                else Png.encode cols rows 1 (Array.init (rows * cols) (fun p -> pixels.[p * channels]))
             let x, y = 8.0 + cellW * float (k % perRow), 34.0 + cellH * float (k / perRow)
             ap (sprintf "<image class=\"sample\" x=\"%.0f\" y=\"%.0f\" width=\"%d\" height=\"%d\" style=\"image-rendering:pixelated\" href=\"data:image/png;base64,%s\"/>\n"
                     (x + 8.0) y (cols * scale) (rows * scale) (Convert.ToBase64String png))

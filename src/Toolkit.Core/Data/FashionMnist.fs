@@ -7,14 +7,19 @@ open MathNet.Numerics.LinearAlgebra
 type LabelledImages =
     { /// The number of images.
       Count: int
-      /// Rows × columns of one image.
+      /// Rows of one image.
       Rows: int
       /// Columns of one image.
       Cols: int
-      /// The pixels, image after image, row-major, 0–255.
+      /// Values per pixel: 1 for grey images (rank-3 files), the fourth dimension of a rank-4
+      /// file (count × rows × columns × channels) otherwise.
+      Channels: int
+      /// The pixels, image after image, row-major, each pixel's channels together, 0–255.
       Pixels: byte[]
       /// The label of each image.
       Labels: byte[] }
+    /// The values of one image: rows × columns × channels.
+    member s.Size = s.Rows * s.Cols * s.Channels
 
 /// A training and a test set.
 type DataSplit =
@@ -34,7 +39,9 @@ module FashionMnist =
     let classNames =
         [| "T-shirt/top"; "Trouser"; "Pullover"; "Dress"; "Coat"; "Sandal"; "Shirt"; "Sneaker"; "Bag"; "Ankle boot" |]
 
-    let private find (dir: string) (stem: string) =
+    /// <summary>The file <paramref name="stem"/>.gz or <paramref name="stem"/> in a folder (an
+    /// error saying which were looked for when neither is there).</summary>
+    let find (dir: string) (stem: string) =
         [ stem + ".gz"; stem ]
         |> List.map (fun f -> Path.Combine(dir, f))
         |> List.tryFind File.Exists
@@ -46,13 +53,19 @@ module FashionMnist =
     let readPair (imagesPath: string) (labelsPath: string) : LabelledImages =
         let images = Idx.read imagesPath
         let labels = Idx.read labelsPath
-        if images.Dimensions.Length <> 3 || images.Bytes.Length = 0 then
-            raise (DataFormat.error imagesPath (sprintf "expected unsigned-byte images of rank 3 (count×rows×columns), found rank %d" images.Dimensions.Length))
-        if labels.Dimensions.Length <> 1 || labels.Bytes.Length = 0 then
-            raise (DataFormat.error labelsPath (sprintf "expected unsigned-byte labels of rank 1, found rank %d" labels.Dimensions.Length))
+        let rank = images.Dimensions.Length
+        if rank < 3 || rank > 4 then
+            raise (DataFormat.error imagesPath (sprintf "expected images of rank 3 (count×rows×columns) or 4 (count×rows×columns×channels), found rank %d" rank))
+        if images.Values.Length > 0 then
+            raise (DataFormat.error imagesPath "expected unsigned-byte pixels (IDX type 08), found another type")
+        if images.ItemSize = 0 then
+            raise (DataFormat.error imagesPath (sprintf "the images are %s: empty" (System.String.Join("×", images.Dimensions |> Array.skip 1))))
+        if labels.Dimensions.Length <> 1 || labels.Values.Length > 0 then
+            raise (DataFormat.error labelsPath (sprintf "expected unsigned-byte labels of rank 1, found rank %d%s" labels.Dimensions.Length (if labels.Values.Length > 0 then " of another type" else "")))
         if images.Count <> labels.Count then
             raise (DataFormat.error labelsPath (sprintf "%d labels but %s holds %d images" labels.Count imagesPath images.Count))
-        { Count = images.Count; Rows = images.Dimensions.[1]; Cols = images.Dimensions.[2]; Pixels = images.Bytes; Labels = labels.Bytes }
+        { Count = images.Count; Rows = images.Dimensions.[1]; Cols = images.Dimensions.[2]
+          Channels = (if rank = 4 then images.Dimensions.[3] else 1); Pixels = images.Bytes; Labels = labels.Bytes }
 
     /// Reads the t10k-* images and labels (the test set alone) from a folder (gzip or raw).
     let loadTest (dir: string) : LabelledImages =
@@ -67,7 +80,7 @@ module FashionMnist =
     /// scaled to [0, 1]; Y is 1 for <paramref name="positive"/>, 0 for <paramref name="negative"/>.</summary>
     let binary (negative: int) (positive: int) (set: LabelledImages) : Matrix<float> * float[] =
         let picked = [| for i in 0 .. set.Count - 1 do if int set.Labels.[i] = negative || int set.Labels.[i] = positive then yield i |]
-        let size = set.Rows * set.Cols
+        let size = set.Size
         let data = Array.zeroCreate (size * picked.Length)
         picked |> Array.iteri (fun k i ->
             for p in 0 .. size - 1 do

@@ -33,7 +33,7 @@ type IdxArray =
     /// The number of items (the first dimension).
     member a.Count = a.Dimensions.[0]
     /// The size of one item: the product of the other dimensions.
-    member a.ItemSize = a.Dimensions |> Array.skip 1 |> Array.fold (*) 1
+    member a.ItemSize = a.Dimensions |> Array.skip 1 |> Array.fold (*) 1   // the reader bounds the product by Array.MaxLength
 
 /// Reading IDX files, raw or gzip-compressed (detected from the first two bytes).
 [<RequireQualifiedAccess>]
@@ -91,13 +91,31 @@ module Idx =
             let bytes = count * int64 size
             if bytes > int64 Array.MaxLength then
                 fail path "the dimensions %s need %d bytes, more than one array holds" (String.Join("×", dims)) bytes
-            let data = Array.zeroCreate<byte> (int bytes)
-            let got = readUpTo stream data 0 data.Length
-            if got < data.Length then
+            let truncated got =
                 fail path "truncated: the dimensions %s need %d bytes of data after the %d-byte header, but the file ends at offset %d"
-                    (String.Join("×", dims)) bytes header (int64 header + int64 got)
+                    (String.Join("×", dims)) bytes header (int64 header + got)
+            let extra n =
+                fail path "%d bytes after the end of the data at offset %d (the dimensions %s say the file is %d bytes)"
+                    n (int64 header + bytes) (String.Join("×", dims)) (int64 header + bytes)
+            // the header is checked against the data before the data's array is made: a raw
+            // file by its length; a gzip stream, whose length is unknown until it ends, into an
+            // array that grows (at most doubling) as the data arrives, so a ten-kilobyte file
+            // that claims gigabytes fails having allocated little
+            if not gz then
+                let rest = file.Length - int64 header
+                if rest < bytes then truncated rest
+                if rest > bytes then extra (rest - bytes)
+            let mutable data = Array.zeroCreate<byte> (if gz then int (min bytes (1L <<< 20)) else int bytes)
+            let mutable got = readUpTo stream data 0 data.Length
+            while got = data.Length && int64 data.Length < bytes do
+                let grown = Array.zeroCreate<byte> (int (min bytes (2L * int64 data.Length)))
+                Array.blit data 0 grown 0 got
+                data <- grown
+                got <- got + readUpTo stream data got (data.Length - got)
+            if int64 got < bytes then truncated (int64 got)
+            let data = data
             // anything after the data is an error too: count it
-            let extra =
+            let after =
                 let buffer = Array.zeroCreate<byte> 65536
                 let mutable total = 0L
                 let mutable n = stream.Read(buffer, 0, buffer.Length)
@@ -105,9 +123,7 @@ module Idx =
                     total <- total + int64 n
                     n <- stream.Read(buffer, 0, buffer.Length)
                 total
-            if extra > 0L then
-                fail path "%d bytes after the end of the data at offset %d (the dimensions %s say the file is %d bytes)"
-                    extra (int64 header + bytes) (String.Join("×", dims)) (int64 header + bytes)
+            if after > 0L then extra after
             if head.[2] = 0x08uy then
                 { Dimensions = dims; Bytes = data; Values = [||] }
             else

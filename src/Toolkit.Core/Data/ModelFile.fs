@@ -18,7 +18,8 @@ open Toolkit.Nn
 /// Format, version 2 (written): <c>{"format": "toolkit-network", "version": 2, "loss":
 /// "cross-entropy", "inputs": 784, "layers": [{"kind": "dense", "spec": "dense(30)", "inputs": 784,
 /// "outputs": 30, "parameters": [… W column-major, then b …]}, {"kind": "relu", "spec": "relu",
-/// "inputs": 30, "outputs": 30}, …]}</c>: each layer by its kind and spec (as
+/// "inputs": 30, "outputs": 30}, …]}</c>, and optionally <c>"classes": ["T-shirt/top", …]</c>, the
+/// names of the classes the outputs stand for: each layer by its kind and spec (as
 /// <c>Layers.parse</c> reads it) and its own parameters in the layer's order. Version 1 (read):
 /// dense layers with their activation, <c>{"inputs", "outputs", "activation", "weights", "bias"}</c>;
 /// it loads as the same dense and activation layers, bit-identically.
@@ -37,8 +38,9 @@ module ModelFile =
     let private numbersText (xs: float seq) =
         "[" + String.Join(",", xs |> Seq.map (fun v -> v.ToString("R", CultureInfo.InvariantCulture))) + "]"
 
-    /// The network as the text of a model file.
-    let toJson (n: Network) : string =
+    /// <summary>The network as the text of a model file, with the names of the classes its
+    /// outputs stand for (none: an empty array).</summary>
+    let toJsonWith (classes: string[]) (n: Network) : string =
         use ms = new MemoryStream()
         (
             use w = new Utf8JsonWriter(ms, JsonWriterOptions(Indented = false))
@@ -47,6 +49,10 @@ module ModelFile =
             w.WriteNumber("version", Version)
             w.WriteString("loss", Loss.name n.Loss)
             w.WriteNumber("inputs", n.Inputs)
+            if classes.Length > 0 then
+                w.WriteStartArray("classes")
+                for c in classes do w.WriteStringValue c
+                w.WriteEndArray()
             w.WriteStartArray("layers")
             let offsets = n.Offsets
             n.Layers |> Array.iteri (fun l layer ->
@@ -65,15 +71,25 @@ module ModelFile =
         )
         Encoding.UTF8.GetString(ms.ToArray())
 
-    /// Saves a network atomically (not one with NaN or infinite parameters).
-    let save (path: string) (n: Network) =
+    /// The network as the text of a model file.
+    let toJson (n: Network) : string = toJsonWith [||] n
+
+    /// <summary>Saves a network atomically (not one with NaN or infinite parameters), with the
+    /// names of the classes its outputs stand for (one per output, or none).</summary>
+    let saveWithClasses (path: string) (n: Network) (classes: string[]) =
         if n.Parameters |> Array.exists (fun v -> not (Double.IsFinite v)) then
             invalidArg "n" "the network has NaN or infinite parameters; it is not saved"
-        Toolkit.AtomicFile.writeAllText path (toJson n)
+        if classes.Length > 0 && classes.Length <> n.Outputs then
+            invalidArg "classes" (sprintf "%d class names for a network with %d outputs" classes.Length n.Outputs)
+        Toolkit.AtomicFile.writeAllText path (toJsonWith classes n)
 
-    /// <summary>Reads a model file; a file that is not one, of another version, or whose numbers
-    /// do not fit its shapes, is an InvalidDataException naming the file and the problem.</summary>
-    let load (path: string) : Network =
+    /// Saves a network atomically (not one with NaN or infinite parameters).
+    let save (path: string) (n: Network) = saveWithClasses path n [||]
+
+    /// <summary>Reads a model file and the names of its classes (empty when it names none); a
+    /// file that is not one, of another version, or whose numbers do not fit its shapes, is an
+    /// InvalidDataException naming the file and the problem.</summary>
+    let read (path: string) : Network * string[] =
         if not (File.Exists path) then raise (FileNotFoundException(sprintf "%s: no such file" path, path))
         let fail (problem: string) = raise (DataFormat.error path problem)
         let doc =
@@ -154,4 +170,17 @@ module ModelFile =
         try
             NetworkShape.check (layers.ToArray()) (parameters.ToArray())
         with :? ArgumentException as e -> fail e.Message
-        { Layers = layers.ToArray(); Parameters = parameters.ToArray(); Loss = loss }
+        let outputs = layers.[layers.Count - 1].Outputs
+        let classes =
+            match root.TryGetProperty "classes" with
+            | true, v ->
+                if v.ValueKind <> JsonValueKind.Array || v.EnumerateArray() |> Seq.exists (fun c -> c.ValueKind <> JsonValueKind.String) then
+                    fail "\"classes\" is not an array of names"
+                let names = [| for c in v.EnumerateArray() -> c.GetString() |]
+                if names.Length <> outputs then fail (sprintf "%d class names for a network with %d outputs" names.Length outputs)
+                names
+            | _ -> [||]
+        { Layers = layers.ToArray(); Parameters = parameters.ToArray(); Loss = loss }, classes
+
+    /// <summary>Reads a model file (see <see cref="read"/>).</summary>
+    let load (path: string) : Network = fst (read path)

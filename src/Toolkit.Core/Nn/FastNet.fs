@@ -133,11 +133,12 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
 
     /// <summary>The mean cost and the accuracy (largest output = label) over a whole data set
     /// stored like the training data: forward passes only, in evaluation mode, in batches through
-    /// the same buffers, no allocation.</summary>
+    /// the same buffers, no allocation. With no labels (real-valued targets) the accuracy is NaN.</summary>
     member this.Evaluate(xs: float[], ys: float[], labels: int[]) : float * float =
-        let n = labels.Length
-        if xs.Length <> n * nIn || ys.Length <> n * nOut then
-            invalidArg "xs" (sprintf "Evaluate: %d labels need %d×%d inputs and %d×%d targets, got %d and %d values" n nIn n nOut n xs.Length ys.Length)
+        let n = xs.Length / nIn
+        if xs.Length <> n * nIn || ys.Length <> n * nOut || (labels.Length <> n && labels.Length <> 0) then
+            invalidArg "xs" (sprintf "Evaluate: %d samples need %d×%d inputs, %d×%d targets and %d labels (or none), got %d, %d and %d values"
+                                n nIn n nOut n n xs.Length ys.Length labels.Length)
         let mutable cost = 0.0
         let mutable right = 0
         let mutable start = 0
@@ -149,10 +150,11 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
             this.Forward(m, false)
             cost <- cost + this.Cost(m, false)
             let out = outs.[L - 1]
-            for k in 0 .. m - 1 do
-                if TensorPrimitives.IndexOfMax(ReadOnlySpan<'T>(out, k * nOut, nOut)) = labels.[start + k] then right <- right + 1
+            if labels.Length > 0 then
+                for k in 0 .. m - 1 do
+                    if TensorPrimitives.IndexOfMax(ReadOnlySpan<'T>(out, k * nOut, nOut)) = labels.[start + k] then right <- right + 1
             start <- start + m
-        cost / float n, float right / float n
+        cost / float n, (if labels.Length = 0 then nan else float right / float n)
 
     /// <summary>The outputs for the first m samples of xs (inputs × samples, float64), in evaluation
     /// mode, into <paramref name="result"/> (outputs × m).</summary>

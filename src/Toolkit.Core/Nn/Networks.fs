@@ -55,6 +55,24 @@ module Network =
             |> List.concat
         ofLayers layers loss init seed
 
+    /// <summary>The network that gives on raw inputs x what <paramref name="n"/> gives on
+    /// standardised inputs (x − mean)/scale: the scaling folded into the first dense layer
+    /// (W′ = W·diag(1/scale), b′ = b − W′·mean), so a model trained on standardised features is
+    /// saved as one that takes the features as they are.</summary>
+    /// <exception cref="T:System.ArgumentException">The first layer is not dense, or the vectors do not match the inputs.</exception>
+    let withInputScaling (mean: float[]) (scale: float[]) (n: Network) : Network =
+        let first = n.Layers.[0]
+        if first.Kind <> "dense" then invalidArg "n" (sprintf "standardised inputs fold into a first dense layer, not '%s'" first.Spec)
+        let nIn, nOut = first.Inputs, first.Outputs
+        if mean.Length <> nIn || scale.Length <> nIn then invalidArg "mean" (sprintf "%d inputs but %d means and %d scales" nIn mean.Length scale.Length)
+        let p = Array.copy n.Parameters
+        for j in 0 .. nIn - 1 do
+            for i in 0 .. nOut - 1 do
+                let w = p.[j * nOut + i] / scale.[j]
+                p.[j * nOut + i] <- w
+                p.[nOut * nIn + i] <- p.[nOut * nIn + i] - w * mean.[j]
+        { n with Parameters = p }
+
     /// <summary>The network with a <c>Dropout</c> layer at <paramref name="rate"/> after every
     /// hidden stage (the layers between two layers with parameters: after each hidden activation),
     /// the parameters unchanged.</summary>

@@ -88,7 +88,8 @@ type LabelledData =
       X: Matrix<float>
       /// outputs × samples
       Y: Matrix<float>
-      /// The class of each sample.
+      /// The class of each sample; empty when the targets are real values (regression), where
+      /// accuracy is not defined (NaN).
       Labels: int[] }
 
 /// The training loop: epochs, seeded shuffling, mini-batches, metrics, early stopping,
@@ -108,13 +109,6 @@ module Train =
         idx |> Array.iteri (fun k j -> Array.blit src (j * rows) data (k * rows) rows)
         Matrix<float>.Build.Dense(rows, idx.Length, data)
 
-    /// <summary>Images (an IDX pair) as training data: X is pixels × images with the pixels scaled
-    /// to [0, 1], Y the labels one-hot over <paramref name="classes"/> classes.</summary>
-    let ofImages (classes: int) (s: Toolkit.Data.LabelledImages) : LabelledData =
-        let x = Matrix<float>.Build.Dense(s.Rows * s.Cols, s.Count, Array.map (fun (b: byte) -> float b / 255.0) s.Pixels)
-        let labels = s.Labels |> Array.map int
-        { X = x; Y = oneHot classes labels; Labels = labels }
-
     /// Shuffles an array in place (Fisher–Yates) from a seeded generator: the same generator state
     /// gives the same order.
     let shuffle (rng: Random) (a: int[]) =
@@ -123,7 +117,8 @@ module Train =
             let t = a.[i] in a.[i] <- a.[j]; a.[j] <- t
 
     /// The subset of a data set at the given sample indices.
-    let subset (d: LabelledData) (idx: int[]) = { X = columns d.X idx; Y = columns d.Y idx; Labels = idx |> Array.map (fun i -> d.Labels.[i]) }
+    let subset (d: LabelledData) (idx: int[]) =
+        { X = columns d.X idx; Y = columns d.Y idx; Labels = if d.Labels.Length = 0 then [||] else idx |> Array.map (fun i -> d.Labels.[i]) }
 
     /// The first layer (by the network's order) whose parameters or outputs hold a NaN or ±∞.
     let firstNonFiniteLayer (n: Network) (x: Matrix<float>) : string =
@@ -141,7 +136,7 @@ module Train =
     /// <summary>The mean loss and the accuracy (largest output = label) of a network over a data
     /// set, in evaluation mode, in batches of up to 1,000 samples.</summary>
     let evaluate (n: Network) (d: LabelledData) : float * float =
-        FastNet<float>(n, max 1 (min d.Labels.Length 1000)).Evaluate(Toolkit.Tensors.Kernels.storage d.X, Toolkit.Tensors.Kernels.storage d.Y, d.Labels)
+        FastNet<float>(n, max 1 (min d.X.ColumnCount 1000)).Evaluate(Toolkit.Tensors.Kernels.storage d.X, Toolkit.Tensors.Kernels.storage d.Y, d.Labels)
 
     /// What the loop asks of the training path, whatever its precision.
     type private IRunner =
@@ -208,6 +203,7 @@ module Train =
             invalidArg "train" (sprintf "the network takes %d inputs but the data has %d features" net.Inputs train.X.RowCount)
         if train.Y.RowCount <> net.Outputs then
             invalidArg "train" (sprintf "the network gives %d outputs but the data has %d targets per sample" net.Outputs train.Y.RowCount)
+        let regression = train.Labels.Length = 0
         let rng = Random(config.Seed)
         let order = Array.init train.X.ColumnCount id
         // a validation split, taken once from a seeded shuffle
@@ -245,7 +241,7 @@ module Train =
                     if not (Double.IsFinite batchLoss) then
                         raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer (run.Current ()) (columns trainSet.X idx.[start .. start + size - 1])))
                     lossSum <- lossSum + batchLoss
-                    onEvent (BatchEnded(epoch, b + 1, batches, batchLoss, float run.Correct / float size))
+                    onEvent (BatchEnded(epoch, b + 1, batches, batchLoss, (if regression then nan else float run.Correct / float size)))
                     steps <- steps + 1
                     b <- b + 1
             // a cancelled epoch is not kept: net stays the network of the last completed one
