@@ -1,6 +1,6 @@
 (**
 ---
-title: Your own data
+title: Your own data, runs that stop
 category: Networks
 categoryindex: 3
 index: 8
@@ -110,6 +110,42 @@ let spread = h.Test.Y.Row(0) |> Seq.toArray |> fun v -> sqrt (Array.averageBy (f
 let regressionSummary = sprintf "RMS error on the test rows %.4f (the noise is 0.05; predicting the mean would give %.3f)" rms spread
 (*** include-value: regressionSummary ***)
 (**
+## Runs that stop and go on
+
+A run can stop in the middle: Ctrl-C, a cancelled `CancellationToken`, a crash, a machine that is
+needed for something else. Cancelling stops at the next batch and keeps the network of the last
+completed epoch (`TrainResult.Cancelled` says so; the command line saves the model and the run
+record it was asked to, says what it kept in one line, and exits with 130). To go on later,
+`Train.fitFrom` hands out a `TrainState` after every epoch — the parameters and the optimiser's
+moments exactly (float32 widens to float64 without loss), the shuffled order, and each random
+generator as its seed and the count of its draws (`CountedRandom`: a fresh generator drawn that
+many times is in the same state) — and resumes from one. `Checkpoint.save` writes it atomically
+as `checkpoint.json`; `toolkit train --checkpoint DIR` does so every epoch and `--resume DIR`
+goes on (with the same options, which the checkpoint records and compares). Stopped after epoch 2
+of 5 and resumed, with Adam's moments and dropout's masks in play:
+*)
+let runConfig = { config with Epochs = 5; Optimizer = Optimizer.Adam(0.01, 0.9, 0.999, 1e-8) }
+let dropoutNet = Network.ofLayers (Layers.parseStack 2 "dense(16)-relu-dropout(0.2)-dense(3)-softmax") Toolkit.Tensors.Loss.CrossEntropy Init.He 1
+let zTrain, zTest = Datasets.standardise mean sd d.Train, Datasets.standardise mean sd d.Test
+let uninterrupted = Train.fit runConfig dropoutNet zTrain zTest ignore Threading.CancellationToken.None
+let mutable afterEpoch2 = None
+let stopped =
+    use cts = new Threading.CancellationTokenSource()
+    Train.fitFrom runConfig dropoutNet zTrain zTest (function BatchEnded (3, _, _, _, _) -> cts.Cancel() | _ -> ()) cts.Token None
+        (fun s -> if s.Epoch = 2 then afterEpoch2 <- Some s)
+let checkpointFolder = Path.Combine(folder, "checkpoint")
+Checkpoint.save checkpointFolder [] afterEpoch2.Value
+let resumed = Train.fitFrom runConfig dropoutNet zTrain zTest ignore Threading.CancellationToken.None (Some(snd (Checkpoint.load checkpointFolder))) ignore
+let resumeSummary =
+    sprintf "stopped: cancelled %b after %d epochs; resumed to %d epochs; largest difference from the uninterrupted run's weights: %g"
+        stopped.Cancelled stopped.Epochs.Length resumed.Epochs.Length
+        (Array.map2 (fun a b -> abs (a - b)) uninterrupted.Network.Parameters resumed.Network.Parameters |> Array.max)
+(*** include-value: resumeSummary ***)
+(**
+From C#, `new Trainer(...) { CheckpointDirectory = "ck" }` checkpoints every epoch and goes on
+from a checkpoint it finds there; one of another run (other layers, optimiser, seed, data) is
+refused with the differences named.
+
 ## From C#
 
 The C# `Dataset` holds one sample per row, as .NET and PyTorch code holds data; inside, the

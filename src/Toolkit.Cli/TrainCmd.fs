@@ -40,6 +40,8 @@ type TrainArgs =
     | [<Unique>] Save of model: string
     | [<Unique>] Precision of bits: int
     | [<Unique>] Plot of dir: string
+    | [<Unique>] Checkpoint of dir: string
+    | [<Unique>] Resume of dir: string
     | Json
     interface IArgParserTemplate with
         member a.Usage =
@@ -70,6 +72,8 @@ type TrainArgs =
             | Save _ -> "save the trained network to this file (written atomically)"
             | Precision _ -> "32 (default: float32 storage and SGEMM) or 64 (float64 throughout)"
             | Plot _ -> "write the run's pictures into this folder: curves.svg and curves.html (loss and accuracy per epoch), confusion.svg (test set), misclassified.svg, run.json"
+            | Checkpoint _ -> "save the training state (parameters, optimiser moments, random generators, measurements) to this folder after every epoch, atomically"
+            | Resume _ -> "go on from the checkpoint in this folder (the same options; --epochs may grow): the weights come out bit for bit as an uninterrupted run's; it keeps checkpointing there"
             | Json -> "print one JSON object as the last line (test_accuracy, test_accuracy_per_epoch, …)"
 
 let private fail fmt = Printf.kprintf (fun s -> raise (Grad.UserError s)) fmt
@@ -343,8 +347,38 @@ let run (args: ParseResults<TrainArgs>) : int =
         printfn "%s (%s), %s cost, %s, batch %d, %d epoch%s, %s; %s"
             (String.Join("-", sizes)) (Network.describe net) (Toolkit.Tensors.Loss.name loss)
             (describe optimizer) batch epochs (if epochs = 1 then "" else "s") (match precision with Toolkit.Training.Precision.Single -> "float32" | _ -> "float64") (Blas.describe ())
+    // what makes this run this run: a resumed run must match the checkpoint in all of it
+    let fingerprint =
+        [ "data", IO.Path.GetFullPath options.Path
+          "label", defaultArg options.Label ""; "target", defaultArg options.Target ""
+          "test", (match options.Test with Some t -> IO.Path.GetFullPath t | None -> sprintf "%g held out" options.TestFraction)
+          "classes", (match data.Task with Task.Classes n -> String.Join("|", n) | Task.Regression t -> t)
+          "standardize", string standardize; "layers", Network.describe net; "loss", Toolkit.Tensors.Loss.name loss
+          "optimizer", sprintf "%A" optimizer; "schedule", sprintf "%A" config.Schedule; "batch", string batch; "seed", string seed
+          "init", sprintf "%A" init; "validation", sprintf "%g" config.ValidationFraction
+          "precision", (match precision with Toolkit.Training.Precision.Single -> "32" | _ -> "64") ]
+    let checkpointDir = match args.TryGetResult Resume with Some d -> Some d | None -> args.TryGetResult Checkpoint
+    let resume =
+        match args.TryGetResult Resume with
+        | None -> None
+        | Some dir ->
+            let saved, state = Toolkit.Training.Checkpoint.load dir
+            match Toolkit.Training.Checkpoint.differences saved fingerprint with
+            | [] -> ()
+            | diffs -> fail "--resume %s: the checkpoint is of another run (%s)" dir (String.Join("; ", diffs))
+            if state.Epoch > epochs then fail "--resume %s: the checkpoint has %d epochs done, more than --epochs %d" dir state.Epoch epochs
+            if not json then printfn "resuming from %s after epoch %d" dir state.Epoch
+            Some state
+    match args.TryGetResult Checkpoint, args.TryGetResult Resume with
+    | Some c, Some r when IO.Path.GetFullPath c <> IO.Path.GetFullPath r ->
+        fail "--checkpoint %s and --resume %s: a resumed run checkpoints where it resumed from" c r
+    | _ -> ()
+    let onEpoch =
+        match checkpointDir with
+        | Some dir -> Toolkit.Training.Checkpoint.save dir fingerprint
+        | None -> ignore
     let result =
-        try Train.fit config net train test (progress json) cts.Token
+        try Train.fitFrom config net train test (progress json) cts.Token resume onEpoch
         with :? NonFiniteLossException as e -> raise (Grad.UserError e.Message)
     if result.Cancelled && result.Epochs.Length = 0 then
         raise (Interrupted "interrupted in epoch 1: no epoch completed, nothing was saved")
@@ -431,7 +465,8 @@ let run (args: ParseResults<TrainArgs>) : int =
     if result.Cancelled then
         let kept =
             [ match args.TryGetResult Save with Some path -> yield sprintf "the model in %s" path | None -> ()
-              match args.TryGetResult Plot with Some dir -> yield sprintf "the run record and pictures in %s" dir | None -> () ]
+              match args.TryGetResult Plot with Some dir -> yield sprintf "the run record and pictures in %s" dir | None -> ()
+              match checkpointDir with Some dir -> yield sprintf "the checkpoint in %s (go on with --resume %s)" dir dir | None -> () ]
         let what = if kept.IsEmpty then "nothing saved (--save, --plot keep it)" else "kept " + String.Join(" and ", kept)
         raise (Interrupted(sprintf "interrupted in epoch %d of %d: %s, as of epoch %d" (result.Epochs.Length + 1) epochs what result.Epochs.Length))
     0

@@ -406,6 +406,12 @@ public sealed class Trainer(Network network, Loss loss, OptimizerSettings optimi
     public int Seed { get; init; } = 1;
     /// <summary>Train in float32 (SGEMM products; default true) or float64.</summary>
     public bool SinglePrecision { get; init; } = true;
+    /// <summary>A folder for a checkpoint: after every epoch the training state (parameters,
+    /// optimiser moments, random generators, measurements) is saved there atomically, and
+    /// <see cref="Fit"/> goes on from a checkpoint it finds there, so that a run stopped (a crash,
+    /// a cancellation) and fitted again ends with the weights an uninterrupted run has, bit for
+    /// bit. Null (the default): no checkpoint.</summary>
+    public string? CheckpointDirectory { get; init; }
 
     /// <summary>Trains for <paramref name="epochs"/> epochs, reporting to <paramref name="progress"/>.
     /// Cancelling <paramref name="cancellationToken"/> stops training at the next batch and keeps
@@ -413,6 +419,9 @@ public sealed class Trainer(Network network, Loss loss, OptimizerSettings optimi
     /// <see cref="TrainingResult.Cancelled"/>.</summary>
     /// <exception cref="ArithmeticException">The loss became NaN or infinite (a <c>NonFiniteLossException</c>
     /// naming the epoch, the batch and the first layer with non-finite values).</exception>
+    /// <exception cref="InvalidOperationException">The <see cref="CheckpointDirectory"/> holds the
+    /// checkpoint of another run, or of more epochs than asked for.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint there is damaged.</exception>
     public TrainingResult Fit(Dataset train, int epochs, IProgress<TrainingProgress>? progress = null,
                               CancellationToken cancellationToken = default, Dataset? test = null)
     {
@@ -426,8 +435,31 @@ public sealed class Trainer(Network network, Loss loss, OptimizerSettings optimi
             if (e is TrainingEvent.BatchEnded b) progress.Report(new TrainingProgress(b.epoch, b.batch, b.batches, b.loss, b.accuracy, null));
             else if (e is TrainingEvent.EpochEnded m) progress.Report(new TrainingProgress(m.Item.Epoch, 0, 0, m.Item.TrainLoss, m.Item.TrainAccuracy, test is null ? null : m.Item.TestAccuracy));
         });
+        // what makes this run this run: a checkpoint of another is refused, not resumed
+        var fingerprint = Microsoft.FSharp.Collections.ListModule.OfSeq(new[]
+        {
+            Tuple.Create("layers", FNetwork.describe(core)), Tuple.Create("loss", Toolkit.Tensors.LossModule.name(loss.Value)),
+            Tuple.Create("optimizer", config.Optimizer.ToString()), Tuple.Create("batch", BatchSize.ToString()),
+            Tuple.Create("seed", Seed.ToString()), Tuple.Create("precision", SinglePrecision ? "32" : "64"),
+            Tuple.Create("data", $"{train.Count}×{train.FeatureCount}"),
+        });
+        var resume = Microsoft.FSharp.Core.FSharpOption<TrainState>.None;
+        if (CheckpointDirectory is not null && File.Exists(Path.Combine(CheckpointDirectory, Checkpoint.FileName)))
+        {
+            var saved = Checkpoint.load(CheckpointDirectory);
+            var differences = Checkpoint.differences(saved.Item1, fingerprint);
+            if (!differences.IsEmpty)
+                throw new InvalidOperationException($"{CheckpointDirectory} holds the checkpoint of another run ({string.Join("; ", differences)})");
+            if (saved.Item2.Epoch > epochs)
+                throw new InvalidOperationException($"{CheckpointDirectory} holds a checkpoint after epoch {saved.Item2.Epoch}, more than the {epochs} epochs asked for");
+            resume = saved.Item2;
+        }
+        var onEpoch = Microsoft.FSharp.Core.FuncConvert.FromAction<TrainState>(state =>
+        {
+            if (CheckpointDirectory is not null) Checkpoint.save(CheckpointDirectory, fingerprint, state);
+        });
         // a loss that turns NaN or infinite throws NonFiniteLossException, an ArithmeticException
-        var result = Train.fit(config, core, train.Data, (test ?? train).Data, events, cancellationToken);
+        var result = Train.fitFrom(config, core, train.Data, (test ?? train).Data, events, cancellationToken, resume, onEpoch);
         network.Core = result.Network;
         return new TrainingResult(
             result.Epochs.Select(m => new EpochResult(m.Epoch, m.TrainLoss, m.TrainAccuracy, test is null ? double.NaN : m.TestAccuracy, m.Seconds)).ToArray(),

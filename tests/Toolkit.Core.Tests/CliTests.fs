@@ -259,7 +259,8 @@ let tests =
             Directory.CreateDirectory dir |> ignore
             try
                 let model, record = Path.Combine(dir, "model.json"), Path.Combine(dir, "run")
-                let psi = Diagnostics.ProcessStartInfo("dotnet", sprintf "%s train --epochs 20 --save %s --plot %s" (Path.Combine(AppContext.BaseDirectory, "toolkit.dll")) model record,
+                let ck = Path.Combine(dir, "ck")
+                let psi = Diagnostics.ProcessStartInfo("dotnet", sprintf "%s train --epochs 20 --save %s --plot %s --checkpoint %s" (Path.Combine(AppContext.BaseDirectory, "toolkit.dll")) model record ck,
                                                        RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
                 use p = Diagnostics.Process.Start psi
                 // the interrupt (SIGINT, as Ctrl-C sends it) once epoch 2 has ended
@@ -273,12 +274,13 @@ let tests =
                 Expect.equal p.ExitCode 130 (sprintf "exit code (%s)" err)
                 let lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 Expect.equal lines.Length 1 "one line on stderr"
-                Expect.stringContains lines.[0] (sprintf "kept the model in %s and the run record and pictures in %s" model record) "says what was kept"
+                Expect.stringContains lines.[0] (sprintf "kept the model in %s and the run record and pictures in %s and the checkpoint in %s (go on with --resume %s)" model record ck ck) "says what was kept"
                 use run = JsonDocument.Parse(File.ReadAllText(Path.Combine(record, "run.json")))
                 let epochs = run.RootElement.GetProperty("epochs").GetInt32()
                 Expect.isTrue (epochs >= 2 && epochs < 20) (sprintf "%d completed epochs recorded" epochs)
                 Expect.isTrue (run.RootElement.GetProperty("interrupted").GetBoolean()) "the record says interrupted"
                 Expect.stringContains lines.[0] (sprintf "as of epoch %d" epochs) "the epoch kept"
+                Expect.equal (snd (Toolkit.Training.Checkpoint.load ck)).Epoch epochs "the checkpoint holds the same epoch"
                 // the saved model is the one the record measured
                 let code, out, _ = toolkit [ "eval"; model; "--json" ]
                 Expect.equal code 0 "the model loads"
@@ -389,6 +391,43 @@ let tests =
                     let code, _, err = toolkit args
                     Expect.equal code 1 (sprintf "%A" args)
                     Expect.stringContains err message (sprintf "%A" args)
+            finally Directory.Delete(dir, true)
+        }
+        test "train --checkpoint, then --resume: the same model file as an uninterrupted run; another run's checkpoint is refused" {
+            let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-resume-%O" (Guid.NewGuid()))
+            Directory.CreateDirectory dir |> ignore
+            try
+                let rng = Random(5)
+                let csv = Path.Combine(dir, "xor.csv")
+                File.WriteAllLines(csv, [| yield "a,b,c"
+                                           for _ in 1 .. 400 do
+                                               let a, b = rng.NextDouble() - 0.5, rng.NextDouble() - 0.5
+                                               yield sprintf "%g,%g,%d" a b (if a * b > 0.0 then 1 else 0) |])
+                let runAt (lr: string) (extra: string list) =
+                    toolkit ([ "train"; "--data"; csv; "--label"; "c"; "--layers"; "dense(16)-relu-dropout(0.2)-dense(2)-softmax"; "--loss"; "cross-entropy"
+                               "--optimizer"; "adam"; "--lr"; lr; "--validation"; "0.2" ] @ extra)
+                let run = runAt "0.01"
+                let full, resumed, ck = Path.Combine(dir, "full.json"), Path.Combine(dir, "resumed.json"), Path.Combine(dir, "ck")
+                let code, _, err = run [ "--epochs"; "5"; "--save"; full ]
+                Expect.equal code 0 err
+                let code, _, err = run [ "--epochs"; "2"; "--checkpoint"; ck ]
+                Expect.equal code 0 err
+                Expect.isTrue (File.Exists(Path.Combine(ck, "checkpoint.json"))) "checkpoint written"
+                let code, out, err = run [ "--epochs"; "5"; "--resume"; ck; "--save"; resumed; "--json" ]
+                Expect.equal code 0 err
+                Expect.equal (File.ReadAllText resumed) (File.ReadAllText full) "the same model file, bit for bit"
+                use doc = JsonDocument.Parse(out.Trim().Split('\n') |> Array.last)
+                Expect.equal (doc.RootElement.GetProperty("epochs").GetInt32()) 5 "the record counts every epoch"
+                // the checkpoint now holds epoch 5; another learning rate is another run
+                let code, _, err = runAt "0.02" [ "--epochs"; "6"; "--resume"; ck ]
+                Expect.equal code 1 "refused"
+                Expect.stringContains err "the checkpoint is of another run (optimizer: the checkpoint has Adam (0.01" "names the difference"
+                let code, _, err = run [ "--epochs"; "3"; "--resume"; ck ]
+                Expect.equal code 1 "fewer epochs than done"
+                Expect.stringContains err "has 5 epochs done, more than --epochs 3" "says so"
+                let code, _, err = run [ "--epochs"; "3"; "--resume"; Path.Combine(dir, "nothing") ]
+                Expect.equal code 1 "no checkpoint"
+                Expect.stringContains err "no checkpoint (checkpoint.json) in this folder" "says so"
             finally Directory.Delete(dir, true)
         }
         test "train, eval and predict a real-valued target from a CSV table" {

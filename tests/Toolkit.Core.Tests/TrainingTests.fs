@@ -102,6 +102,77 @@ let tests =
             Expect.isTrue (none.Cancelled && none.Epochs.Length = 0) "cancelled before the first batch"
             Expect.equal none.Network.Parameters net.Parameters "the network it started from"
         }
+        test "a counted generator draws what Random(seed) draws, and a fresh one skipped to its count goes on alike" {
+            let a, b = Toolkit.CountedRandom 42, Random 42
+            for k in 0 .. 999 do
+                match k % 3 with
+                | 0 -> Expect.equal (a.NextDouble()) (b.NextDouble()) "NextDouble"
+                | 1 -> Expect.equal (a.Next(k + 1)) (b.Next(k + 1)) "Next(n)"
+                | _ -> Expect.equal (a.Next()) (b.Next()) "Next()"
+            Expect.equal a.Draws 1000L "one draw per call"
+            let c = Toolkit.CountedRandom 42
+            c.SkipTo a.Draws
+            Expect.equal [ for _ in 1 .. 20 -> c.NextDouble() ] [ for _ in 1 .. 20 -> a.NextDouble() ] "the same numbers after"
+        }
+        testList "a run stopped after any epoch and resumed from its checkpoint ends with the same weights, bit for bit" [
+            // every kind of state a run carries: moments (Adam, momentum), dropout's generator, the
+            // random strategies' generator and best loss, the early-stopping record, float32 storage
+            for name, optimizer, layers, precision, validation in
+                [ "Adam, dropout, float32", Optimizer.Adam(0.01, 0.9, 0.999, 1e-8), "dense(16)-relu-dropout(0.3)-dense(2)-softmax", Precision.Single, 0.0
+                  "momentum, float64, validation", Optimizer.Momentum(0.1, 0.9), "dense(8)-tanh-dense(2)-softmax", Precision.Double, 0.25
+                  "random local search", Optimizer.RandomLocalSearch 0.1, "dense(4)-tanh-dense(2)-softmax", Precision.Single, 0.0
+                  "RMSProp, dropout, float64", Optimizer.RmsProp(0.01, 0.99, 1e-8), "dense(8)-gelu-dropout(0.2)-dense(2)-softmax", Precision.Double, 0.0 ] ->
+                test name {
+                    let train, test = xorData 1 150, xorData 2 60
+                    let net = Network.ofLayers (Layers.parseStack 2 layers) Loss.CrossEntropy Init.Xavier 3
+                    let cfg = { config optimizer 5 with Precision = precision; ValidationFraction = validation; Patience = 100 }
+                    let straight = Train.fit cfg net train test ignore CancellationToken.None
+                    for stop in 1 .. 4 do
+                        // the first run is cancelled in the batch after epoch `stop`; its last state goes
+                        // through the checkpoint file's text and back
+                        use cts = new CancellationTokenSource()
+                        let mutable saved = ""
+                        let first =
+                            Train.fitFrom cfg net train test (function BatchEnded (e, _, _, _, _) when e = stop + 1 -> cts.Cancel() | _ -> ())
+                                cts.Token None (fun s -> saved <- Checkpoint.toJson [ "run", "test" ] s)
+                        Expect.isTrue first.Cancelled "the first run was stopped"
+                        let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-ck-%O" (Guid.NewGuid()))
+                        Directory.CreateDirectory dir |> ignore
+                        try
+                            File.WriteAllText(Path.Combine(dir, Checkpoint.FileName), saved)
+                            let options, state = Checkpoint.load dir
+                            Expect.equal options [ "run", "test" ] "options kept"
+                            Expect.equal state.Epoch stop "the state of the last completed epoch"
+                            let resumed = Train.fitFrom cfg net train test ignore CancellationToken.None (Some state) ignore
+                            Expect.equal resumed.Network.Parameters straight.Network.Parameters (sprintf "stopped after epoch %d: the same weights" stop)
+                            Expect.equal (resumed.Epochs |> Array.map (fun e -> e.TestLoss)) (straight.Epochs |> Array.map (fun e -> e.TestLoss)) "the same measurements"
+                        finally Directory.Delete(dir, true)
+                }
+        ]
+        test "a checkpoint file that is not one, or is damaged, is named with its problem" {
+            let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-ck-%O" (Guid.NewGuid()))
+            Directory.CreateDirectory dir |> ignore
+            try
+                let good =
+                    let mutable text = ""
+                    Train.fitFrom (config (Optimizer.Sgd 0.1) 1) (Network.create [ 2; 3; 2 ] Activation.Tanh Activation.Softmax Loss.CrossEntropy Init.Xavier 1)
+                        (xorData 1 20) (xorData 2 10) ignore CancellationToken.None None (fun s -> text <- Checkpoint.toJson [] s) |> ignore
+                    text
+                let problem (text: string) =
+                    File.WriteAllText(Path.Combine(dir, Checkpoint.FileName), text)
+                    try Checkpoint.load dir |> ignore; "loaded" with :? InvalidDataException as e -> DataFormat.problem e
+                Expect.equal (problem good) "loaded" "the good one loads"
+                for damaged, says in [ "{", "not a checkpoint"
+                                       "{\"format\":\"toolkit-network\"}", "not a checkpoint"
+                                       good.Replace("\"version\":1", "\"version\":2"), "checkpoint version 2"
+                                       good.Replace("\"epoch\":1,\"steps\"", "\"epoch\":-1,\"steps\""), "\"epoch\" must be a whole number from 0"
+                                       good.Replace("\"order\":[", "\"order\":[0,"), "\"order\" is not an arrangement"
+                                       good.Replace("\"parameters\":[", "\"parameters\":[true,"), "\"parameters\" holds true"
+                                       good.Replace("\"steps\":", "\"stepz\":"), "the field \"steps\" is missing" ] do
+                    Expect.stringContains (problem damaged) says says
+                Expect.throwsT<FileNotFoundException> (fun () -> Checkpoint.load (Path.Combine(dir, "none")) |> ignore) "no folder"
+            finally Directory.Delete(dir, true)
+        }
         test "early stopping on a validation split keeps the best network" {
             let train, test = xorData 1 200, xorData 2 100
             let net = Network.create [ 2; 32; 2 ] Activation.Tanh Activation.Softmax Loss.CrossEntropy Init.Xavier 5

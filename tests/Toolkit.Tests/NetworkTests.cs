@@ -72,6 +72,37 @@ public class NetworkTests
     }
 
     [Fact]
+    public void ACheckpointedRunCancelledAndFittedAgainEndsAsAnUninterruptedOne()
+    {
+        var train = Xor(1, 300);
+        var test = Xor(2, 100);
+        Network Fresh() => new(2, WeightInit.Xavier, 5, new Dense(16, Activation.Relu), new Dropout(0.2), new Dense(2, Activation.Softmax));
+        var straight = Fresh();
+        new Trainer(straight, Loss.CrossEntropy, new Adam(0.01)) { BatchSize = 16 }.Fit(train, epochs: 6);
+
+        var dir = Path.Combine(Path.GetTempPath(), $"toolkit-ck-{Guid.NewGuid()}");
+        try
+        {
+            var net = Fresh();
+            var trainer = new Trainer(net, Loss.CrossEntropy, new Adam(0.01)) { BatchSize = 16, CheckpointDirectory = dir };
+            using var cts = new CancellationTokenSource();
+            var first = trainer.Fit(train, epochs: 6, new Progress(p => { if (p.Epoch == 4 && p.Batch == 2) cts.Cancel(); }), cts.Token);
+            Assert.True(first.Cancelled);
+            Assert.Equal(3, first.Count);
+            // a new process would build the network afresh and fit again: it goes on from epoch 3
+            var again = Fresh();
+            var second = new Trainer(again, Loss.CrossEntropy, new Adam(0.01)) { BatchSize = 16, CheckpointDirectory = dir }.Fit(train, epochs: 6);
+            Assert.Equal(6, second.Count);
+            Assert.Equal(straight.Predict(test.Features).ToColumnMajorArray(), again.Predict(test.Features).ToColumnMajorArray());
+            // the checkpoint of this run is not another's
+            var other = new Trainer(Fresh(), Loss.CrossEntropy, new Adam(0.02)) { BatchSize = 16, CheckpointDirectory = dir };
+            var e = Assert.Throws<InvalidOperationException>(() => other.Fit(train, epochs: 6));
+            Assert.Contains("another run", e.Message);
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void NewActivationsOptimisersAndDropoutTrainFromCSharp()
     {
         var train = Xor(1, 400);

@@ -46,7 +46,7 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
     let y = Array.zeroCreate<'T> (nOut * maxBatch)
     let outs = layers |> Array.map (fun l -> Array.zeroCreate<'T> (l.Outputs * maxBatch))
     let douts = layers |> Array.map (fun l -> Array.zeroCreate<'T> (l.Outputs * maxBatch))
-    let rng = Random(seed)
+    let rng = Toolkit.CountedRandom(seed)
     let buffers =
         let offsets = network.Offsets
         layers |> Array.mapi (fun l layer ->
@@ -65,6 +65,8 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
 
     /// The number of parameters.
     member _.ParameterCount = p.Length
+    /// The generator of the dropout masks (its draws are a checkpoint's record of it).
+    member _.Random = rng
     /// How many samples of the last batch the outputs classified right (before the update).
     member _.LastCorrect = lastCorrect
     /// The parameters (layer after layer, as in <c>Network.Parameters</c>), the live array.

@@ -71,6 +71,45 @@ type TrainResult =
       /// <c>Epochs</c> those epochs' measurements.
       Cancelled: bool }
 
+/// <summary>
+/// Everything a training run needs to go on from the end of an epoch exactly as if it had not
+/// stopped: the parameters and the optimiser's moments in the storage precision (widened to
+/// float64 without loss), the generators as counts of their draws, the shuffled order, the
+/// measurements so far and the early-stopping record. <c>Train.fitFrom</c> makes one after every
+/// epoch and resumes from one.
+/// </summary>
+type TrainState =
+    { /// Completed epochs.
+      Epoch: int
+      /// Optimiser steps taken (mini-batches).
+      Steps: int
+      /// The parameters, in the network's order.
+      Parameters: float[]
+      /// The optimiser's first moment or velocity (empty if it has none).
+      First: float[]
+      /// The optimiser's second moment (empty if it has none).
+      Second: float[]
+      /// The optimiser's step count.
+      OptimizerSteps: int
+      /// The random strategies' best loss so far (NaN if none).
+      SearchBest: float
+      /// Draws of the random strategies' generator.
+      SearchDraws: int64
+      /// Draws of the shuffling generator.
+      ShuffleDraws: int64
+      /// Draws of the dropout generator.
+      DropoutDraws: int64
+      /// The sample order after the last epoch's shuffle.
+      Order: int[]
+      /// Every completed epoch's measurements.
+      Epochs: EpochMetrics[]
+      /// The best validation loss so far (∞ without validation).
+      BestLoss: float
+      /// The parameters at the best validation loss (empty without validation).
+      BestParameters: float[]
+      /// Epochs since the best validation loss.
+      SinceBest: int }
+
 /// A loss that became NaN or infinite (an ArithmeticException): when, and the first layer whose
 /// values went non-finite.
 type NonFiniteLossException(epoch: int, batch: int, layer: string) =
@@ -142,6 +181,10 @@ module Train =
     type private IRunner =
         /// One step on the batch from start; steps so far drive the schedule. Returns the batch's cost.
         abstract Step : steps: int * start: int -> float
+        /// Parameters, optimiser state and generator draws, exactly (see TrainState).
+        abstract Save : unit -> float[] * float[] * float[] * int * float * int64 * int64
+        /// Puts back what Save gave, on a fresh runner.
+        abstract Restore : parameters: float[] * first: float[] * second: float[] * steps: int * best: float * searchDraws: int64 * dropoutDraws: int64 -> unit
         /// The right answers in the last batch.
         abstract Correct : int
         /// The network as it stands.
@@ -179,6 +222,31 @@ module Train =
                   let next = Optimizer.step config.Optimizer config.Schedule search objective current
                   for i in 0 .. next.Length - 1 do p.[i] <- Toolkit.Precision.store<'T> next.[i]
                   c
+          member _.Save() =
+              let widen (a: 'T[]) = if isNull a then [||] else a |> Array.map Toolkit.Precision.load
+              // the random strategies keep their state in the float64 search state, the others in state
+              let o = if Optimizer.usesGradient config.Optimizer then state.Steps, state.Best, state.Rng.Draws else search.Steps, search.Best, search.Rng.Draws
+              let steps, best, draws = o
+              widen f.Parameters, widen state.First, widen state.Second, steps, best, draws, f.Random.Draws
+          member _.Restore(parameters, first, second, steps, best, searchDraws, dropoutDraws) =
+              let n = f.Parameters.Length
+              let narrow (a: float[]) =
+                  if a.Length = 0 then null
+                  elif a.Length <> n then invalidArg "state" (sprintf "%d values for %d parameters" a.Length n)
+                  else a |> Array.map Toolkit.Precision.store<'T>
+              if parameters.Length <> n then invalidArg "state" (sprintf "%d parameters for a network of %d" parameters.Length n)
+              Array.blit (narrow parameters) 0 f.Parameters 0 n
+              state.First <- narrow first
+              state.Second <- narrow second
+              if Optimizer.usesGradient config.Optimizer then
+                  state.Steps <- steps
+                  state.Best <- best
+                  state.Rng.SkipTo searchDraws
+              else
+                  search.Steps <- steps
+                  search.Best <- best
+                  search.Rng.SkipTo searchDraws
+              f.Random.SkipTo dropoutDraws
           member _.Correct = f.LastCorrect
           member _.Current() = f.ToNetwork()
           member _.EvaluateBoth() =
@@ -193,18 +261,24 @@ module Train =
     /// <summary>Trains <paramref name="net"/> on <paramref name="train"/>, measuring on
     /// <paramref name="test"/> after every epoch; <paramref name="onEvent"/> hears every batch and
     /// epoch; <paramref name="cancel"/> stops training between batches and keeps the work: the
-    /// result holds the network of the last completed epoch and says it was cancelled.</summary>
+    /// result holds the network of the last completed epoch and says it was cancelled. From
+    /// <paramref name="resume"/> (a state <paramref name="onEpoch"/> was given by a run with the
+    /// same configuration, network and data) it goes on from that epoch exactly as the run would
+    /// have: the same weights, bit for bit; <paramref name="onEpoch"/> hears the state after
+    /// every completed epoch (to save a checkpoint).</summary>
     /// <exception cref="T:Toolkit.Training.NonFiniteLossException">The loss became NaN or ±∞.</exception>
-    let fit (config: TrainConfig) (net: Network) (train: LabelledData) (test: LabelledData)
-            (onEvent: TrainingEvent -> unit) (cancel: CancellationToken) : TrainResult =
+    let fitFrom (config: TrainConfig) (net: Network) (train: LabelledData) (test: LabelledData)
+                (onEvent: TrainingEvent -> unit) (cancel: CancellationToken)
+                (resume: TrainState option) (onEpoch: TrainState -> unit) : TrainResult =
         if config.Epochs < 1 then invalidArg "config" (sprintf "Epochs must be at least 1, not %d" config.Epochs)
         if config.BatchSize < 1 then invalidArg "config" (sprintf "BatchSize must be at least 1, not %d" config.BatchSize)
+        if train.X.ColumnCount < 1 then invalidArg "train" "the training set has no samples"
         if train.X.RowCount <> net.Inputs then
             invalidArg "train" (sprintf "the network takes %d inputs but the data has %d features" net.Inputs train.X.RowCount)
         if train.Y.RowCount <> net.Outputs then
             invalidArg "train" (sprintf "the network gives %d outputs but the data has %d targets per sample" net.Outputs train.Y.RowCount)
         let regression = train.Labels.Length = 0
-        let rng = Random(config.Seed)
+        let rng = Toolkit.CountedRandom(config.Seed)
         let order = Array.init train.X.ColumnCount id
         // a validation split, taken once from a seeded shuffle
         let trainSet, validation =
@@ -222,9 +296,24 @@ module Train =
         let mutable net = net
         let mutable best = (infinity, net)
         let mutable sinceBest = 0
-        let mutable stopped = false
         let epochs = ResizeArray<EpochMetrics>()
         let mutable epoch = 0
+        match resume with
+        | Some r ->
+            if r.Order.Length <> m then invalidArg "resume" (sprintf "the state orders %d samples; the training set has %d" r.Order.Length m)
+            if r.Parameters.Length <> net.Parameters.Length then
+                invalidArg "resume" (sprintf "the state holds %d parameters; the network has %d" r.Parameters.Length net.Parameters.Length)
+            run.Restore(r.Parameters, r.First, r.Second, r.OptimizerSteps, r.SearchBest, r.SearchDraws, r.DropoutDraws)
+            rng.SkipTo r.ShuffleDraws
+            Array.blit r.Order 0 idx 0 m
+            steps <- r.Steps
+            epoch <- r.Epoch
+            epochs.AddRange r.Epochs
+            net <- run.Current ()
+            best <- (r.BestLoss, (if r.BestParameters.Length > 0 then { net with Parameters = r.BestParameters } else net))
+            sinceBest <- r.SinceBest
+        | None -> ()
+        let mutable stopped = validation.IsSome && sinceBest >= config.Patience
         let mutable cancelled = cancel.IsCancellationRequested
         while epoch < config.Epochs && not stopped && not cancelled do
             epoch <- epoch + 1
@@ -266,5 +355,21 @@ module Train =
                         sinceBest <- sinceBest + 1
                         if sinceBest >= config.Patience then stopped <- true
                 | None -> ()
+                let parameters, first, second, optimizerSteps, searchBest, searchDraws, dropoutDraws = run.Save ()
+                onEpoch
+                    { Epoch = epoch; Steps = steps; Parameters = parameters; First = first; Second = second
+                      OptimizerSteps = optimizerSteps; SearchBest = searchBest; SearchDraws = searchDraws
+                      ShuffleDraws = rng.Draws; DropoutDraws = dropoutDraws; Order = Array.copy idx
+                      Epochs = epochs.ToArray(); BestLoss = fst best
+                      BestParameters = (if validation.IsSome then (snd best).Parameters else [||]); SinceBest = sinceBest }
         { Network = (if validation.IsSome then snd best else net); Epochs = epochs.ToArray(); StoppedEarly = stopped && epoch < config.Epochs
           Cancelled = cancelled }
+
+    /// <summary>Trains <paramref name="net"/> on <paramref name="train"/>, measuring on
+    /// <paramref name="test"/> after every epoch; <paramref name="onEvent"/> hears every batch and
+    /// epoch; <paramref name="cancel"/> stops training between batches and keeps the work: the
+    /// result holds the network of the last completed epoch and says it was cancelled.</summary>
+    /// <exception cref="T:Toolkit.Training.NonFiniteLossException">The loss became NaN or ±∞.</exception>
+    let fit (config: TrainConfig) (net: Network) (train: LabelledData) (test: LabelledData)
+            (onEvent: TrainingEvent -> unit) (cancel: CancellationToken) : TrainResult =
+        fitFrom config net train test onEvent cancel None ignore
