@@ -68,10 +68,13 @@ let compute (text: string) (env: IReadOnlyDictionary<string, float>) (check: boo
     let g = Graph.ofExpr e
     let missing = g.Variables |> Array.filter (fun v -> not (env.ContainsKey v))
     if missing.Length > 0 then
+        // a long list is cut: a graph may have thousands of inputs
+        let some (xs: string[]) = if xs.Length <= 12 then String.Join(", ", xs) else String.Join(", ", xs.[.. 9]) + sprintf " and %d more" (xs.Length - 10)
+        let someOf (xs: string[]) = if xs.Length <= 12 then String.Join(",", xs) else String.Join(",", xs.[.. 9]) + ",…"
         raise (UserError(sprintf "no value for %s: give %s with --at, e.g. --at %s"
-                              (String.Join(", ", missing |> Array.map (sprintf "'%s'")))
+                              (some (missing |> Array.map (sprintf "'%s'")))
                               (if missing.Length = 1 then "it" else "them")
-                              (String.Join(",", g.Variables |> Array.map (fun v -> v + "=" + (match env.TryGetValue v with | true, x -> num x | _ -> "…"))))))
+                              (someOf (g.Variables |> Array.map (fun v -> v + "=" + (match env.TryGetValue v with | true, x -> num x | _ -> "…"))))))
     let f = Eval.forward g env
     let nonFinite = Explain.nonFinite f
     { Expr = e
@@ -79,6 +82,21 @@ let compute (text: string) (env: IReadOnlyDictionary<string, float>) (check: boo
       Symbolic = Symbolic.gradient e
       Check = if check && nonFinite.IsNone then Some(Numeric.check Numeric.defaultTolerance g env) else None
       NonFinite = nonFinite }
+
+/// How much symbolic text grad prints in all: a graph with many inputs has a derivative per
+/// input, each as large as the graph.
+let private symbolicBudget = 1_000_000
+
+/// The symbolic derivatives as text (plain when short, with shared parts named when long), until
+/// the budget is spent; None for the rest.
+let private symbolicTexts (r: Result) : (string * string option)[] =
+    let mutable spent = 0
+    r.Symbolic |> Array.map (fun (n, d) ->
+        if spent > symbolicBudget then n, None
+        else
+            let t = Print.compact 2000 d
+            spent <- spent + t.Length
+            n, Some t)
 
 let private jsonOf (text: string) (r: Result) (latex: bool) =
     let b = r.Backward
@@ -90,11 +108,17 @@ let private jsonOf (text: string) (r: Result) (latex: bool) =
         for (n, d) in b.Gradient do Json.number w n d
         w.WriteEndObject()
         w.WriteStartObject("symbolic")
-        for (n, d) in r.Symbolic do w.WriteString(n, Print.text d)
+        for (n, t) in symbolicTexts r do
+            match t with
+            | Some t -> w.WriteString(n, t)
+            | None -> w.WriteNull n
         w.WriteEndObject()
         if latex then
             w.WriteStartObject("latex")
-            for (n, d) in r.Symbolic do w.WriteString(n, Print.latex d)
+            for (n, d), (_, t) in Array.zip r.Symbolic (symbolicTexts r) do
+                match t with
+                | Some t when t.Length <= 2000 -> w.WriteString(n, Print.latex d)
+                | _ -> w.WriteNull n
             w.WriteEndObject()
         w.WriteStartArray("nodes")
         for i in 0 .. g.Count - 1 do
@@ -103,7 +127,7 @@ let private jsonOf (text: string) (r: Result) (latex: bool) =
             match g.Name i with
             | Some n -> w.WriteString("name", n)
             | None -> w.WriteNull("name")
-            w.WriteString("expression", (match g.Source i with Named (_, body) -> Print.text body | s -> Print.text s))
+            w.WriteString("expression", (match g.Source i with Named (_, body) -> Print.textUpTo Print.LabelLength body | s -> Print.textUpTo Print.LabelLength s))
             Json.number w "value" b.Forward.Values.[i]
             Json.number w "dvar" b.Dvars.[i]
             w.WriteStartArray("inputs")
@@ -157,9 +181,13 @@ let private report (r: Result) (latex: bool) : string list =
       yield ""
       let out = match g.Name g.Output with Some n -> n | None -> "f"
       if g.Name g.Output = None then yield sprintf "f = %s" labels.[g.Output]
-      for (n, d) in r.Symbolic do
-          yield sprintf "∂%s/∂%s = %s = %s" out n (Print.text d) (num (b.Dvar n))
-          if latex then yield sprintf "    LaTeX: %s" (Print.latex d) ]
+      let texts = symbolicTexts r
+      for (n, d), (_, t) in Array.zip r.Symbolic texts do
+          match t with
+          | Some t ->
+              yield sprintf "∂%s/∂%s = %s = %s" out n t (num (b.Dvar n))
+              if latex && t.Length <= 2000 then yield sprintf "    LaTeX: %s" (Print.latex d)
+          | None -> yield sprintf "∂%s/∂%s = %s (the symbolic form is not printed: the ones above fill %d characters)" out n (num (b.Dvar n)) symbolicBudget ]
 
 let private checkLines (c: GradientCheck) =
     let rowVerdict (e: GradientCheckEntry) =

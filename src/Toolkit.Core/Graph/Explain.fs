@@ -12,7 +12,7 @@ module Explain =
     let label (g: Graph) (i: int) : string =
         match g.Name i with
         | Some n -> n
-        | None -> Print.text (g.Source i)
+        | None -> Print.textUpTo Print.LabelLength (g.Source i)
 
     /// The name of a node's dvar: <c>du</c> for a named node, <c>d(b * c)</c> otherwise.
     let dvarName (g: Graph) (i: int) : string =
@@ -52,7 +52,7 @@ module Explain =
             | Const _ -> ()
             | Var n -> yield sprintf "%s = %s" n (num v.[i])
             | node ->
-                let body = match g.Source i with Named (_, body) -> Print.text body | s -> Print.text s
+                let body = match g.Source i with Named (_, body) -> Print.textUpTo Print.LabelLength body | s -> Print.textUpTo Print.LabelLength s
                 let args = g.Args i
                 let withValues =
                     match node with
@@ -90,7 +90,7 @@ module Explain =
                         let rewritten =
                             match partial with
                             | Const _ -> None
-                            | e -> Some(sprintf "%s·%s" (dvarName g p) (Print.text e))
+                            | e -> Some(sprintf "%s·%s" (dvarName g p) (Print.textUpTo Print.LabelLength e))
                         symbolic, rewritten, sprintf "%s·%s" (num d.[p]) (num partialValue))
                 let join (xs: string list) = String.Join(" + ", xs)
                 let sb = StringBuilder()
@@ -121,6 +121,7 @@ module Explain =
                 | Binary (BinaryOp.Div, _, _) when args.[1] = 0.0 -> sprintf "division of %s by zero" (num args.[0])
                 | Binary (BinaryOp.Pow, _, _) when args.[0] < 0.0 ->
                     sprintf "%s to the non-integer power %s (a real power needs a positive base)" (num args.[0]) (num args.[1])
+                | (Var _ | Const _) -> sprintf "the input itself is %s" (num v.[i])
                 | _ -> sprintf "the result of %s is %s" (String.Join(", ", args |> Array.map num)) (num v.[i])
             sprintf "%s = %s: %s" (label g i) (num v.[i]) reason)
 

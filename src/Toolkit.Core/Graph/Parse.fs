@@ -116,6 +116,7 @@ module Parse =
         let defined = Dictionary<string, Expr>()
         let definedAt = Dictionary<string, Tok>()
         let usedAsVariable = Dictionary<string, Tok>()
+        let usedDefinitions = HashSet<string>()
 
         let rec expr depth : Expr =
             if depth > maxDepth then fail (peek ()) (sprintf "expression nested more than %d levels deep" maxDepth)
@@ -200,7 +201,7 @@ module Parse =
                         fail t (sprintf "unknown function '%s'%s (known: %s)" name hint knownFunctions)
                 | _ ->
                     match defined.TryGetValue name with
-                    | true, e -> e, NotLiteral
+                    | true, e -> usedDefinitions.Add name |> ignore; e, NotLiteral
                     | _ ->
                         if not (usedAsVariable.ContainsKey name) then usedAsVariable.[name] <- t
                         Var name, NotLiteral
@@ -224,6 +225,9 @@ module Parse =
                 | true, u -> fail t (sprintf "'%s' is used as an input at line %d, column %d before this definition" name u.Line u.Col)
                 | _ -> ()
                 let body = expr 0
+                // u = u + 1 would make an input u and a node u, and scramble their derivatives
+                if usedAsVariable.ContainsKey name then
+                    fail t (sprintf "'%s' is used in its own definition; give the new value another name" name)
                 let e = Named(name, body)
                 defined.[name] <- e
                 definedAt.[name] <- t
@@ -237,7 +241,12 @@ module Parse =
                     if (peek ()).Token = End then go <- false
                 | End -> go <- false
                 | tok -> fail t (sprintf "expected an operator, ';' or the end of the input but found %s" (describe tok))
-        output.Value
+        // a statement nothing uses would vanish from the graph, and its inputs with it
+        let last = output.Value
+        for KeyValue (name, t) in definedAt do
+            if not (usedDefinitions.Contains name) && not (obj.ReferenceEquals(defined.[name], last)) then
+                fail t (sprintf "'%s' is defined but never used (the last statement is the output)" name)
+        last
 
     /// Reads a program; a syntax error comes back as Error with its message
     /// ("line L, column C: problem").

@@ -50,8 +50,8 @@ module Render =
                 match g.Node i, g.Source i with
                 | Const c, _ -> Print.number c
                 | Var n, _ -> n
-                | _, Named (n, body) -> sprintf "%s = %s" n (Print.text body)
-                | _, s -> Print.text s
+                | _, Named (n, body) -> sprintf "%s = %s" n (Print.textUpTo Print.LabelLength body)
+                | _, s -> Print.textUpTo Print.LabelLength s
             let bad a = match a with Some (arr: float[]) -> not (Double.IsFinite arr.[i]) | None -> false
             { Id = sprintf "n%d" i
               Text = text

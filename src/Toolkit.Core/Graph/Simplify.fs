@@ -62,7 +62,7 @@ module Simplify =
             | _ when is 1.0 y -> x
             | _ when is -1.0 x -> (match y with Unary (UnaryOp.Neg, v) -> v | _ -> Unary(UnaryOp.Neg, y))
             | _ when is -1.0 y -> (match x with Unary (UnaryOp.Neg, v) -> v | _ -> Unary(UnaryOp.Neg, x))
-            | Const a, Binary (BinaryOp.Mul, Const b, v) -> Binary(BinaryOp.Mul, Const(a * b), v)
+            | Const a, Binary (BinaryOp.Mul, Const b, v) when Double.IsNormal(a * b) -> Binary(BinaryOp.Mul, Const(a * b), v)
             | _, Const _ -> Binary(BinaryOp.Mul, y, x)                 // numbers in front: 3·c
             | Unary (UnaryOp.Neg, u), Unary (UnaryOp.Neg, v) -> Binary(BinaryOp.Mul, u, v)
             | _ -> keep ()
@@ -79,23 +79,31 @@ module Simplify =
         | BinaryOp.Max | BinaryOp.Min ->
             if Expr.structurallyEqual x y then x else keep ()
 
-    /// <summary>Constant folding and identities, bottom-up over the node layout (iterative,
-    /// sharing kept). Named nodes are left as they are.</summary>
-    let identities (e: Expr) : Expr =
-        let g = Graph.ofExpr e
-        let result = Array.zeroCreate<Expr> g.Count
-        for i in 0 .. g.Count - 1 do
-            result.[i] <-
-                match g.Source i with
-                | Named _ as n -> n
-                | _ ->
-                    match g.Node i with
-                    | Unary (op, _) -> rewriteUnary op result.[(g.Args i).[0]]
-                    | Binary (op, _, _) ->
-                        let a = g.Args i
-                        rewriteBinary op result.[a.[0]] result.[a.[1]]
-                    | n -> n
-        result.[g.Output]
+    /// <summary>Constant folding and identities on several expressions at once, bottom-up
+    /// (iterative, so depth costs no stack), each shared node rewritten once for all of them
+    /// (the derivatives of many variables share most of their nodes). Named nodes are left as
+    /// they are.</summary>
+    let identitiesAll (roots: Expr[]) : Expr[] =
+        let done' = Dictionary<Expr, Expr>(HashIdentity.Reference)
+        let stack = Stack<struct (Expr * bool)>()
+        for root in roots do
+            stack.Push(struct (root, false))
+            while stack.Count > 0 do
+                let struct (e, expanded) = stack.Pop()
+                if not (done'.ContainsKey e) then
+                    match e with
+                    | Named _ | Const _ | Var _ -> done'.[e] <- e
+                    | Unary (op, x) ->
+                        if expanded then done'.[e] <- rewriteUnary op done'.[x]
+                        else stack.Push(struct (e, true)); stack.Push(struct (x, false))
+                    | Binary (op, x, y) ->
+                        if expanded then done'.[e] <- rewriteBinary op done'.[x] done'.[y]
+                        else stack.Push(struct (e, true)); stack.Push(struct (y, false)); stack.Push(struct (x, false))
+        roots |> Array.map (fun r -> done'.[r])
+
+    /// <summary>Constant folding and identities, bottom-up (iterative, sharing kept). Named
+    /// nodes are left as they are.</summary>
+    let identities (e: Expr) : Expr = (identitiesAll [| e |]).[0]
 
     // ---- the rational normal form -------------------------------------------------------
 
@@ -148,10 +156,16 @@ module Simplify =
                 else None
         go b a []
 
+    // a coefficient that overflows, or underflows out of the normal range, would be a wrong
+    // number in an exact-looking result (1e308/(x·x) once gave the derivative 0): give up instead
+    let private checkedCoefficient (v: float) = if v = 0.0 || Double.IsNormal v then v else raise GiveUp
+    let private maxAtoms = 64
+
     let private addTerm (m: Mono) (c: float) (p: Poly) : Poly =
+        let c = checkedCoefficient c
         match Map.tryFind m p with
         | Some d ->
-            let s = c + d
+            let s = checkedCoefficient (c + d)
             // cancellation to rounding noise is a zero
             if s = 0.0 || abs s <= 1e-14 * (abs c + abs d) then Map.remove m p else Map.add m s p
         | None -> if c = 0.0 then p else Map.add m c p
@@ -159,10 +173,19 @@ module Simplify =
     let private pconst (c: float) : Poly = if c = 0.0 then Map.empty else Map.ofList [ [], c ]
     let private patom (i: int) : Poly = Map.ofList [ [ i, 1 ], 1.0 ]
     let private padd (p: Poly) (q: Poly) = Map.fold (fun acc m c -> addTerm m c acc) p q
-    let private pscale (k: float) (p: Poly) : Poly = if k = 0.0 then Map.empty else Map.map (fun _ c -> k * c) p
+    let private pscale (k: float) (p: Poly) : Poly =
+        if k = 0.0 then Map.empty
+        else Map.map (fun _ c -> let v = k * c in if v = 0.0 then raise GiveUp else checkedCoefficient v) p
     let private pmul (p: Poly) (q: Poly) : Poly =
         let r =
-            Map.fold (fun acc m c -> Map.fold (fun acc2 n d -> addTerm (monoMul m n) (c * d) acc2) acc q) Map.empty p
+            Map.fold (fun acc m c ->
+                Map.fold (fun acc2 n d ->
+                    let mn = monoMul m n
+                    if mn.Length > maxAtoms then raise GiveUp
+                    // a product of two non-zero coefficients that comes out 0 underflowed
+                    let cd = c * d
+                    if cd = 0.0 then raise GiveUp
+                    addTerm mn cd acc2) acc q) Map.empty p
         if r.Count > maxTerms then raise GiveUp
         r
     let private leading (p: Poly) =
@@ -237,6 +260,8 @@ module Simplify =
         | _ -> cancel { N = num; D = [ p, 1 ] }
 
     let rec private rpow (a: Rational) (n: int) =
+        // |n| ≤ 12 before negating: −Int32.MinValue is Int32.MinValue again
+        if n > 12 || n < -12 then raise GiveUp
         if n = 0 then { N = pconst 1.0; D = [] }
         elif n < 0 then rinv (rpow a -n)
         elif n > 12 then raise GiveUp
@@ -301,8 +326,7 @@ module Simplify =
             Binary(BinaryOp.Div, num, den)
 
     /// Counts the nodes of the printed (tree) form, stopping at a cap.
-    let size (e: Expr) : int =
-        let cap = 1_000_000
+    let sizeUpTo (cap: int) (e: Expr) : int =
         let stack = Stack<Expr>()
         stack.Push e
         let mutable n = 0
@@ -313,6 +337,12 @@ module Simplify =
             | Named _ -> ()
             | _ -> for c in Expr.children x do stack.Push c
         n
+
+    /// Counts the nodes of the printed (tree) form, up to a million.
+    let size (e: Expr) : int = sizeUpTo 1_000_000 e
+
+    // the normal form is for reading: it is tried on expressions that print in up to this many nodes
+    let private normalFormLimit = 400
 
     /// <summary>The rational normal form, or None when the expression is beyond it (too many
     /// terms, too deep, a division by an expression equal to zero).</summary>
@@ -361,12 +391,21 @@ module Simplify =
         with
         | GiveUp -> None
 
-    /// <summary>Simplifies an expression without changing its value (away from removable
-    /// singularities): identities first, then the rational normal form when it is no larger.</summary>
-    let simplify (e: Expr) : Expr =
-        let light = identities e
-        match rational light with
-        | Some r ->
-            let r = identities r
-            if size r <= size light then r else light
-        | None -> light
+    /// <summary>Simplifies expressions without changing their values (away from removable
+    /// singularities): identities first, over all of them at once; then, for each that prints
+    /// in at most 400 nodes, the rational normal form when it is no larger. The work is linear
+    /// in the distinct nodes of all of them together.</summary>
+    let simplifyAll (es: Expr[]) : Expr[] =
+        identitiesAll es
+        |> Array.map (fun light ->
+            let n = sizeUpTo (normalFormLimit + 1) light
+            if n > normalFormLimit then light
+            else
+                match rational light with
+                | Some r ->
+                    let r = identities r
+                    if sizeUpTo (n + 1) r <= n then r else light
+                | None -> light)
+
+    /// <summary>Simplifies an expression (see <see cref="simplifyAll"/>).</summary>
+    let simplify (e: Expr) : Expr = (simplifyAll [| e |]).[0]

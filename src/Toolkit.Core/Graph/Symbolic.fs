@@ -26,10 +26,9 @@ module Symbolic =
                     let j = args.[k]
                     let contribution = mul di p
                     d.[j] <- if isNull (box d.[j]) then contribution else add d.[j] contribution) partials
-        g.Variables
-        |> Array.map (fun n ->
-            let i = (g.PositionOfVariable n).Value
-            n, (if isNull (box d.[i]) then Const 0.0 else Simplify.simplify d.[i]))
+        let raw = g.Variables |> Array.map (fun n -> let i = (g.PositionOfVariable n).Value in if isNull (box d.[i]) then Const 0.0 else d.[i])
+        // the variables' derivatives share most of their nodes: simplified together, in one pass
+        Array.zip g.Variables (Simplify.simplifyAll raw)
 
     /// <summary>d(expr)/d(var) as an expression, simplified. A variable the expression does
     /// not use gives the constant 0.</summary>
