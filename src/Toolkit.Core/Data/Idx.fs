@@ -87,10 +87,16 @@ module Idx =
                     let d = (int dimBytes.[o] <<< 24) ||| (int dimBytes.[o + 1] <<< 16) ||| (int dimBytes.[o + 2] <<< 8) ||| int dimBytes.[o + 3]
                     if d < 0 then fail path "dimension %d at offset %d is negative (%d)" k (4 + o) d
                     d)
-            let count = dims |> Array.fold (fun acc d -> acc * int64 d) 1L
+            // products saturate past any array's size: 255 dimensions of 2³¹ would wrap an int64
+            let times (acc: int64) (d: int) = if d = 0 then 0L elif acc > int64 Array.MaxLength then acc else acc * int64 d
+            let count = dims |> Array.fold times 1L
             let bytes = count * int64 size
             if bytes > int64 Array.MaxLength then
                 fail path "the dimensions %s need %d bytes, more than one array holds" (String.Join("×", dims)) bytes
+            // one item alone must fit too: with a count of 0 the product above says nothing
+            let itemBytes = dims |> Array.skip 1 |> Array.fold times (int64 size)
+            if itemBytes > int64 Array.MaxLength then
+                fail path "one item of %s needs %d bytes, more than one array holds" (String.Join("×", dims |> Array.skip 1)) itemBytes
             let truncated got =
                 fail path "truncated: the dimensions %s need %d bytes of data after the %d-byte header, but the file ends at offset %d"
                     (String.Join("×", dims)) bytes header (int64 header + got)

@@ -90,17 +90,10 @@ module ModelFile =
     /// file that is not one, of another version, or whose numbers do not fit its shapes, is an
     /// InvalidDataException naming the file and the problem.</summary>
     let read (path: string) : Network * string[] =
-        if not (File.Exists path) then raise (FileNotFoundException(sprintf "%s: no such file" path, path))
         let fail (problem: string) = raise (DataFormat.error path problem)
-        let doc =
-            try JsonDocument.Parse(File.ReadAllText path)
-            with :? JsonException as e -> fail (sprintf "not a model file: %s" e.Message)
-        use doc = doc
+        use doc = JsonFile.parse path "model file"
         let root = doc.RootElement
-        let prop (e: JsonElement) (name: string) =
-            match (if e.ValueKind = JsonValueKind.Object then e.TryGetProperty name else (false, Unchecked.defaultof<_>)) with
-            | true, v -> v
-            | _ -> fail (sprintf "the field \"%s\" is missing" name)
+        let prop = JsonFile.field path
         let text (e: JsonElement) (name: string) =
             let v = prop e name
             if v.ValueKind <> JsonValueKind.String then fail (sprintf "the field \"%s\" is not a string" name)
@@ -123,8 +116,7 @@ module ModelFile =
                      | true, d when Double.IsFinite d -> d
                      | _ -> fail (sprintf "%s: \"%s\" holds %s, which is not a finite number" where name (x.GetRawText()))
                  | _ -> fail (sprintf "%s: \"%s\" holds %s, which is not a number" where name (x.GetRawText())) |]
-        if root.ValueKind <> JsonValueKind.Object || (match root.TryGetProperty "format" with | true, f -> f.ValueKind <> JsonValueKind.String || f.GetString() <> Format | _ -> true) then
-            fail (sprintf "not a model file (no \"format\": \"%s\")" Format)
+        if not (JsonFile.hasFormat root Format) then fail (sprintf "not a model file (no \"format\": \"%s\")" Format)
         let version =
             let v = prop root "version"
             match v.ValueKind, (if v.ValueKind = JsonValueKind.Number then v.TryGetInt32() else (false, 0)) with

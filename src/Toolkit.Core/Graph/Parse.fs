@@ -72,6 +72,7 @@ module Parse =
                     else i <- save      // "2e" is 2 followed by the name e
                 let s = text.Substring(start, i - start)
                 match Double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture) with
+                | true, v when Double.IsInfinity v -> raise (ParseException(line, startCol, sprintf "the number %s is beyond the range of a double (about 1.8E+308)" s))
                 | true, v -> tokens.Add { Token = Number(s, v); Line = line; Col = startCol }
                 | _ -> raise (ParseException(line, startCol, sprintf "'%s' is not a number" s))
             elif Char.IsLetter c || c = '_' then

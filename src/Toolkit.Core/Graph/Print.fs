@@ -139,20 +139,38 @@ module Print =
     /// An expression as LaTeX (named nodes by name).
     let latex (e: Expr) = render true true Int32.MaxValue Int32.MaxValue e
 
+    /// The distinct nodes (by identity) children first, without recursion; into named nodes'
+    /// bodies or not.
+    let private postOrder (intoNames: bool) (e: Expr) : Collections.Generic.List<Expr> =
+        let order = Collections.Generic.List<Expr>()
+        let seen = Collections.Generic.HashSet<Expr>(HashIdentity.Reference)
+        let work = Collections.Generic.Stack<struct (Expr * bool)>()
+        work.Push(struct (e, false))
+        while work.Count > 0 do
+            let struct (x, expanded) = work.Pop()
+            if expanded then order.Add x
+            elif seen.Add x then
+                work.Push(struct (x, true))
+                match x with
+                | Named _ when not intoNames -> ()
+                | _ -> for c in List.rev (Expr.children x) do work.Push(struct (c, false))
+        order
+
     /// <summary>A whole program: one statement per named node, in evaluation order, then the
     /// output (<c>u = b*c; v = a + u; J = 3*v</c>). <c>Parse.program</c> reads it back.</summary>
     let program (e: Expr) =
-        let g = Graph.ofExpr e
-        let statements =
-            [ for i in 0 .. g.Count - 1 do
-                match g.Source i with
-                | Named (n, body) -> yield sprintf "%s = %s" n (text body)
-                | _ -> () ]
-        let last =
-            match g.Source g.Output with
-            | Named _ -> []
-            | s -> [ text s ]
-        String.Join("; ", statements @ last)
+        // every named node after the named nodes its body uses; a name for a bare variable
+        // (a0 = x) is kept too
+        let statements = Collections.Generic.List<string>()
+        let written = Collections.Generic.HashSet<string>()
+        for x in postOrder true e do
+            match x with
+            | Named (n, body) when written.Add n -> statements.Add(sprintf "%s = %s" n (text body))
+            | _ -> ()
+        match e with
+        | Named _ -> ()
+        | _ -> statements.Add(text e)
+        String.Join("; ", statements)
 
     /// <summary>An expression whose printed form repeats shared parts (a symbolic derivative
     /// reuses the products of the forward pass many times) as a program that names each
@@ -179,22 +197,9 @@ module Print =
         while own |> Array.exists (fun n -> n.StartsWith prefix) do prefix <- prefix + "_"
         let compound x = match x with Unary _ | Binary _ -> true | _ -> false
         let statements = Collections.Generic.List<string>()
-        // a node is written once its children are: post-order, again with a stack
-        let order = Collections.Generic.List<Expr>()
-        let seen = Collections.Generic.HashSet<Expr>(HashIdentity.Reference)
-        let work = Collections.Generic.Stack<struct (Expr * bool)>()
-        work.Push(struct (e, false))
-        while work.Count > 0 do
-            let struct (x, expanded) = work.Pop()
-            if expanded then order.Add x
-            elif seen.Add x then
-                work.Push(struct (x, true))
-                match x with
-                | Named _ -> ()
-                | _ -> for c in Expr.children x do work.Push(struct (c, false))
-        // each node with its shared parts replaced by their names
+        // each node, once its children are, with its shared parts replaced by their names
         let written = Collections.Generic.Dictionary<Expr, Expr>(HashIdentity.Reference)
-        for x in order do
+        for x in postOrder false e do
             let body =
                 match x with
                 | Unary (op, a) -> Unary(op, written.[a])

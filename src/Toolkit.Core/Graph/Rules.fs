@@ -121,6 +121,8 @@ module Rules =
         match op with
         | UnaryOp.Neg -> -1.0                                  // (−x)′ = −1
         | UnaryOp.PowInt 0 -> 0.0
+        // n − 1 would wrap around to Int32.MaxValue: xⁿ⁻¹ = xⁿ/x there
+        | UnaryOp.PowInt n when n = Int32.MinValue -> float n * pown x n / x
         | UnaryOp.PowInt n -> float n * pown x (n - 1)         // (xⁿ)′ = n·xⁿ⁻¹
         | UnaryOp.Exp -> z                                     // (eˣ)′ = eˣ
         | UnaryOp.Log -> 1.0 / x                               // (ln x)′ = 1/x
@@ -177,6 +179,7 @@ module Rules =
         | UnaryOp.Neg -> c -1.0
         | UnaryOp.PowInt 0 -> c 0.0
         | UnaryOp.PowInt 1 -> c 1.0
+        | UnaryOp.PowInt n when n = Int32.MinValue -> c (float n) * (Unary(UnaryOp.PowInt n, x) / x)
         | UnaryOp.PowInt n -> c (float n) * Unary(UnaryOp.PowInt(n - 1), x)
         | UnaryOp.Exp -> z
         | UnaryOp.Log -> c 1.0 / x

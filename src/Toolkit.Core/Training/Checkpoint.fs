@@ -99,18 +99,10 @@ module Checkpoint =
         let path = Path.Combine(dir, FileName)
         if not (File.Exists path) then raise (FileNotFoundException(sprintf "%s: no checkpoint (%s) in this folder" dir FileName, path))
         let fail (problem: string) : 'a = raise (DataFormat.error path problem)
-        let doc =
-            try JsonDocument.Parse(File.ReadAllText path)
-            with :? JsonException as e -> fail (sprintf "not a checkpoint: %s" e.Message)
-        use doc = doc
+        use doc = JsonFile.parse path "checkpoint"
         let root = doc.RootElement
-        let field (e: JsonElement) (name: string) =
-            match (if e.ValueKind = JsonValueKind.Object then e.TryGetProperty name else (false, Unchecked.defaultof<_>)) with
-            | true, v -> v
-            | _ -> fail (sprintf "the field \"%s\" is missing" name)
-        match (if root.ValueKind = JsonValueKind.Object then root.TryGetProperty "format" else (false, Unchecked.defaultof<_>)) with
-        | true, f when f.ValueKind = JsonValueKind.String && f.GetString() = Format -> ()
-        | _ -> fail (sprintf "not a checkpoint (no \"format\": \"%s\")" Format)
+        let field = JsonFile.field path
+        if not (JsonFile.hasFormat root Format) then fail (sprintf "not a checkpoint (no \"format\": \"%s\")" Format)
         match (field root "version").ValueKind, (field root "version").GetRawText() with
         | JsonValueKind.Number, "1" -> ()
         | _, v -> fail (sprintf "checkpoint version %s; this version of Toolkit reads version 1" v)

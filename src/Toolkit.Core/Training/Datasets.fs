@@ -129,6 +129,9 @@ module Datasets =
         let names = imageClasses dir classes (Some count) [ t ]
         ofImages names (labelFile dir "t10k-labels-idx1-ubyte") t, Task.Classes names, shapeOf t
 
+    /// The most classes a label column may make.
+    let maxClasses = 10_000
+
     let private isWhole (s: string) =
         match Int32.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture) with
         | true, v -> v >= 0
@@ -147,11 +150,22 @@ module Datasets =
             match given with
             | Some names -> Task.Classes names
             | None ->
+                let t = List.head tables
                 let cells = tables |> List.collect (fun t -> let c = Csv.column t column in [ for row in t.Cells -> row.[c] ])
-                if cells |> List.forall isWhole then
-                    Task.Classes(numbered (1 + (cells |> List.map int |> List.max)))
-                else
-                    Task.Classes(cells |> List.distinct |> List.sortWith (fun a b -> String.CompareOrdinal(a, b)) |> Array.ofList)
+                let names =
+                    if cells |> List.forall isWhole then
+                        let largest = cells |> List.map int |> List.max
+                        // classes are numbered from 0: a label in the millions is likely not a label
+                        if largest >= maxClasses then
+                            fail t.Path "the label column '%s' holds %d, which would make %d classes (numbered from 0; at most %d): is it the label column?"
+                                t.Columns.[Csv.column t column] largest (largest + 1) maxClasses
+                        numbered (1 + largest)
+                    else cells |> List.distinct |> List.sortWith (fun a b -> String.CompareOrdinal(a, b)) |> Array.ofList
+                if names.Length > maxClasses then
+                    fail t.Path "the label column '%s' holds %d different values, more than %d classes: is it the label column?" t.Columns.[Csv.column t column] names.Length maxClasses
+                if names.Length < 2 then
+                    fail t.Path "the label column '%s' holds one class only ('%s'): there is nothing to tell apart" t.Columns.[Csv.column t column] names.[0]
+                Task.Classes names
 
     /// <summary>A table as samples: every column but the target is a feature (a finite number);
     /// the target is a class (by name, or by number when the classes are numbered) one-hot, or a

@@ -16,6 +16,8 @@ type Dense(inputs: int, outputs: int) =
     do
         if inputs < 1 then invalidArg "inputs" (sprintf "a dense layer needs at least one input, not %d" inputs)
         if outputs < 1 then invalidArg "outputs" (sprintf "a dense layer needs at least one output, not %d" outputs)
+        if int64 outputs * int64 inputs + int64 outputs > int64 Array.MaxLength then
+            invalidArg "outputs" (sprintf "a dense layer of %d×%d has more parameters than one array holds" outputs inputs)
     /// "dense"
     override _.Kind = "dense"
     /// dense(outputs)
