@@ -86,6 +86,12 @@ let runMain () =
 
 let bench () = exec "bash" "scripts/bench.sh"
 
+/// The readers under 10,000 generated and mutated cases each; the figures go into docs/reliability.md.
+let fuzz () =
+    Environment.SetEnvironmentVariable("TOOLKIT_FUZZ_CASES", "10000")
+    Environment.SetEnvironmentVariable("TOOLKIT_FUZZ_REPORT", Path.Combine(root, "docs", "reliability.md"))
+    exec "dotnet" "run --project tests/Toolkit.Core.Tests -c Release --no-build -- --colours 0 --filter \"bad input\""
+
 let clean () =
     for d in Directory.GetDirectories(Path.Combine(root, "src")) |> Array.append (Directory.GetDirectories(Path.Combine(root, "tests"))) do
         for sub in [ "bin"; "obj" ] do
@@ -103,7 +109,8 @@ let targets : (string * (string list * (unit -> unit))) list =
       "docs", ([ "build" ], docs)
       "test", ([ "build"; "docs" ], test)
       "run", ([ "build" ], runMain)
-      "bench", ([ "build" ], bench) ]
+      "bench", ([ "build" ], bench)
+      "fuzz", ([ "build" ], fuzz) ]
 
 let rec order (name: string) : string list =
     match List.tryFind (fun (n, _) -> n = name) targets with

@@ -63,7 +63,11 @@ From the C# test project, which runs with every build:
   [from random search to Adam](optimisers.html), [loss landscapes](loss-landscapes.html),
   [the digit network](digit-network.html).
 - [Using Toolkit from C#](csharp.html).
+- [Your own data, runs that stop](data.html): CSV tables, images of any size, real-valued
+  targets, checkpoints that resume bit for bit.
 - [Performance](performance.html): every benchmark beside its reference, with how to reproduce it.
+- [Reliability under bad input](reliability.html): every reader under generated and mutated
+  cases, and what they found.
 - [Adding an op, a layer, an optimiser](extending.html): where each concept is defined once, and
   the files a new one touches.
 *)
