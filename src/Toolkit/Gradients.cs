@@ -6,11 +6,15 @@ namespace Toolkit;
 public sealed class Gradients
 {
     internal Backward Result { get; }
+    private readonly Scalar? root;
+    private readonly int stamp;
 
-    internal Gradients(Backward result)
+    internal Gradients(Backward result, Scalar? root = null, int stamp = 0)
     {
         Result = result;
         Nodes = new NodeList(result);
+        this.root = root;
+        this.stamp = stamp;
     }
 
     // Every node's information, made when asked for: a graph of 10⁶ nodes costs nothing here
@@ -39,10 +43,14 @@ public sealed class Gradients
         {
             ArgumentNullException.ThrowIfNull(node);
             var g = Result.Forward.Graph;
-            var position = node.Expr is Expr.Var v ? g.PositionOfVariable(v.name) : g.PositionOf(node.Expr);
+            // a variable by its name; another node by where the layout of this pass put it
+            static int? OrNull(Microsoft.FSharp.Core.FSharpOption<int> o) => o is null ? null : o.Value;
+            var position = node.VariableName is { } v ? OrNull(g.PositionOfVariable(v))
+                         : root is not null ? root.PositionOf(node, stamp)
+                         : OrNull(g.PositionOf(node.Expr));
             if (position is null)
                 throw new KeyNotFoundException($"'{node}' is not a node of this expression");
-            return Result.Dvars[position.Value];
+            return Result.Dvars[position!.Value];
         }
     }
 

@@ -18,27 +18,177 @@ namespace Toolkit;
 /// </example>
 public sealed class Scalar
 {
-    internal Expr Expr { get; }
+    // A node of the graph as the operators build it: what it computes and from which nodes. The
+    // graph is laid out for a pass (Backward, Evaluate) by one walk over these objects into the
+    // core's GraphBuilder tape, with no hashing; the core's expression (for printing, symbolic
+    // derivatives, pictures) is made only when asked for.
+    private enum Kind : byte { Const, Var, Unary, Binary, Named }
 
-    /// <summary>The values bound to variables when they were created with
-    /// <see cref="Variable(string, double)"/>, carried along by every operation.</summary>
-    internal Bindings<double> Bindings { get; }
+    private readonly Kind kind;
+    private readonly UnaryOp? unaryOp;
+    private readonly BinaryOp? binaryOp;
+    private readonly Scalar? a, b;
+    private readonly string? name;      // a variable's or a named node's
+    private readonly double value;      // a constant's, or a variable's bound value
+    private readonly bool bound;        // a variable created with a value
+    private Expr? expr;
+    // which layout placed this node last, and where: (stamp << 32) | position, read and written
+    // as one value so a reader never pairs one layout's stamp with another's position
+    private long placed;
 
-    internal Scalar(Expr expr, Bindings<double> bindings)
+    private Scalar(Kind kind, UnaryOp? unaryOp, BinaryOp? binaryOp, Scalar? a, Scalar? b, string? name, double value, bool bound)
     {
-        Expr = expr;
-        Bindings = bindings;
+        this.kind = kind; this.unaryOp = unaryOp; this.binaryOp = binaryOp;
+        this.a = a; this.b = b; this.name = name; this.value = value; this.bound = bound;
     }
 
-    private static Scalar Combine(Expr expr, Scalar x, Scalar y) => new(expr, Bindings<double>.Join(x.Bindings, y.Bindings));
+    private static Scalar OfUnary(UnaryOp op, Scalar x) => new(Kind.Unary, op, null, x, null, null, 0, false);
+    private static Scalar OfBinary(BinaryOp op, Scalar x, Scalar y) => new(Kind.Binary, null, op, x, y, null, 0, false);
 
-    private Scalar With(Expr expr) => new(expr, Bindings);
+    /// <summary>The core's expression for this node, made when first asked for and kept (nodes
+    /// shared in the graph are shared in the expression); built without recursion.</summary>
+    internal Expr Expr
+    {
+        get
+        {
+            if (expr is not null) return expr;
+            var stack = new Stack<(Scalar Node, bool Ready)>();
+            stack.Push((this, false));
+            while (stack.Count > 0)
+            {
+                var (n, ready) = stack.Pop();
+                if (n.expr is not null) continue;
+                if (!ready && n.kind is Kind.Unary or Kind.Binary or Kind.Named)
+                {
+                    stack.Push((n, true));
+                    if (n.b is not null && n.b.expr is null) stack.Push((n.b, false));
+                    if (n.a!.expr is null) stack.Push((n.a, false));
+                    continue;
+                }
+                n.expr = n.kind switch
+                {
+                    Kind.Const => Expr.NewConst(n.value),
+                    Kind.Var => Expr.NewVar(n.name),
+                    Kind.Unary => Expr.NewUnary(n.unaryOp, n.a!.expr),
+                    Kind.Binary => Expr.NewBinary(n.binaryOp, n.a!.expr, n.b!.expr),
+                    _ => Expr.NewNamed(n.name, n.a!.expr),
+                };
+            }
+            return expr!;
+        }
+    }
+
+    /// <summary>The nodes of a core expression as Scalars (shared where it shares), its
+    /// variables bound to <paramref name="values"/> where they have one.</summary>
+    private static Scalar FromExpr(Expr root, IReadOnlyDictionary<string, double>? values)
+    {
+        var made = new Dictionary<Expr, Scalar>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<(Expr Node, bool Ready)>();
+        stack.Push((root, false));
+        while (stack.Count > 0)
+        {
+            var (e, ready) = stack.Pop();
+            if (made.ContainsKey(e)) continue;
+            var children = Toolkit.Graph.ExprModule.children(e);
+            if (!ready && !children.IsEmpty)
+            {
+                stack.Push((e, true));
+                foreach (var c in children.Reverse()) if (!made.ContainsKey(c)) stack.Push((c, false));
+                continue;
+            }
+            var s = e switch
+            {
+                Expr.Const c => Constant(c.value),
+                Expr.Var v => values is not null && values.TryGetValue(v.name, out var x) ? new Scalar(Kind.Var, null, null, null, null, v.name, x, true)
+                              : new Scalar(Kind.Var, null, null, null, null, v.name, 0, false),
+                Expr.Unary u => OfUnary(u.op, made[u.arg]),
+                Expr.Binary bi => OfBinary(bi.op, made[bi.left], made[bi.right]),
+                Expr.Named nm => new Scalar(Kind.Named, null, null, made[nm.body], null, nm.name, 0, false),
+                _ => throw new InvalidOperationException("an expression node of an unknown kind"),
+            };
+            s.expr = e;
+            made[e] = s;
+        }
+        return made[root];
+    }
+
+    private static readonly object layoutLock = new();
+    private static int lastStamp;
+
+    /// <summary>This graph laid out for the core's passes: one post-order walk (no recursion, no
+    /// hashing: each node records the layout that placed it) recording every distinct node once
+    /// on a GraphBuilder tape, and the bound values gathered. Returns the stamp of the layout, by
+    /// which a node's position can be read back.</summary>
+    /// <exception cref="ArgumentException">One variable name is bound to two different values.</exception>
+    private (Toolkit.Graph.Graph Graph, Dictionary<string, double> Env, int Stamp) Layout()
+    {
+        var builder = new GraphBuilder(256);
+        var env = new Dictionary<string, double>();
+        int stamp, output;
+        // layouts write their marks into the nodes: one at a time, so graphs shared between
+        // threads are laid out correctly (the passes themselves run outside the lock)
+        lock (layoutLock)
+        {
+            stamp = ++lastStamp;
+            var stack = new Stack<(Scalar Node, bool Ready)>();
+            stack.Push((this, false));
+            while (stack.Count > 0)
+            {
+                var (n, ready) = stack.Pop();
+                if ((int)(n.placed >> 32) == stamp) continue;
+                if (!ready && n.kind is Kind.Unary or Kind.Binary or Kind.Named)
+                {
+                    stack.Push((n, true));
+                    if (n.b is not null && (int)(n.b.placed >> 32) != stamp) stack.Push((n.b, false));
+                    if ((int)(n.a!.placed >> 32) != stamp) stack.Push((n.a, false));
+                    continue;
+                }
+                int position;
+                switch (n.kind)
+                {
+                    case Kind.Const: position = builder.Const(n.value); break;
+                    case Kind.Var:
+                        position = builder.Var(n.name);
+                        if (n.bound)
+                        {
+                            if (env.TryGetValue(n.name!, out var other) && !other.Equals(n.value))
+                                throw new ArgumentException($"variable '{n.name}' is bound to two different values; use one Variable per name");
+                            env[n.name!] = n.value;
+                        }
+                        break;
+                    case Kind.Unary: position = builder.Unary(n.unaryOp, (int)n.a!.placed); break;
+                    case Kind.Binary: position = builder.Binary(n.binaryOp, (int)n.a!.placed, (int)n.b!.placed); break;
+                    default:
+                        // a name is the node's: the named node is its body's position
+                        position = (int)n.a!.placed;
+                        if (n.a.kind != Kind.Var) builder.Name(position, n.name);
+                        break;
+                }
+                n.placed = ((long)stamp << 32) | (uint)position;
+            }
+            output = (int)placed;
+        }
+        return (builder.Build(output), env, stamp);
+    }
+
+    /// <summary>Where a node of this graph sits in the layout with the given stamp, or null if
+    /// it is not a node of this graph.</summary>
+    internal int? PositionOf(Scalar node, int stamp)
+    {
+        var mark = node.placed;
+        if ((int)(mark >> 32) == stamp) return (int)mark;
+        // laid out again since (another pass on a shared node): the walk is the same, so the
+        // positions are too
+        var (_, _, again) = Layout();
+        mark = node.placed;
+        return (int)(mark >> 32) == again ? (int)mark : null;
+    }
 
     /// <summary>An input variable with a value.</summary>
     public static Scalar Variable(string name, double value)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return new Scalar(Expr.NewVar(name), Bindings<double>.Of(name, value));
+        return new Scalar(Kind.Var, null, null, null, null, name, value, true);
     }
 
     /// <summary>An input variable without a value: give it one when evaluating
@@ -46,11 +196,11 @@ public sealed class Scalar
     public static Scalar Variable(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return new Scalar(Expr.NewVar(name), Bindings<double>.Empty);
+        return new Scalar(Kind.Var, null, null, null, null, name, 0, false);
     }
 
     /// <summary>A constant.</summary>
-    public static Scalar Constant(double value) => new(Expr.NewConst(value), Bindings<double>.Empty);
+    public static Scalar Constant(double value) => new(Kind.Const, null, null, null, null, null, value, false);
 
     /// <summary>
     /// Reads an expression or a program in ordinary notation: <c>3*(a + b*c)</c>, or statements
@@ -60,49 +210,49 @@ public sealed class Scalar
     public static Scalar Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return new Scalar(Toolkit.Graph.Parse.program(text), Bindings<double>.Empty);
+        return FromExpr(Toolkit.Graph.Parse.program(text), null);
     }
 
     /// <summary>A constant, so that <c>3 * x</c> works.</summary>
     public static implicit operator Scalar(double value) => Constant(value);
 
     /// <summary>x + y</summary>
-    public static Scalar operator +(Scalar x, Scalar y) => Combine(Expr.NewBinary(BinaryOp.Add, x.Expr, y.Expr), x, y);
+    public static Scalar operator +(Scalar x, Scalar y) => OfBinary(BinaryOp.Add, x, y);
     /// <summary>x − y</summary>
-    public static Scalar operator -(Scalar x, Scalar y) => Combine(Expr.NewBinary(BinaryOp.Sub, x.Expr, y.Expr), x, y);
+    public static Scalar operator -(Scalar x, Scalar y) => OfBinary(BinaryOp.Sub, x, y);
     /// <summary>x · y</summary>
-    public static Scalar operator *(Scalar x, Scalar y) => Combine(Expr.NewBinary(BinaryOp.Mul, x.Expr, y.Expr), x, y);
+    public static Scalar operator *(Scalar x, Scalar y) => OfBinary(BinaryOp.Mul, x, y);
     /// <summary>x / y</summary>
-    public static Scalar operator /(Scalar x, Scalar y) => Combine(Expr.NewBinary(BinaryOp.Div, x.Expr, y.Expr), x, y);
+    public static Scalar operator /(Scalar x, Scalar y) => OfBinary(BinaryOp.Div, x, y);
     /// <summary>−x</summary>
-    public static Scalar operator -(Scalar x) => x.With(Expr.NewUnary(UnaryOp.Neg, x.Expr));
+    public static Scalar operator -(Scalar x) => OfUnary(UnaryOp.Neg, x);
 
     /// <summary>x raised to a real power y.</summary>
-    public static Scalar Pow(Scalar x, Scalar y) => Combine(Expr.NewBinary(BinaryOp.Pow, x.Expr, y.Expr), x, y);
+    public static Scalar Pow(Scalar x, Scalar y) => OfBinary(BinaryOp.Pow, x, y);
     /// <summary>x raised to an integer power n (defined for negative x).</summary>
-    public static Scalar Pow(Scalar x, int n) => x.With(Expr.NewUnary(UnaryOp.NewPowInt(n), x.Expr));
+    public static Scalar Pow(Scalar x, int n) => OfUnary(UnaryOp.NewPowInt(n), x);
     /// <summary>eˣ</summary>
-    public static Scalar Exp(Scalar x) => x.With(Expr.NewUnary(UnaryOp.Exp, x.Expr));
+    public static Scalar Exp(Scalar x) => OfUnary(UnaryOp.Exp, x);
     /// <summary>Natural logarithm.</summary>
-    public static Scalar Log(Scalar x) => x.With(Expr.NewUnary(UnaryOp.Log, x.Expr));
+    public static Scalar Log(Scalar x) => OfUnary(UnaryOp.Log, x);
     /// <summary>Square root.</summary>
-    public static Scalar Sqrt(Scalar x) => x.With(Expr.NewUnary(UnaryOp.Sqrt, x.Expr));
+    public static Scalar Sqrt(Scalar x) => OfUnary(UnaryOp.Sqrt, x);
     /// <summary>The logistic sigmoid σ(x) = 1 / (1 + e⁻ˣ).</summary>
-    public static Scalar Sigmoid(Scalar x) => x.With(Expr.NewUnary(UnaryOp.Sigmoid, x.Expr));
+    public static Scalar Sigmoid(Scalar x) => OfUnary(UnaryOp.Sigmoid, x);
     /// <summary>Hyperbolic tangent.</summary>
-    public static Scalar Tanh(Scalar x) => x.With(Expr.NewUnary(UnaryOp.Tanh, x.Expr));
+    public static Scalar Tanh(Scalar x) => OfUnary(UnaryOp.Tanh, x);
     /// <summary>max(0, x).</summary>
-    public static Scalar Relu(Scalar x) => x.With(Expr.NewUnary(UnaryOp.Relu, x.Expr));
+    public static Scalar Relu(Scalar x) => OfUnary(UnaryOp.Relu, x);
     /// <summary>|x|.</summary>
-    public static Scalar Abs(Scalar x) => x.With(Expr.NewUnary(UnaryOp.Abs, x.Expr));
+    public static Scalar Abs(Scalar x) => OfUnary(UnaryOp.Abs, x);
     /// <summary>x for x &gt; 0, <paramref name="slope"/>·x otherwise.</summary>
-    public static Scalar LeakyRelu(Scalar x, double slope = 0.01) => x.With(Expr.NewUnary(UnaryOp.NewLeakyRelu(slope), x.Expr));
+    public static Scalar LeakyRelu(Scalar x, double slope = 0.01) => OfUnary(UnaryOp.NewLeakyRelu(slope), x);
     /// <summary>softplus x = ln(1 + eˣ), a smooth ReLU whose derivative is σ(x).</summary>
-    public static Scalar Softplus(Scalar x) => x.With(Expr.NewUnary(UnaryOp.Softplus, x.Expr));
+    public static Scalar Softplus(Scalar x) => OfUnary(UnaryOp.Softplus, x);
     /// <summary>ELU: x for x &gt; 0, eˣ − 1 otherwise.</summary>
-    public static Scalar Elu(Scalar x) => x.With(Expr.NewUnary(UnaryOp.Elu, x.Expr));
+    public static Scalar Elu(Scalar x) => OfUnary(UnaryOp.Elu, x);
     /// <summary>GELU: x·Φ(x), Φ the standard normal distribution function.</summary>
-    public static Scalar Gelu(Scalar x) => x.With(Expr.NewUnary(UnaryOp.Gelu, x.Expr));
+    public static Scalar Gelu(Scalar x) => OfUnary(UnaryOp.Gelu, x);
 
     /// <summary>Any one-argument function of the toolkit's vocabulary by the name the parser
     /// knows (<c>"softplus"</c>, <c>"leakyrelu"</c> …), so an op added to the core is usable
@@ -117,44 +267,49 @@ public sealed class Scalar
         if (!Rules.callable.TryGetValue(function, out var make))
             throw new ArgumentException($"unknown function '{function}' (known: {string.Join(", ", Rules.callable.Keys.Order())})", nameof(function));
         var op = make.Invoke(parameter.HasValue ? FSharpOption<double>.Some(parameter.Value) : FSharpOption<double>.None);
-        return x.With(Expr.NewUnary(op, x.Expr));
+        return OfUnary(op, x);
     }
     /// <summary>The larger of x and y.</summary>
-    public static Scalar Max(Scalar x, Scalar y) => Combine(Expr.NewBinary(BinaryOp.Max, x.Expr, y.Expr), x, y);
+    public static Scalar Max(Scalar x, Scalar y) => OfBinary(BinaryOp.Max, x, y);
     /// <summary>The smaller of x and y.</summary>
-    public static Scalar Min(Scalar x, Scalar y) => Combine(Expr.NewBinary(BinaryOp.Min, x.Expr, y.Expr), x, y);
+    public static Scalar Min(Scalar x, Scalar y) => OfBinary(BinaryOp.Min, x, y);
 
     /// <summary>This node with a name (<c>(b * c).Named("u")</c>), shown in every printout,
     /// explanation and picture.</summary>
     public Scalar Named(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return With(Expr.NewNamed(name, Expr));
+        return new Scalar(Kind.Named, null, null, this, null, name, 0, false);
     }
 
+    /// <summary>The variable's name when this node is a variable, else null.</summary>
+    internal string? VariableName => kind == Kind.Var ? name : null;
+
     /// <summary>The node's name, or null.</summary>
-    public string? Name => Expr switch
-    {
-        Expr.Named n => n.name,
-        Expr.Var v => v.name,
-        _ => null,
-    };
+    public string? Name => kind is Kind.Named or Kind.Var ? name : null;
 
     /// <summary>The variables the expression uses, in the order they are first reached.</summary>
-    public IReadOnlyList<string> Variables => Toolkit.Graph.GraphModule.ofExpr(Expr).Variables;
+    public IReadOnlyList<string> Variables => Layout().Graph.Variables;
 
-    // the bound values, gathered once per evaluation; values given to the call override them
-    private IReadOnlyDictionary<string, double> Env(IReadOnlyDictionary<string, double>? values)
+    // the bound values, gathered in the layout; values given to the call override them
+    private (Toolkit.Graph.Graph Graph, IReadOnlyDictionary<string, double> Env, int Stamp) Prepare(IReadOnlyDictionary<string, double>? values)
     {
-        var env = Bindings.Gather();
+        var (graph, env, stamp) = Layout();
         if (values is not null)
             foreach (var (k, v) in values) env[k] = v;
-        return env;
+        return (graph, env, stamp);
     }
 
     private Forward ForwardPass(IReadOnlyDictionary<string, double>? values)
     {
-        return Eval.forward(Toolkit.Graph.GraphModule.ofExpr(Expr), Env(values));
+        var (graph, env, _) = Prepare(values);
+        return Eval.forward(graph, env);
+    }
+
+    private Gradients BackwardPass(IReadOnlyDictionary<string, double>? values)
+    {
+        var (graph, env, stamp) = Prepare(values);
+        return new Gradients(Eval.backward(Eval.forward(graph, env)), this, stamp);
     }
 
     /// <summary>The value, from the variables' bound values.</summary>
@@ -165,10 +320,10 @@ public sealed class Scalar
     public double Evaluate(IReadOnlyDictionary<string, double> values) => ForwardPass(values).Value;
 
     /// <summary>The forward and backward passes: the value and every node's dvar.</summary>
-    public Gradients Backward() => new(Eval.backward(ForwardPass(null)));
+    public Gradients Backward() => BackwardPass(null);
 
     /// <summary>The forward and backward passes with <paramref name="values"/> for the variables.</summary>
-    public Gradients Backward(IReadOnlyDictionary<string, double> values) => new(Eval.backward(ForwardPass(values)));
+    public Gradients Backward(IReadOnlyDictionary<string, double> values) => BackwardPass(values);
 
     /// <summary>The directional derivative by forward mode (dual numbers): ∇f · direction.</summary>
     public double DirectionalDerivative(IReadOnlyDictionary<string, double> direction) =>
@@ -179,21 +334,26 @@ public sealed class Scalar
     public Scalar Derivative(Scalar variable)
     {
         ArgumentNullException.ThrowIfNull(variable);
-        if (variable.Expr is not Expr.Var v)
+        if (variable.kind != Kind.Var)
             throw new ArgumentException($"Derivative needs a variable, not '{variable}'", nameof(variable));
-        return Derivative(v.name);
+        return Derivative(variable.name!);
     }
 
     /// <summary>The symbolic derivative d(this)/d(variable), by the variable's name.</summary>
-    public Scalar Derivative(string variable) => With(Symbolic.derivative(Expr, variable));
+    public Scalar Derivative(string variable) => FromExpr(Symbolic.derivative(Expr, variable), Prepare(null).Env);
 
     /// <summary>The Hessian ∂²f/∂xᵢ∂xⱼ at the bound values, rows and columns in <see cref="Variables"/> order.</summary>
-    public double[,] Hessian() => Symbolic.hessian(Expr, Env(null)).Item2;
+    public double[,] Hessian() => Symbolic.hessian(Expr, Prepare(null).Env).Item2;
 
     /// <summary>Checks every dvar against central finite differences and every node's local
     /// derivative rule against differences of its own operation.</summary>
-    public GradientCheckReport CheckGradient(double tolerance = 1e-6) =>
-        new(Numeric.check(tolerance, Toolkit.Graph.GraphModule.ofExpr(Expr), Env(null)));
+    public GradientCheckReport CheckGradient(double tolerance = 1e-6) => CheckGradientAt(tolerance);
+
+    private GradientCheckReport CheckGradientAt(double tolerance)
+    {
+        var (graph, env, _) = Prepare(null);
+        return new(Numeric.check(tolerance, graph, env));
+    }
 
     /// <summary>The forward and backward passes, step by step in the notes' notation.</summary>
     public string Explain() => Toolkit.Graph.Explain.text(Backward().Result);

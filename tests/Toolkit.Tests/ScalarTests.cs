@@ -176,4 +176,39 @@ public class ScalarTests
             Assert.Equal(2 * t * (1 - t * t) * Math.Cos(i), g[w[i]], 12);
         Assert.Equal(4 * n + 4, g.Nodes.Count);      // 2n variables, n products, n sums, the constant 0, two tanh, the last product
     }
+
+    [Fact]
+    public void AnyNodesDvarAfterOtherGraphsSharingItWereEvaluatedAndFromOtherThreads()
+    {
+        var a = Scalar.Variable("a", 2); var b = Scalar.Variable("b", 3);
+        var u = (a * b).Named("u");
+        var J = u * u + a;                           // dJ/du = 2u = 12
+        var K = Scalar.Exp(u) - b;                   // shares u
+        var g = J.Backward();
+        K.Backward();                                // lays u out again, elsewhere
+        Assert.Equal(12, g[u]);
+        Assert.Equal(2 * 6 * 3 + 1, g[a]);
+        Assert.Throws<KeyNotFoundException>(() => g[K]);
+        // many threads differentiating graphs that share nodes
+        var results = Enumerable.Range(0, 8).AsParallel().Select(k =>
+        {
+            var G = (k % 2 == 0 ? J : K).Backward();
+            return k % 2 == 0 ? G[u] == 12 : G[u] == Math.Exp(6);
+        }).ToArray();
+        Assert.All(results, Assert.True);
+    }
+
+    [Fact]
+    public void DeepGraphsPrintAndDifferentiateWithoutRecursion()
+    {
+        // 200,000 nested operations: the expression is built, printed and differentiated by loops
+        var x = Scalar.Variable("x", 0.5);
+        var v = x;
+        for (var k = 0; k < 100_000; k++) v = Scalar.Tanh(v) * 1.0001;
+        Assert.StartsWith("tanh(tanh(", v.ToString());
+        var d = v.Derivative(x);                     // keeps x's value
+        Assert.Equal(v.Backward()[x], d.Value, 12);
+        var parsed = Scalar.Parse("u = b*c; v = a + u; J = 3*v");
+        Assert.Equal(6, parsed.Backward(new Dictionary<string, double> { ["a"] = 5, ["b"] = 3, ["c"] = 2 })["b"]);
+    }
 }
