@@ -86,6 +86,10 @@ let runMain () =
 
 let bench () = exec "bash" "scripts/bench.sh"
 
+/// The packages into nupkgs/: Toolkit.Core, Toolkit (the C# facade), Toolkit.Plot, and the
+/// command line as the .NET tool Toolkit.Cli.
+let pack () = exec "dotnet" "pack Toolkit.sln -c Release --no-build --nologo -o nupkgs"
+
 /// The readers under 10,000 generated and mutated cases each; the figures go into docs/reliability.md.
 let fuzz () =
     Environment.SetEnvironmentVariable("TOOLKIT_FUZZ_CASES", "10000")
@@ -110,7 +114,8 @@ let targets : (string * (string list * (unit -> unit))) list =
       "test", ([ "build"; "docs" ], test)
       "run", ([ "build" ], runMain)
       "bench", ([ "build" ], bench)
-      "fuzz", ([ "build" ], fuzz) ]
+      "fuzz", ([ "build" ], fuzz)
+      "pack", ([ "build" ], pack) ]
 
 let rec order (name: string) : string list =
     match List.tryFind (fun (n, _) -> n = name) targets with

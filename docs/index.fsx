@@ -62,6 +62,7 @@ From the C# test project, which runs with every build:
   [softmax and cross-entropy](softmax-cross-entropy.html), [the hinge loss](hinge-loss.html),
   [from random search to Adam](optimisers.html), [loss landscapes](loss-landscapes.html),
   [the digit network](digit-network.html).
+- [Getting Toolkit](getting.html): the packages, the tool, from source.
 - [Using Toolkit from C#](csharp.html).
 - [Your own data, runs that stop](data.html): CSV tables, images of any size, real-valued
   targets, checkpoints that resume bit for bit.
