@@ -13,6 +13,7 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<TrainCmd.ModelArgs>
     | [<CliPrefix(CliPrefix.None)>] Predict of ParseResults<TrainCmd.ModelArgs>
     | [<CliPrefix(CliPrefix.None)>] Plot of ParseResults<Plot.PlotArgs>
+    | [<CliPrefix(CliPrefix.None)>] Export of ParseResults<Export.ExportArgs>
     | [<AltCommandLine("-V")>] Version
     interface IArgParserTemplate with
         member c.Usage =
@@ -24,6 +25,7 @@ type Command =
             | Eval _ -> "a saved network's loss and accuracy on the test set"
             | Predict _ -> "a saved network's predictions for the first test images"
             | Plot _ -> "pictures: a saved network's loss landscape, the curves of a training run"
+            | Export _ -> "a saved network as an ONNX model, for ONNX Runtime, PyTorch and other ONNX readers"
             | Version -> "print the version"
 
 /// Printed at the end of --help.
@@ -37,6 +39,7 @@ let private knownNames () =
     @ names (ArgumentParser.Create<LogReg.LogRegArgs>()) @ names (ArgumentParser.Create<TrainCmd.TrainArgs>())
     @ names (ArgumentParser.Create<TrainCmd.ModelArgs>()) @ names (ArgumentParser.Create<Plot.PlotArgs>())
     @ names (ArgumentParser.Create<Plot.LandscapeArgs>()) @ names (ArgumentParser.Create<Plot.HistoryArgs>())
+    @ names (ArgumentParser.Create<Export.ExportArgs>())
     |> List.distinct
 
 /// The tool's version (the assembly's informational version).
@@ -64,6 +67,7 @@ let run (argv: string[]) : int =
         | Some (Eval a) -> TrainCmd.eval a
         | Some (Predict a) -> TrainCmd.predict a
         | Some (Plot a) -> Plot.run a
+        | Some (Export a) -> Export.run a
         | Some Version | None ->
             eprintfn "%s" (parser.PrintUsage())
             2

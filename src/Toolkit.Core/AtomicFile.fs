@@ -40,12 +40,12 @@ module AtomicFile =
                 | _ -> false
             | _ -> false)
 
-    /// <summary>Writes <paramref name="contents"/> to a temporary file beside
+    /// <summary>Writes what <paramref name="write"/> puts into a stream to a temporary file beside
     /// <paramref name="path"/>, flushes it to disk, renames it over <paramref name="path"/> and
     /// flushes the folder: readers see the old file or the new one, never a part of it, and a
     /// power loss after the call keeps the new one. Temporary files left by writers that were
     /// killed are removed.</summary>
-    let writeAllText (path: string) (contents: string) =
+    let write (path: string) (write: Stream -> unit) =
         let full = Path.GetFullPath path
         let dir = Path.GetDirectoryName full
         if not (Directory.Exists dir) then
@@ -54,9 +54,7 @@ module AtomicFile =
         let temp = Path.Combine(dir, sprintf ".%s.%d.%s.tmp" name Environment.ProcessId (Guid.NewGuid().ToString("N")))
         try
             using (new FileStream(temp, FileMode.CreateNew, FileAccess.Write)) (fun fs ->
-                use w = new StreamWriter(fs, System.Text.UTF8Encoding(false))
-                w.Write contents
-                w.Flush()
+                write fs
                 fs.Flush(true))
             File.Move(temp, full, true)
             syncFolder dir
@@ -64,3 +62,13 @@ module AtomicFile =
             if File.Exists temp then File.Delete temp
         for stale in staleTemporaries dir name do
             try File.Delete stale with :? IOException | :? UnauthorizedAccessException -> ()
+
+    /// <summary>Writes a text, UTF-8 without a byte-order mark, atomically (see <see cref="write"/>).</summary>
+    let writeAllText (path: string) (contents: string) =
+        write path (fun fs ->
+            use w = new StreamWriter(fs, System.Text.UTF8Encoding(false), 65536, true)
+            w.Write contents
+            w.Flush())
+
+    /// <summary>Writes bytes atomically (see <see cref="write"/>).</summary>
+    let writeAllBytes (path: string) (bytes: byte[]) = write path (fun fs -> fs.Write(bytes, 0, bytes.Length))

@@ -354,6 +354,20 @@ public sealed class Network
     public void Save(string path, IReadOnlyList<string>? classNames = null) =>
         Toolkit.Data.ModelFile.saveWithClasses(path, Core, classNames?.ToArray() ?? Array.Empty<string>());
 
+    /// <summary>Saves the network as an ONNX model (opset 20; input "input" and output "output",
+    /// samples × features with the batch dimension dynamic; weights in float32), for ONNX Runtime,
+    /// PyTorch and other ONNX readers, with the class names, if given, in its metadata.</summary>
+    /// <exception cref="NotSupportedException">A layer has no ONNX form.</exception>
+    /// <exception cref="ArgumentException">The class names do not match the outputs.</exception>
+    public void SaveOnnx(string path, IReadOnlyList<string>? classNames = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var names = classNames?.ToArray() ?? Array.Empty<string>();
+        if (names.Length != 0 && names.Length != Core.Outputs)
+            throw new ArgumentException($"{names.Length} class names for a network with {Core.Outputs} outputs", nameof(classNames));
+        Toolkit.Onnx.Onnx.save(path, names, Core);
+    }
+
     /// <summary>Loads a network saved by <see cref="Save"/>; it predicts bit-identically.</summary>
     /// <exception cref="InvalidDataException">The file is not a model file, or is damaged.</exception>
     public static Network Load(string path)

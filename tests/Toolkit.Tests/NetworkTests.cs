@@ -189,6 +189,32 @@ public class NetworkTests
     }
 
     [Fact]
+    public void ANetworkSavedAsOnnxRunsInOnnxRuntimeWithTheSameOutputs()
+    {
+        var net = new Network(2, WeightInit.Xavier, 5, new Dense(16, Activation.Gelu), new Dropout(0.1), new Dense(2, Activation.Softmax));
+        new Trainer(net, Loss.CrossEntropy, new Adam(0.02)) { BatchSize = 16 }.Fit(Xor(1, 200), epochs: 5);
+        var path = Path.Combine(Path.GetTempPath(), $"toolkit-{Guid.NewGuid()}.onnx");
+        try
+        {
+            net.SaveOnnx(path, new[] { "different", "same" });
+            var test = Xor(2, 50);
+            var expected = net.Predict(test.Features);
+            using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path);
+            var rows = test.Features;
+            var input = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(
+                rows.ToRowMajorArray().Select(v => (float)v).ToArray(), new[] { rows.RowCount, rows.ColumnCount });
+            using var results = session.Run(new[] { Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("input", input) });
+            var output = results.First().AsTensor<float>();
+            for (var i = 0; i < rows.RowCount; i++)
+                for (var j = 0; j < 2; j++)
+                    Assert.Equal(expected[i, j], output[i, j], 5);       // float32 weights: five decimals
+            Assert.Equal("different\nsame", session.ModelMetadata.CustomMetadataMap["classes"]);
+            Assert.Throws<ArgumentException>(() => net.SaveOnnx(path, new[] { "one" }));
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
     public void ACorruptModelFileIsRefused()
     {
         var path = Path.Combine(Path.GetTempPath(), $"toolkit-{Guid.NewGuid()}.json");

@@ -1,0 +1,125 @@
+/// Networks leave .NET: exported to ONNX and run by ONNX Runtime, they give the toolkit's outputs.
+module Toolkit.Tests.OnnxTests
+
+open System
+open System.IO
+open Expecto
+open MathNet.Numerics.LinearAlgebra
+open Microsoft.ML.OnnxRuntime
+open Microsoft.ML.OnnxRuntime.Tensors
+open Toolkit.Nn
+open Toolkit.Data
+open Toolkit.Training
+open Toolkit.Onnx
+
+/// The outputs ONNX Runtime computes for samples given one per row (samples × features).
+let onnxOutputs (path: string) (x: Matrix<float>) : float[,] =
+    use session = new InferenceSession(path)
+    let samples, features = x.ColumnCount, x.RowCount
+    let data = Array.init (samples * features) (fun k -> float32 x.[k % features, k / features])
+    let input = DenseTensor<float32>(Memory<float32>(data), ReadOnlySpan<int>([| samples; features |]))
+    use results = session.Run([ NamedOnnxValue.CreateFromTensor("input", input) ])
+    let out = (Seq.head results).AsTensor<float32>()
+    let outputs = int out.Dimensions.[1]
+    Array2D.init samples outputs (fun i j -> float out.[i, j])
+
+/// The largest difference between ONNX Runtime's outputs and the toolkit's (NaN only where both are).
+let largestDifference (path: string) (net: Network) (x: Matrix<float>) =
+    let expected = Network.predict net x
+    let got = onnxOutputs path x
+    seq { for i in 0 .. x.ColumnCount - 1 do
+            for j in 0 .. net.Outputs - 1 do
+                let a, b = got.[i, j], expected.[j, i]
+                if Double.IsNaN a && Double.IsNaN b then 0.0
+                elif Double.IsNaN a || Double.IsNaN b then infinity
+                else abs (a - b) / max 1.0 (abs b) }
+    |> Seq.max
+
+/// A layer of the user's own, which ONNX export cannot know.
+type Doubler(size: int) =
+    inherit Layer()
+    override _.Kind = "doubler"
+    override _.Spec = "doubler"
+    override _.Inputs = size
+    override _.Outputs = size
+    override _.ParameterCount = 0
+    override _.ScratchSize = 0
+    override _.Initialise(_, _, _, _) = ()
+    override _.UnitOf _ = -1
+    override _.Bind<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
+        { new ILayerPass with
+            member _.Forward() = for k in 0 .. size * b.Samples - 1 do b.Output.[k] <- b.Input.[k] + b.Input.[k]
+            member _.Backward() = () }
+    override _.LossInput _ = Toolkit.Tensors.LossInput.Outputs
+    override _.ToTExpr(_, _, _, _) = failwith "not needed here"
+
+let private temp (name: string) = Path.Combine(Path.GetTempPath(), sprintf "toolkit-%O-%s" (Guid.NewGuid()) name)
+
+[<Tests>]
+let tests =
+    testList "ONNX" [
+        test "every op of the vocabulary as an activation: ONNX Runtime gives the toolkit's outputs" {
+            let rng = Random(5)
+            let x = Matrix<float>.Build.Dense(4, 64, fun _ _ -> 4.0 * rng.NextDouble() - 2.0)
+            for op in Generators.unaryOps do
+                let act = Activation.Elementwise op
+                let layers = [| Dense(4, 5) :> Layer; ActivationLayer(act, 5); Dense(5, 3); ActivationLayer(Activation.Softmax, 3) |]
+                let net = Network.ofLayers layers Toolkit.Tensors.Loss.CrossEntropy Init.Xavier 2
+                let path = temp "act.onnx"
+                try
+                    Onnx.save path [||] net
+                    // float32 weights and arithmetic against float64: differences of a few 1e-7
+                    Expect.isLessThan (largestDifference path net x) 1e-5 (sprintf "%A" op)
+                finally File.Delete path
+        }
+        test "a stack with dropout and leaky ReLU, class names in the metadata; a layer of one's own is named" {
+            let layers = Layers.parseStack 6 "dense(8)-leakyrelu:0.2-dropout(0.3)-dense(8)-gelu-dense(2)-sigmoid"
+            let net = Network.ofLayers layers Toolkit.Tensors.Loss.Quadratic Init.He 3
+            let path = temp "stack.onnx"
+            try
+                Onnx.save path [| "no"; "yes" |] net
+                let rng = Random(1)
+                let x = Matrix<float>.Build.Dense(6, 100, fun _ _ -> rng.NextDouble())
+                Expect.isLessThan (largestDifference path net x) 1e-5 "dropout is the identity at inference"
+                use session = new InferenceSession(path)
+                Expect.equal session.ModelMetadata.CustomMetadataMap.["classes"] "no\nyes" "class names"
+                Expect.equal (session.InputMetadata.["input"].Dimensions) [| -1; 6 |] "a dynamic batch"
+                let own = Network.ofLayers [| Dense(2, 2) :> Layer; Doubler(2) |] Toolkit.Tensors.Loss.Quadratic Init.He 3
+                let e = Expect.throwsT<NotSupportedException> (fun () -> Onnx.save path [||] own)
+                ignore e
+                let message = try Onnx.save path [||] own; "" with :? NotSupportedException as e -> e.Message
+                Expect.stringContains message "layer 2 (doubler) has no ONNX form" "names the layer"
+            finally File.Delete path
+        }
+        test "Fashion-MNIST: a trained 784-30-10 network in ONNX Runtime predicts the test set to 1e-5" {
+            if not (Directory.Exists FashionMnist.defaultDirectory) then
+                failtest "Fashion-MNIST is not installed: run ./build.sh setup (apt-get install dataset-fashion-mnist)"
+            let d = Datasets.images FashionMnist.defaultDirectory None
+            let train = Train.subset d.Train [| 0 .. 9999 |]
+            let config = { Epochs = 1; BatchSize = 10; Optimizer = Optimizer.Sgd 3.0; Schedule = Schedule.Constant; Seed = 1
+                           ValidationFraction = 0.0; Patience = 3; Precision = Precision.Single }
+            let net = (Train.fit config (Network.create [ 784; 30; 10 ] Activation.Sigmoid Activation.Sigmoid Toolkit.Tensors.Loss.Quadratic Init.Normal 1) train d.Test ignore Threading.CancellationToken.None).Network
+            let path = temp "fmnist.onnx"
+            try
+                Onnx.save path FashionMnist.classNames net
+                Expect.isLessThan (largestDifference path net d.Test.X) 1e-5 "10,000 test images"
+            finally File.Delete path
+        }
+        test "toolkit export MODEL --onnx FILE: the saved model's outputs in ONNX Runtime" {
+            let model, onnx = temp "m.json", temp "m.onnx"
+            try
+                let net = Network.create [ 3; 4; 2 ] Activation.Tanh Activation.Softmax Toolkit.Tensors.Loss.CrossEntropy Init.Xavier 7
+                ModelFile.saveWithClasses model net [| "left"; "right" |]
+                let code, out, err = CliTests.toolkit [ "export"; model; "--onnx"; onnx ]
+                Expect.equal code 0 err
+                Expect.stringContains out (sprintf "wrote %s" onnx) "says what it wrote"
+                let x = Matrix<float>.Build.Dense(3, 20, fun i j -> float (i - j) / 10.0)
+                Expect.isLessThan (largestDifference onnx net x) 1e-5 "the same outputs"
+                let code, _, err = CliTests.toolkit [ "export"; model + ".missing"; "--onnx"; onnx ]
+                Expect.equal code 1 "a missing model"
+                Expect.stringContains err "no such file" "named"
+            finally
+                File.Delete model
+                File.Delete onnx
+        }
+    ]
