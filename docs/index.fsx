@@ -64,8 +64,8 @@ From the C# test project, which runs with every build:
   [the digit network](digit-network.html).
 - [Getting Toolkit](getting.html): the packages, the tool, from source.
 - [Using Toolkit from C#](csharp.html).
-- [Networks out to ONNX](onnx.html): a trained network in ONNX Runtime, PyTorch and every other
-  ONNX reader.
+- [Networks to and from ONNX](onnx.html): a trained network in ONNX Runtime, PyTorch and every
+  other ONNX reader; a PyTorch network in, to train further.
 - [Your own data, runs that stop](data.html): CSV tables, images of any size, real-valued
   targets, checkpoints that resume bit for bit.
 - [Performance](performance.html): every benchmark beside its reference, with how to reproduce it.

@@ -14,6 +14,7 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Predict of ParseResults<TrainCmd.ModelArgs>
     | [<CliPrefix(CliPrefix.None)>] Plot of ParseResults<Plot.PlotArgs>
     | [<CliPrefix(CliPrefix.None)>] Export of ParseResults<Export.ExportArgs>
+    | [<CliPrefix(CliPrefix.None)>] Import of ParseResults<Export.ImportArgs>
     | [<AltCommandLine("-V")>] Version
     interface IArgParserTemplate with
         member c.Usage =
@@ -26,6 +27,7 @@ type Command =
             | Predict _ -> "a saved network's predictions for the first test images"
             | Plot _ -> "pictures: a saved network's loss landscape, the curves of a training run"
             | Export _ -> "a saved network as an ONNX model, for ONNX Runtime, PyTorch and other ONNX readers"
+            | Import _ -> "an ONNX network (e.g. from torch.onnx.export) as a model file, to evaluate and train further"
             | Version -> "print the version"
 
 /// Printed at the end of --help.
@@ -39,7 +41,7 @@ let private knownNames () =
     @ names (ArgumentParser.Create<LogReg.LogRegArgs>()) @ names (ArgumentParser.Create<TrainCmd.TrainArgs>())
     @ names (ArgumentParser.Create<TrainCmd.ModelArgs>()) @ names (ArgumentParser.Create<Plot.PlotArgs>())
     @ names (ArgumentParser.Create<Plot.LandscapeArgs>()) @ names (ArgumentParser.Create<Plot.HistoryArgs>())
-    @ names (ArgumentParser.Create<Export.ExportArgs>())
+    @ names (ArgumentParser.Create<Export.ExportArgs>()) @ names (ArgumentParser.Create<Export.ImportArgs>())
     |> List.distinct
 
 /// The tool's version (the assembly's informational version).
@@ -68,6 +70,7 @@ let run (argv: string[]) : int =
         | Some (Predict a) -> TrainCmd.predict a
         | Some (Plot a) -> Plot.run a
         | Some (Export a) -> Export.run a
+        | Some (Import a) -> Export.import a
         | Some Version | None ->
             eprintfn "%s" (parser.PrintUsage())
             2

@@ -142,3 +142,133 @@ module Onnx =
     let save (path: string) (classes: string[]) (n: Network) =
         let model = ofNetwork classes n
         Toolkit.AtomicFile.writeAllBytes path (model.ToByteArray())
+
+    // ---- in: a chain of dense layers and activations, as PyTorch and others write it --------
+
+    let private attribute (n: NodeProto) (name: string) = n.Attribute |> Seq.tryFind (fun a -> a.Name = name)
+    let private intOf (n: NodeProto) (name: string) (otherwise: int64) = match attribute n name with Some a -> a.I | None -> otherwise
+    // an attribute is a float32: read as the decimal it was written from (0.2f as 0.2, not 0.2000000030)
+    let private floatOf (n: NodeProto) (name: string) (otherwise: float) =
+        match attribute n name with
+        | Some a -> Double.Parse(a.F.ToString("R", Globalization.CultureInfo.InvariantCulture), Globalization.CultureInfo.InvariantCulture)
+        | None -> otherwise
+
+    /// Gelu with Φ exact (the default), not its tanh approximation.
+    let private exactGelu (n: NodeProto) =
+        match attribute n "approximate" with
+        | Some a -> a.S.ToStringUtf8() = "none"
+        | None -> true
+
+    /// A softmax over each sample's values (axis 1, or −1 on samples × features).
+    let private overFeatures (n: NodeProto) =
+        let axis = intOf n "axis" -1L
+        axis = 1L || axis = -1L
+
+    /// A tensor's numbers: float or double, in its typed fields or its raw little-endian bytes.
+    let private numbersOf (t: TensorProto) : float[] =
+        match t.DataType with
+        | 1 when t.FloatData.Count > 0 -> t.FloatData |> Seq.map float |> Array.ofSeq
+        | 1 -> let raw = t.RawData.ToByteArray() in Array.init (raw.Length / 4) (fun i -> float (BitConverter.ToSingle(raw, 4 * i)))
+        | 11 when t.DoubleData.Count > 0 -> Array.ofSeq t.DoubleData
+        | 11 -> let raw = t.RawData.ToByteArray() in Array.init (raw.Length / 8) (fun i -> BitConverter.ToDouble(raw, 8 * i))
+        | d -> raise (NotSupportedException(sprintf "the tensor '%s' holds data type %d; float and double are read" t.Name d))
+
+    /// <summary>A network from an ONNX model that is a chain of dense layers (<c>Gemm</c>, or
+    /// <c>MatMul</c> then <c>Add</c>) and activations, as <c>torch.onnx.export</c> writes a
+    /// <c>Sequential</c> of <c>Linear</c> layers and activations; and its class names if its
+    /// metadata has them. The loss is cross-entropy after a softmax, else quadratic.</summary>
+    /// <exception cref="T:System.NotSupportedException">An operator or a shape has no toolkit layer (the message names the node).</exception>
+    let ofModel (m: ModelProto) : Network * string[] =
+        let g = m.Graph
+        if isNull g then raise (NotSupportedException "the model has no graph")
+        let initializers = g.Initializer |> Seq.map (fun t -> t.Name, t) |> dict
+        let inputs = g.Input |> Seq.filter (fun i -> not (initializers.ContainsKey i.Name)) |> Array.ofSeq
+        if inputs.Length <> 1 then raise (NotSupportedException(sprintf "the graph has %d inputs; a network has one" inputs.Length))
+        let weights (node: NodeProto) (name: string) =
+            match initializers.TryGetValue name with
+            | true, t -> t
+            | _ -> raise (NotSupportedException(sprintf "node '%s' (%s): '%s' is not a constant tensor; only chains of layers are read" node.Name node.OpType name))
+        let layers = ResizeArray<Layer>()
+        let parameters = ResizeArray<float>()
+        let mutable current = inputs.[0].Name
+        let mutable width = -1
+        let dense (node: NodeProto) (nIn: int) (nOut: int) (at: int -> int -> float) (bias: int -> float) =
+            if width >= 0 && width <> nIn then
+                raise (NotSupportedException(sprintf "node '%s' (%s) takes %d values but is given %d" node.Name node.OpType nIn width))
+            layers.Add(Dense(nIn, nOut))
+            // the toolkit's W is n_out × n_in, column-major
+            for j in 0 .. nIn - 1 do
+                for i in 0 .. nOut - 1 do parameters.Add(at i j)
+            for i in 0 .. nOut - 1 do parameters.Add(bias i)
+            width <- nOut
+        let activation (a: Activation) =
+            if width < 0 then raise (NotSupportedException "an activation before any dense layer: the input's width is not known")
+            layers.Add(ActivationLayer(a, width))
+        for node in g.Node do
+            let others = node.Input |> Seq.filter (fun i -> i <> current && not (initializers.ContainsKey i) && i <> "")
+            if not (node.Input.Contains current) || not (Seq.isEmpty others) then
+                raise (NotSupportedException(sprintf "node '%s' (%s) does not continue the chain from '%s'; only chains of layers are read" node.Name node.OpType current))
+            match node.OpType with
+            | "Gemm" ->
+                if intOf node "transA" 0L <> 0L || floatOf node "alpha" 1.0 <> 1.0 || floatOf node "beta" 1.0 <> 1.0 then
+                    raise (NotSupportedException(sprintf "node '%s' (Gemm): transA, alpha or beta other than 0, 1, 1" node.Name))
+                let w = weights node node.Input.[1]
+                let transposed = intOf node "transB" 0L = 1L
+                let rows, cols = int w.Dims.[0], int w.Dims.[1]
+                let v = numbersOf w
+                let nIn, nOut = (if transposed then cols, rows else rows, cols)
+                let b = if node.Input.Count > 2 && node.Input.[2] <> "" then numbersOf (weights node node.Input.[2]) else Array.zeroCreate nOut
+                if b.Length <> nOut then raise (NotSupportedException(sprintf "node '%s' (Gemm): a bias of %d for %d outputs (broadcasting is not read)" node.Name b.Length nOut))
+                dense node nIn nOut (fun i j -> if transposed then v.[i * cols + j] else v.[j * cols + i]) (fun i -> b.[i])
+            | "MatMul" ->
+                let w = weights node node.Input.[1]
+                let v = numbersOf w
+                let nIn, nOut = int w.Dims.[0], int w.Dims.[1]
+                dense node nIn nOut (fun i j -> v.[j * nOut + i]) (fun _ -> 0.0)
+            | "Add" when layers.Count > 0 && (layers.[layers.Count - 1] :? Dense) ->
+                // the bias after a MatMul
+                let b = numbersOf (weights node (node.Input |> Seq.find (fun i -> i <> current)))
+                if b.Length <> width then raise (NotSupportedException(sprintf "node '%s' (Add): %d values added to %d" node.Name b.Length width))
+                for i in 0 .. width - 1 do parameters.[parameters.Count - width + i] <- parameters.[parameters.Count - width + i] + b.[i]
+            | "Relu" -> activation Activation.Relu
+            | "Sigmoid" -> activation Activation.Sigmoid
+            | "Tanh" -> activation Activation.Tanh
+            | "LeakyRelu" -> activation (Activation.Elementwise(UnaryOp.LeakyRelu(floatOf node "alpha" 0.01)))
+            | "Softplus" -> activation (Activation.Elementwise UnaryOp.Softplus)
+            | "Elu" when floatOf node "alpha" 1.0 = 1.0 -> activation (Activation.Elementwise UnaryOp.Elu)
+            | "Gelu" when exactGelu node -> activation (Activation.Elementwise UnaryOp.Gelu)
+            | "Exp" -> activation (Activation.Elementwise UnaryOp.Exp)
+            | "Log" -> activation (Activation.Elementwise UnaryOp.Log)
+            | "Abs" -> activation (Activation.Elementwise UnaryOp.Abs)
+            | "Sqrt" -> activation (Activation.Elementwise UnaryOp.Sqrt)
+            | "Sign" -> activation (Activation.Elementwise UnaryOp.Sign)
+            | "Neg" -> activation (Activation.Elementwise UnaryOp.Neg)
+            | "Softmax" when overFeatures node -> activation Activation.Softmax
+            // nothing to do at inference, or on samples that are already rows of features
+            | "Identity" | "Dropout" -> ()
+            | "Flatten" when intOf node "axis" 1L = 1L -> ()
+            | op -> raise (NotSupportedException(sprintf "node '%s': the operator %s (with these attributes) has no toolkit layer" node.Name op))
+            current <- node.Output.[0]
+        if layers.Count = 0 then raise (NotSupportedException "the graph has no layers")
+        let loss =
+            match layers.[layers.Count - 1] with
+            | :? ActivationLayer as a when a.Activation = Activation.Softmax -> Toolkit.Tensors.Loss.CrossEntropy
+            | _ -> Toolkit.Tensors.Loss.Quadratic
+        let classes =
+            match m.MetadataProps |> Seq.tryFind (fun p -> p.Key = "classes") with
+            | Some p -> p.Value.Split('\n')
+            | None -> [||]
+        let net = { Layers = layers.ToArray(); Parameters = parameters.ToArray(); Loss = loss }
+        NetworkShape.check net.Layers net.Parameters
+        net, (if classes.Length = net.Outputs then classes else [||])
+
+    /// <summary>Reads an ONNX file as a network (see <see cref="ofModel"/>); a file that is not an
+    /// ONNX model is an InvalidDataException naming it.</summary>
+    /// <exception cref="T:System.NotSupportedException">An operator or a shape has no toolkit layer.</exception>
+    let load (path: string) : Network * string[] =
+        if not (File.Exists path) then raise (FileNotFoundException(sprintf "%s: no such file" path, path))
+        let model =
+            try ModelProto.Parser.ParseFrom(File.ReadAllBytes path)
+            with :? InvalidProtocolBufferException as e -> raise (Toolkit.Data.DataFormat.error path (sprintf "not an ONNX model: %s" e.Message))
+        try ofModel model
+        with :? NotSupportedException as e -> raise (NotSupportedException(sprintf "%s: %s" path e.Message))

@@ -368,6 +368,17 @@ public sealed class Network
         Toolkit.Onnx.Onnx.save(path, names, Core);
     }
 
+    /// <summary>Reads an ONNX model that is a chain of dense layers (Gemm, or MatMul and Add) and
+    /// activations, as <c>torch.onnx.export</c> writes a <c>Sequential</c> of <c>Linear</c> layers:
+    /// the network predicts what the model does and trains further like any other.</summary>
+    /// <exception cref="NotSupportedException">An operator or a shape has no toolkit layer (named in the message).</exception>
+    /// <exception cref="InvalidDataException">The file is not an ONNX model.</exception>
+    public static Network LoadOnnx(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return new Network(Toolkit.Onnx.Onnx.load(path).Item1);
+    }
+
     /// <summary>Loads a network saved by <see cref="Save"/>; it predicts bit-identically.</summary>
     /// <exception cref="InvalidDataException">The file is not a model file, or is damaged.</exception>
     public static Network Load(string path)

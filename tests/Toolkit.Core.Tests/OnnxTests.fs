@@ -55,6 +55,25 @@ type Doubler(size: int) =
 
 let private temp (name: string) = Path.Combine(Path.GetTempPath(), sprintf "toolkit-%O-%s" (Guid.NewGuid()) name)
 
+/// Two networks, their inputs and PyTorch's outputs, written by Debian's python3-torch.
+let private torchScript = """
+import sys, json, torch
+torch.manual_seed(0)
+nets = {
+  "relu-tanh-softmax": torch.nn.Sequential(torch.nn.Linear(5, 16), torch.nn.ReLU(), torch.nn.Linear(16, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3), torch.nn.Softmax(dim=1)),
+  "leaky-sigmoid-dropout": torch.nn.Sequential(torch.nn.Linear(5, 12), torch.nn.LeakyReLU(0.2), torch.nn.Dropout(0.3), torch.nn.Linear(12, 2), torch.nn.Sigmoid()),
+}
+x = torch.rand(40, 5) * 2 - 1
+out = {"x": x.tolist()}
+for name, m in nets.items():
+    m.eval()
+    torch.onnx.export(m, x[:1], sys.argv[1] + name + ".onnx", input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, opset_version=13)
+    with torch.no_grad():
+        out[name] = m(x).tolist()
+json.dump(out, open(sys.argv[1] + "outputs.json", "w"))
+"""
+
 [<Tests>]
 let tests =
     testList "ONNX" [
@@ -115,11 +134,66 @@ let tests =
                 Expect.stringContains out (sprintf "wrote %s" onnx) "says what it wrote"
                 let x = Matrix<float>.Build.Dense(3, 20, fun i j -> float (i - j) / 10.0)
                 Expect.isLessThan (largestDifference onnx net x) 1e-5 "the same outputs"
+                // and back in: the same outputs, to the float32 rounding of the weights
+                let back = temp "back.json"
+                let code, _, err = CliTests.toolkit [ "import"; onnx; "--out"; back ]
+                Expect.equal code 0 err
+                let net2, classes2 = ModelFile.read back
+                File.Delete back
+                Expect.equal classes2 [| "left"; "right" |] "class names kept"
+                Expect.isLessThan ((Network.predict net2 x - Network.predict net x).Enumerate() |> Seq.map abs |> Seq.max) 1e-6 "imported back"
                 let code, _, err = CliTests.toolkit [ "export"; model + ".missing"; "--onnx"; onnx ]
                 Expect.equal code 1 "a missing model"
                 Expect.stringContains err "no such file" "named"
             finally
                 File.Delete model
                 File.Delete onnx
+        }
+        test "PyTorch in: Sequential networks exported by torch.onnx.export predict what PyTorch predicts, and train further" {
+            let script = temp "export.py"
+            try
+                // two networks, their inputs and PyTorch's outputs, written by Debian's python3-torch
+                File.WriteAllText(script, torchScript)
+                let prefix = temp "torch-"
+                let psi = Diagnostics.ProcessStartInfo("/usr/bin/python3", sprintf "%s %s" script prefix, RedirectStandardError = true, UseShellExecute = false)
+                use p = Diagnostics.Process.Start psi
+                let err = p.StandardError.ReadToEnd()
+                p.WaitForExit()
+                Expect.equal p.ExitCode 0 (sprintf "python3-torch exports (run ./build.sh setup for it): %s" err)
+                use doc = Text.Json.JsonDocument.Parse(File.ReadAllText(prefix + "outputs.json"))
+                let rows (e: Text.Json.JsonElement) = [| for r in e.EnumerateArray() -> [| for v in r.EnumerateArray() -> v.GetDouble() |] |]
+                let xs = rows (doc.RootElement.GetProperty "x")
+                let x = Matrix<float>.Build.DenseOfColumnArrays xs
+                for name, describe in [ "relu-tanh-softmax", "dense(16)-relu-dense(8)-tanh-dense(3)-softmax"
+                                        "leaky-sigmoid-dropout", "dense(12)-leakyrelu:0.2-dense(2)-sigmoid" ] do
+                    let net, _ = Onnx.load (prefix + name + ".onnx")
+                    File.Delete(prefix + name + ".onnx")
+                    Expect.equal (Network.describe net) describe (sprintf "%s: the layers" name)
+                    let expected = rows (doc.RootElement.GetProperty name)
+                    let ours = Network.predict net x
+                    let largest = Seq.max (seq { for i in 0 .. xs.Length - 1 do for j in 0 .. net.Outputs - 1 -> abs (ours.[j, i] - expected.[i].[j]) })
+                    // PyTorch computes in float32: differences of a few 1e-8
+                    Expect.isLessThan largest 1e-5 (sprintf "%s: PyTorch's outputs" name)
+                    // and it trains on
+                    let labels = Array.init xs.Length (fun i -> if xs.[i].[0] > 0.0 then 1 else 0)
+                    let data = { X = x; Y = Train.oneHot net.Outputs labels; Labels = labels }
+                    let config = { Epochs = 2; BatchSize = 8; Optimizer = Optimizer.Sgd 0.1; Schedule = Schedule.Constant; Seed = 1
+                                   ValidationFraction = 0.0; Patience = 3; Precision = Precision.Double }
+                    let r = Train.fit config net data data ignore Threading.CancellationToken.None
+                    Expect.notEqual r.Network.Parameters net.Parameters (sprintf "%s: trained further" name)
+                    Expect.isTrue (Double.IsFinite r.Epochs.[1].TrainLoss) "with a finite loss"
+                File.Delete(prefix + "outputs.json")
+            finally File.Delete script
+        }
+        test "ONNX in: an operator with no toolkit layer is named; a file that is not ONNX is refused" {
+            let model = Onnx.ofNetwork [||] (Network.create [ 2; 3 ] Activation.Relu Activation.Relu Toolkit.Tensors.Loss.Quadratic Init.He 1)
+            model.Graph.Node.[1].OpType <- "Conv"
+            let message = try Onnx.ofModel model |> ignore; "" with :? NotSupportedException as e -> e.Message
+            Expect.stringContains message "the operator Conv" "named"
+            let path = temp "not.onnx"
+            try
+                File.WriteAllText(path, "this is not a model")
+                Expect.throwsT<InvalidDataException> (fun () -> Onnx.load path |> ignore) "not ONNX"
+            finally File.Delete path
         }
     ]

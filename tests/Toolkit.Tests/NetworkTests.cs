@@ -210,6 +210,13 @@ public class NetworkTests
                     Assert.Equal(expected[i, j], output[i, j], 5);       // float32 weights: five decimals
             Assert.Equal("different\nsame", session.ModelMetadata.CustomMetadataMap["classes"]);
             Assert.Throws<ArgumentException>(() => net.SaveOnnx(path, new[] { "one" }));
+            // and back: the same layers (dropout is gone at inference), the same outputs to float32 rounding
+            var back = Network.LoadOnnx(path);
+            Assert.Equal("dense(16)-gelu-dense(2)-softmax", back.Describe());
+            var again = back.Predict(test.Features);
+            for (var i = 0; i < rows.RowCount; i++)
+                for (var j = 0; j < 2; j++)
+                    Assert.Equal(expected[i, j], again[i, j], 5);
         }
         finally { File.Delete(path); }
     }
