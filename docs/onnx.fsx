@@ -76,3 +76,21 @@ let backSummary =
     sprintf "%s, classes %A; largest difference from the network it came from %.2g" (Network.describe back) backClasses
         ((Network.predict back x - ours).Enumerate() |> Seq.map abs |> Seq.max)
 (*** include-value: backSummary ***)
+(**
+## A scalar expression and its gradient
+
+An expression of the scalar graph leaves too: `toolkit grad "3*(a+b*c)" --at a=5,b=3,c=2 --onnx
+j.onnx`, `scalar.SaveOnnx(path)` from C#, `Onnx.saveExpr path expr` from F#. The model takes one
+float32 scalar per variable, by its name, and gives two outputs: `value`, and `gradient`, the
+derivatives in the order of the graph's variables, computed by the symbolic derivatives (which
+share their nodes with the forward part). The notes' J = 3(a + bc) at a = 5, b = 3, c = 2:
+*)
+let j = Toolkit.Graph.Parse.program "u = b*c; v = a + u; J = 3*v"
+let jPath = IO.Path.Combine(IO.Path.GetTempPath(), "toolkit-docs-j.onnx")
+Toolkit.Onnx.Onnx.saveExpr jPath j
+let jOutputs =
+    use session = new InferenceSession(jPath)
+    let scalar (name: string) (v: float32) = NamedOnnxValue.CreateFromTensor(name, DenseTensor<float32>(Memory<float32>([| v |]), ReadOnlySpan<int>([||])))
+    use results = session.Run([ scalar "a" 5.0f; scalar "b" 3.0f; scalar "c" 2.0f ])
+    [ for r in results -> r.Name, [ for v in r.AsTensor<float32>() -> v ] ]
+(*** include-value: jOutputs ***)

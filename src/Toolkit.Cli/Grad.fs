@@ -16,6 +16,7 @@ type GradArgs =
     | Dot
     | Mermaid
     | [<Unique>] Svg of file: string
+    | [<Unique>] Onnx of file: string
     | Explain
     | Check
     | Latex
@@ -28,6 +29,7 @@ type GradArgs =
             | Dot -> "print the graph as Graphviz DOT"
             | Mermaid -> "print the graph as a Mermaid flowchart"
             | Svg _ -> "write the graph as a self-contained SVG file"
+            | Onnx _ -> "write the expression as an ONNX model: an input per variable, outputs 'value' and 'gradient'"
             | Explain -> "print the forward and backward passes step by step"
             | Check -> "check every dvar against central finite differences (exit 3 if the check fails, or cannot decide because the point sits on a kink or a domain edge, which it names)"
             | Latex -> "print the symbolic partials as LaTeX too"
@@ -219,6 +221,9 @@ let run (args: ParseResults<GradArgs>) : int =
     match args.TryGetResult Svg with
     | Some path -> AtomicFile.writeAllText path (Render.svg r.Backward)
     | None -> ()
+    match args.TryGetResult Onnx with
+    | Some path -> Toolkit.Onnx.Onnx.saveExpr path r.Expr
+    | None -> ()
     // a non-finite value is an error, but a requested picture is still drawn, with the bad
     // nodes marked, so that the origin can be seen
     match r.NonFinite with
@@ -249,7 +254,8 @@ let run (args: ParseResults<GradArgs>) : int =
         match r.Check with
         | Some c -> for l in checkLines c do stdout.WriteLine l
         | None -> ()
-        match args.TryGetResult Svg with
-        | Some path -> stdout.WriteLine(sprintf "\nwrote %s" path)
-        | None -> ()
+        for written in [ args.TryGetResult Svg; args.TryGetResult Onnx ] do
+            match written with
+            | Some path -> stdout.WriteLine(sprintf "\nwrote %s" path)
+            | None -> ()
     if failedCheck then 3 else 0

@@ -54,6 +54,14 @@ module Onnx =
             name
         /// A float32 scalar constant; returns its name.
         member b.Scalar(v: float) = b.Tensor("c", [], [| float32 v |])
+        /// An int64 vector (a shape); returns its name.
+        member _.Int64s(stem: string, values: int64 list) =
+            let name = fresh stem
+            let t = TensorProto(Name = name, DataType = int TensorProto.Types.DataType.Int64)
+            t.Dims.Add(int64 values.Length)
+            t.Int64Data.AddRange values
+            initializers.Add t
+            name
 
     let private floatAttribute (name: string) (v: float) =
         AttributeProto(Name = name, Type = AttributeProto.Types.AttributeType.Float, F = float32 v)
@@ -272,3 +280,69 @@ module Onnx =
             with :? InvalidProtocolBufferException as e -> raise (Toolkit.Data.DataFormat.error path (sprintf "not an ONNX model: %s" e.Message))
         try ofModel model
         with :? NotSupportedException as e -> raise (NotSupportedException(sprintf "%s: %s" path e.Message))
+
+    // ---- a scalar expression and its gradient ----------------------------------------------
+
+    /// <summary>A scalar expression as an ONNX model: one float32 input of shape [] per variable
+    /// (named as the variable), and two outputs: "value", the expression's value, and "gradient",
+    /// its derivatives with respect to the variables in <c>Graph.Variables</c> order (shape
+    /// [variables]), computed by the symbolic derivatives — the forward nodes and the derivatives
+    /// share every node they have in common.</summary>
+    let ofExpr (e: Expr) : ModelProto =
+        let b = Builder()
+        let variables = (Graph.ofExpr e).Variables
+        let gradient = Symbolic.gradient e
+        let written = Collections.Generic.Dictionary<Expr, string>(HashIdentity.Reference)
+        // post-order without recursion: each node after its arguments, each once
+        let emit (root: Expr) : string =
+            let stack = Collections.Generic.Stack<struct (Expr * bool)>()
+            stack.Push(struct (root, false))
+            while stack.Count > 0 do
+                let struct (x, ready) = stack.Pop()
+                if not (written.ContainsKey x) then
+                    let children = Expr.children x
+                    if not ready && not children.IsEmpty then
+                        stack.Push(struct (x, true))
+                        for c in List.rev children do if not (written.ContainsKey c) then stack.Push(struct (c, false))
+                    else
+                        written.[x] <-
+                            match x with
+                            | Const v -> b.Scalar v
+                            | Var name -> name
+                            | Named (_, body) -> written.[body]
+                            | Unary (op, a) -> unary b op written.[a]
+                            | Binary (op, l, r) ->
+                                let name =
+                                    match op with
+                                    | BinaryOp.Add -> "Add" | BinaryOp.Sub -> "Sub" | BinaryOp.Mul -> "Mul" | BinaryOp.Div -> "Div"
+                                    | BinaryOp.Pow -> "Pow" | BinaryOp.Max -> "Max" | BinaryOp.Min -> "Min"
+                                b.Node(name, [ written.[l]; written.[r] ])
+            written.[root]
+        let value = emit e
+        let shape = b.Int64s("shape", [ 1L ])
+        let parts = [ for _, d in gradient -> b.Node("Reshape", [ emit d; shape ]) ]
+        let graph = GraphProto(Name = "toolkit-expression", DocString = Print.program e)
+        graph.Node.AddRange b.Nodes
+        let outputNode (op: string) (inputs: string list) (name: string) (attributes: AttributeProto list) =
+            let n = NodeProto(OpType = op, Name = name)
+            n.Input.AddRange inputs
+            n.Output.Add name
+            n.Attribute.AddRange attributes
+            graph.Node.Add n
+        outputNode "Identity" [ value ] "value" []
+        if parts.IsEmpty then
+            // no variables: an empty gradient, as a constant
+            let empty = TensorProto(DataType = int TensorProto.Types.DataType.Float)
+            empty.Dims.Add 0L
+            outputNode "Constant" [] "gradient" [ AttributeProto(Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = empty) ]
+        else outputNode "Concat" parts "gradient" [ intAttribute "axis" 0L ]
+        graph.Initializer.AddRange b.Initializers
+        for v in variables do graph.Input.Add(valueInfo v [])
+        graph.Output.Add(valueInfo "value" [])
+        graph.Output.Add(valueInfo "gradient" [ Choice2Of2(int64 variables.Length) ])
+        let model = ModelProto(IrVersion = IrVersion, ProducerName = "Toolkit", ProducerVersion = "0.1.0", Graph = graph)
+        model.OpsetImport.Add(OperatorSetIdProto(Domain = "", Version = Opset))
+        model
+
+    /// <summary>Writes a scalar expression and its gradient as an ONNX file, atomically (see <see cref="ofExpr"/>).</summary>
+    let saveExpr (path: string) (e: Expr) = Toolkit.AtomicFile.writeAllBytes path ((ofExpr e).ToByteArray())

@@ -365,6 +365,15 @@ public sealed class Scalar
     /// <summary>The graph with values and dvars as a self-contained SVG.</summary>
     public string ToSvg() => Render.svg(Backward().Result);
 
+    /// <summary>Writes the expression as an ONNX model: a float32 scalar input per variable (by its
+    /// name), and the outputs "value" and "gradient" (the derivatives in <see cref="Variables"/>
+    /// order), for ONNX Runtime and other ONNX readers.</summary>
+    public void SaveOnnx(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        Toolkit.Onnx.Onnx.saveExpr(path, Expr);
+    }
+
     /// <summary>The expression as text (named nodes by name); <see cref="Parse"/> reads it back.</summary>
     public override string ToString() => Print.text(Expr);
     /// <summary>The expression with every named node written out.</summary>

@@ -211,4 +211,33 @@ public class ScalarTests
         var parsed = Scalar.Parse("u = b*c; v = a + u; J = 3*v");
         Assert.Equal(6, parsed.Backward(new Dictionary<string, double> { ["a"] = 5, ["b"] = 3, ["c"] = 2 })["b"]);
     }
+
+    [Fact]
+    public void AnExpressionAndItsGradientRunInOnnxRuntime()
+    {
+        var a = Scalar.Variable("a", 5); var b = Scalar.Variable("b", 3); var c = Scalar.Variable("c", 2);
+        var J = Scalar.Tanh((a + b * c) / 10);
+        var path = Path.Combine(Path.GetTempPath(), $"toolkit-{Guid.NewGuid()}.onnx");
+        try
+        {
+            J.SaveOnnx(path);
+            using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(path);
+            var inputs = new[] { ("a", 5f), ("b", 3f), ("c", 2f) }.Select(p =>
+                Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor(p.Item1,
+                    new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(new[] { p.Item2 }, Array.Empty<int>()))).ToList();
+            using var results = session.Run(inputs);
+            var value = results.First(r => r.Name == "value").AsTensor<float>().First();
+            var gradient = results.First(r => r.Name == "gradient").AsTensor<float>().ToArray();
+            var g = J.Backward();
+            Assert.Equal(g.Value, value, 6);
+            Assert.Equal(new[] { g[a], g[b], g[c] }, gradient.Select(v => (double)v).ToArray(), new ToleranceComparer(1e-6));
+        }
+        finally { File.Delete(path); }
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
+        public int GetHashCode(double obj) => 0;
+    }
 }
