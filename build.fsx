@@ -1,5 +1,7 @@
 // The build: a small target table, no packages. Run through ./build.sh <target>.
-//   setup    apt packages the project needs, .NET tools, NuGet packages (Paket)
+//   setup    the apt packages the main job needs, .NET tools, NuGet packages (Paket); one line
+//            per step, the whole output in .build/logs/
+//   setup-test  the apt packages the tests and benchmarks add (Python, NumPy, PyTorch, Chromium)
 //   build    the solution in Release
 //   docs     the fsdocs site (pages evaluated; a failing page fails the build)
 //   test     build, docs, every test (F# Expecto + FsCheck, C# xunit); last line "N passed, N failed"
@@ -29,31 +31,67 @@ let exec file args =
     let code, _ = run root file args
     if code <> 0 then failwithf "'%s %s' failed with exit code %d" file args code
 
+/// Where the set-up's and the build's full output goes: the console gets one line per step.
+let logs = Path.Combine(root, ".build", "logs")
+
+/// Runs a step with its whole output (stdout and stderr) in .build/logs/STEP.log and one line on
+/// the console; on failure, the log's last lines too.
+let logged (step: string) (file: string) (args: string) =
+    Directory.CreateDirectory logs |> ignore
+    let log = Path.Combine(logs, step + ".log")
+    let psi = ProcessStartInfo(file, args, WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+    use p = new Process(StartInfo = psi)
+    let lines = Collections.Concurrent.ConcurrentQueue<string>()
+    let take (e: DataReceivedEventArgs) = if not (isNull e.Data) then lines.Enqueue e.Data
+    p.OutputDataReceived.Add take
+    p.ErrorDataReceived.Add take
+    let sw = Stopwatch.StartNew()
+    p.Start() |> ignore
+    p.BeginOutputReadLine()
+    p.BeginErrorReadLine()
+    p.WaitForExit()
+    File.AppendAllLines(log, Seq.append [ sprintf "$ %s %s" file args ] lines)
+    if p.ExitCode <> 0 then
+        for l in Seq.toArray lines |> Array.rev |> Array.truncate 30 |> Array.rev do eprintfn "  %s" l
+        failwithf "%s: '%s %s' failed with exit code %d (the whole output: %s)" step file args p.ExitCode log
+    printfn "  %s: done in %.0f s (%d lines in %s)" step sw.Elapsed.TotalSeconds lines.Count (Path.GetRelativePath(root, log))
+
 // ---- targets ------------------------------------------------------------------------------
 
-/// Debian packages: OpenBLAS for the matrix products, Fashion-MNIST for the real-data runs,
-/// python3 for the benchmarks' reference engines, python3-torch as the independent oracle the
-/// tests compare gradients with, chromium for the tests that open the charts and the site in a
-/// real (headless) browser.
-let aptPackages = [ "libopenblas0-pthread"; "dataset-fashion-mnist"; "python3"; "python3-numpy"; "python3-torch"; "chromium" ]
+/// Debian packages the main job needs: OpenBLAS for the matrix products, Fashion-MNIST for the
+/// real-data runs (installed without their "recommended" extras).
+let runPackages = [ "libopenblas0-pthread"; "dataset-fashion-mnist" ]
 
-let setup () =
+/// What the tests and the benchmarks add: python3 with NumPy for the benchmarks' reference engines,
+/// python3-torch as the independent oracle (gradients, ONNX export), chromium for the tests that
+/// open the charts and the site in a real (headless) browser.
+let testPackages = [ "python3"; "python3-numpy"; "python3-torch"; "chromium" ]
+
+/// Installs the Debian packages missing of a set (root only; otherwise says what to run).
+let aptInstall (step: string) (packages: string list) (options: string) =
     let missing =
-        aptPackages |> List.filter (fun p -> fst (run root "sh" (sprintf "-c \"dpkg -s %s >/dev/null 2>&1\"" p)) <> 0)
+        packages |> List.filter (fun p -> fst (run root "sh" (sprintf "-c \"dpkg -s %s >/dev/null 2>&1\"" p)) <> 0)
     if not missing.IsEmpty then
         if Environment.UserName <> "root" then
             failwithf "missing Debian packages %A: run `sudo apt-get install -y %s`" missing (String.Join(" ", missing))
-        exec "apt-get" "update -qq"
-        exec "apt-get" (sprintf "-o DPkg::Lock::Timeout=300 install -y -qq %s" (String.Join(" ", missing)))
-    exec "dotnet" "tool restore"
-    exec "dotnet" "paket restore"
+        logged (step + "-apt-update") "apt-get" "update -qq"
+        logged (step + "-apt-install") "apt-get" (sprintf "-o DPkg::Lock::Timeout=300 install -y -qq %s %s" options (String.Join(" ", missing)))
+    else printfn "  %s: the Debian packages are installed (%s)" step (String.Join(", ", packages))
 
-let build () = exec "dotnet" "build Toolkit.sln -c Release --nologo -v q"
+let setup () =
+    aptInstall "setup" runPackages "--no-install-recommends"
+    logged "tool-restore" "dotnet" "tool restore"
+    logged "paket-restore" "dotnet" "paket restore"
+
+/// The tests' and the benchmarks' own packages.
+let setupTest () = aptInstall "setup-test" testPackages ""
+
+let build () = logged "build" "dotnet" "build Toolkit.sln -c Release --nologo -v q"
 
 let docs () =
     let cache = Path.Combine(root, ".fsdocs")
     if Directory.Exists cache then Directory.Delete(cache, true)
-    exec "dotnet" "fsdocs build --eval --strict --clean --properties Configuration=Release"
+    logged "docs" "dotnet" "fsdocs build --eval --strict --clean --properties Configuration=Release"
 
 let test () =
     let fcode, fout = run root "dotnet" "run --project tests/Toolkit.Core.Tests -c Release --no-build -- --colours 0"
@@ -109,11 +147,12 @@ let clean () =
 let targets : (string * (string list * (unit -> unit))) list =
     [ "clean", ([], clean)
       "setup", ([], setup)
+      "setup-test", ([], setupTest)
       "build", ([ "setup" ], build)
       "docs", ([ "build" ], docs)
-      "test", ([ "build"; "docs" ], test)
+      "test", ([ "build"; "setup-test"; "docs" ], test)
       "run", ([ "build" ], runMain)
-      "bench", ([ "build" ], bench)
+      "bench", ([ "build"; "setup-test" ], bench)
       "fuzz", ([ "build" ], fuzz)
       "pack", ([ "build" ], pack) ]
 

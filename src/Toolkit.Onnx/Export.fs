@@ -319,8 +319,12 @@ module Onnx =
                                 b.Node(name, [ written.[l]; written.[r] ])
             written.[root]
         let value = emit e
-        let shape = b.Int64s("shape", [ 1L ])
-        let parts = [ for _, d in gradient -> b.Node("Reshape", [ emit d; shape ]) ]
+        // each derivative as a vector of one, for Concat (the shape [1] written only if used)
+        let parts =
+            if gradient.Length = 0 then []
+            else
+                let shape = b.Int64s("shape", [ 1L ])
+                [ for _, d in gradient -> b.Node("Reshape", [ emit d; shape ]) ]
         let graph = GraphProto(Name = "toolkit-expression", DocString = Print.program e)
         graph.Node.AddRange b.Nodes
         let outputNode (op: string) (inputs: string list) (name: string) (attributes: AttributeProto list) =
