@@ -86,4 +86,23 @@ let tests =
                         let d = Path.Combine(cache, id, version)
                         if Directory.Exists d then Directory.Delete(d, true)
         }
+        test "a plain dotnet build finds the feed itself: without NUGET_SOURCE, Paket is given the machine's first enabled source" {
+            match repoRoot () with
+            | None -> failtest "repository root not found"
+            | Some root ->
+                let run (args: string) =
+                    let psi = ProcessStartInfo("dotnet", args, WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true)
+                    psi.Environment.Remove "NUGET_SOURCE" |> ignore
+                    use p = Process.Start psi
+                    let out = p.StandardOutput.ReadToEnd()
+                    p.StandardError.ReadToEnd() |> ignore
+                    p.WaitForExit()
+                    out.Trim()
+                let first =
+                    run "nuget list source --format short"
+                    |> fun t -> t.Split('\n') |> Array.map (fun l -> l.Trim()) |> Array.find (fun l -> l.StartsWith "E ")
+                    |> fun l -> l.Substring(2).Trim()
+                let command = run "msbuild src/Toolkit.Core/Toolkit.Core.fsproj -t:SetPaketCommand -getProperty:PaketCommand"
+                Expect.equal command (sprintf "env NUGET_SOURCE=%s dotnet paket" first) "Paket's command carries the feed"
+        }
     ]
