@@ -26,7 +26,7 @@ batch dimension named `batch` and left dynamic; each dense layer is a `Gemm` who
 initializers (written transposed: the toolkit keeps samples as columns, ONNX readers as rows),
 each activation its ONNX operator (the step function as a comparison cast to float, Φ through
 `Erf`), dropout nothing at all (it is the identity at inference), the class names in the model's
-metadata. Every op of the vocabulary has its form: the match in `src/Toolkit.Onnx/Export.fs` is
+metadata. Every op of the vocabulary has its form: the match in `src/Toolkit.Onnx/Onnx.fs` is
 exhaustive, so a new op does not compile until it has one. A layer of a user's own making is
 refused with its name.
 

@@ -77,10 +77,7 @@ let landscape (args: ParseResults<LandscapeArgs>) : int =
     let seed = args.GetResult(Seed, 1)
     let out = args.GetResult(LandscapeArgs.Out, "landscape.svg")
     Pictures.checkPath out
-    let options : TrainCmd.DataOptions =
-        { Path = args.GetResult(Data, FashionMnist.defaultDirectory); Label = None; Target = None; Test = None
-          TestFraction = 0.2; Classes = None; Header = None }
-    let test, _, _ = TrainCmd.testSet options net classes
+    let test, _, _ = TrainCmd.testSet (TrainCmd.dataAt (args.GetResult(Data, FashionMnist.defaultDirectory))) net classes
     let data = if samples >= test.Labels.Length then test else Train.subset test [| 0 .. samples - 1 |]
     let grid = Landscape.grid range points
     let d1 = Landscape.direction net scale seed

@@ -91,6 +91,10 @@ type DataOptions =
       Classes: string option
       Header: bool option }
 
+/// The options for a folder of IDX files, or a table whose columns are given after.
+let dataAt (path: string) : DataOptions =
+    { Path = path; Label = None; Target = None; Test = None; TestFraction = 0.2; Classes = None; Header = None }
+
 /// Reads an option's yes or no.
 let yesNo (flag: string) (text: string) : bool =
     match text.ToLowerInvariant() with
@@ -292,9 +296,9 @@ let run (args: ParseResults<TrainArgs>) : int =
         if not (IO.Directory.Exists dir) then fail "--save %s: the folder '%s' does not exist" path dir
     | None -> ()
     let options =
-        { Path = args.GetResult(Data, FashionMnist.defaultDirectory); Label = args.TryGetResult Label; Target = args.TryGetResult Target
-          Test = args.TryGetResult Test; TestFraction = args.GetResult(Test_Fraction, 0.2); Classes = args.TryGetResult Classes
-          Header = header (args.TryGetResult Header) }
+        { dataAt (args.GetResult(Data, FashionMnist.defaultDirectory)) with
+            Label = args.TryGetResult Label; Target = args.TryGetResult Target; Test = args.TryGetResult Test
+            TestFraction = args.GetResult(Test_Fraction, 0.2); Classes = args.TryGetResult Classes; Header = header (args.TryGetResult Header) }
     let data = dataSet options seed
     // features of any range train as well as pixels in [0, 1] do once standardised; the saved
     // model takes raw features (the scaling folded into its first layer)
@@ -497,9 +501,9 @@ type ModelArgs =
 let private modelAndData (args: ParseResults<ModelArgs>) =
     let net, classes = ModelFile.read (args.GetResult Model)
     let options =
-        { Path = args.GetResult(ModelArgs.Data, FashionMnist.defaultDirectory); Label = args.TryGetResult ModelArgs.Label
-          Target = args.TryGetResult ModelArgs.Target; Test = None; TestFraction = 0.2; Classes = args.TryGetResult ModelArgs.Classes
-          Header = header (args.TryGetResult ModelArgs.Header) }
+        { dataAt (args.GetResult(ModelArgs.Data, FashionMnist.defaultDirectory)) with
+            Label = args.TryGetResult ModelArgs.Label; Target = args.TryGetResult ModelArgs.Target
+            Classes = args.TryGetResult ModelArgs.Classes; Header = header (args.TryGetResult ModelArgs.Header) }
     let test, task, _ = testSet options net classes
     net, test, task
 

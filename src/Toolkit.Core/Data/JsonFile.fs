@@ -1,5 +1,6 @@
 namespace Toolkit.Data
 
+open System
 open System.IO
 open System.Text.Json
 
@@ -26,3 +27,21 @@ module internal JsonFile =
         && (match root.TryGetProperty "format" with
             | true, f -> f.ValueKind = JsonValueKind.String && f.GetString() = format
             | _ -> false)
+
+    /// <summary>One finite number, or a bad-file error naming <paramref name="label"/> and what it
+    /// holds; null reads as <paramref name="nullAs"/> where that is allowed.</summary>
+    let number (path: string) (label: string) (nullAs: float option) (x: JsonElement) : float =
+        let fail what = raise (DataFormat.error path (sprintf "%s holds %s, which is not %s" label (x.GetRawText()) what))
+        match x.ValueKind, nullAs with
+        | JsonValueKind.Null, Some v -> v
+        | JsonValueKind.Number, _ ->
+            match x.TryGetDouble() with
+            | true, d when Double.IsFinite d -> d
+            | _ -> fail "a finite number"
+        | JsonValueKind.Null, None -> fail "a finite number"
+        | _ -> fail "a number"
+
+    /// <summary>An array of finite numbers (see <see cref="number"/>), or a bad-file error.</summary>
+    let numbers (path: string) (label: string) (nullAs: float option) (v: JsonElement) : float[] =
+        if v.ValueKind <> JsonValueKind.Array then raise (DataFormat.error path (sprintf "%s is not an array of numbers" label))
+        [| for x in v.EnumerateArray() -> number path label nullAs x |]

@@ -107,15 +107,7 @@ module ModelFile =
                 | _ -> fail (sprintf "the field \"%s\" must be a positive whole number, not %s" name (v.GetRawText()))
             | _ -> fail (sprintf "the field \"%s\" must be a positive whole number, not %s" name (v.GetRawText()))
         let numbers (where: string) (e: JsonElement) (name: string) =
-            let v = prop e name
-            if v.ValueKind <> JsonValueKind.Array then fail (sprintf "%s: \"%s\" is not an array of numbers" where name)
-            [| for x in v.EnumerateArray() ->
-                 match x.ValueKind with
-                 | JsonValueKind.Number ->
-                     match x.TryGetDouble() with
-                     | true, d when Double.IsFinite d -> d
-                     | _ -> fail (sprintf "%s: \"%s\" holds %s, which is not a finite number" where name (x.GetRawText()))
-                 | _ -> fail (sprintf "%s: \"%s\" holds %s, which is not a number" where name (x.GetRawText())) |]
+            JsonFile.numbers path (sprintf "%s: \"%s\"" where name) None (prop e name)
         if not (JsonFile.hasFormat root Format) then fail (sprintf "not a model file (no \"format\": \"%s\")" Format)
         let version =
             let v = prop root "version"

@@ -121,21 +121,8 @@ module Checkpoint =
         let intOf (name: string) =
             let k = int64Of name
             if k > int64 Int32.MaxValue then fail (sprintf "\"%s\" is %d, too large" name k) else int k
-        let real (name: string) (v: JsonElement) (nullIs: float) =
-            match v.ValueKind with
-            | JsonValueKind.Null -> nullIs
-            | JsonValueKind.Number ->
-                match v.TryGetDouble() with
-                | true, d when Double.IsFinite d -> d
-                | _ -> fail (sprintf "\"%s\" holds %s, not a finite number" name (v.GetRawText()))
-            | _ -> fail (sprintf "\"%s\" holds %s, not a number" name (v.GetRawText()))
-        let reals (name: string) (nullIs: float option) =
-            let v = field s name
-            if v.ValueKind <> JsonValueKind.Array then fail (sprintf "\"%s\" is not an array of numbers" name)
-            [| for x in v.EnumerateArray() ->
-                 match nullIs with
-                 | Some n -> real name x n
-                 | None -> if x.ValueKind = JsonValueKind.Null then fail (sprintf "\"%s\" holds null, not a finite number" name) else real name x nan |]
+        let real (name: string) (v: JsonElement) (nullIs: float) = JsonFile.number path (sprintf "\"%s\"" name) (Some nullIs) v
+        let reals (name: string) (nullIs: float option) = JsonFile.numbers path (sprintf "\"%s\"" name) nullIs (field s name)
         let order =
             let v = field s "order"
             if v.ValueKind <> JsonValueKind.Array then fail "\"order\" is not an array of sample numbers"

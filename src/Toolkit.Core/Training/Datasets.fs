@@ -50,9 +50,6 @@ module Datasets =
 
     let private fail path fmt = Printf.kprintf (fun s -> raise (DataFormat.error path s)) fmt
 
-    /// The number of classes a task has (0 for regression).
-    let classCount (task: Task) = match task with Task.Classes n -> n.Length | Task.Regression _ -> 0
-
     /// The outputs a network needs for a task: one per class, or one value.
     let outputs (task: Task) = match task with Task.Classes n -> n.Length | Task.Regression _ -> 1
 
