@@ -15,6 +15,8 @@ open System.Diagnostics
 open System.IO
 open System.Text.RegularExpressions
 
+#load "scripts/site.fsx"
+
 let root = __SOURCE_DIRECTORY__
 
 let run (dir: string) (file: string) (args: string) : int * string =
@@ -91,7 +93,9 @@ let build () = logged "build" "dotnet" "build Toolkit.sln -c Release --nologo -v
 let docs () =
     let cache = Path.Combine(root, ".fsdocs")
     if Directory.Exists cache then Directory.Delete(cache, true)
-    logged "docs" "dotnet" "fsdocs build --eval --strict --clean --properties Configuration=Release"
+    logged "docs" "dotnet" (sprintf "fsdocs build --eval --strict --clean --parameters root %s --properties Configuration=Release" Site.root)
+    // links relative, tooltips readable, search without fetch: a site that opens from disk too
+    Site.finish (Path.Combine(root, "output"))
 
 let test () =
     let fcode, fout = run root "dotnet" "run --project tests/Toolkit.Core.Tests -c Release --no-build -- --colours 0"

@@ -17,7 +17,7 @@ index: 9
 (**
 # Networks to and from ONNX
 
-A trained network leaves .NET as an [ONNX](https://onnx.ai) model, the format ONNX Runtime,
+A trained network leaves .NET as an ONNX (Open Neural Network Exchange) model, the format ONNX Runtime,
 PyTorch, TensorRT, ML.NET and the browsers' runtimes read: `toolkit export model.json --onnx
 model.onnx`, `network.SaveOnnx(path)` from C#, `Onnx.save path classes network` from F#.
 

@@ -59,6 +59,11 @@ let private serve (dir: string) =
     if not ready then p.Kill(); failtest "the local HTTP server did not start"
     p, port
 
+/// Fails with every problem listed, one per line (Expecto cuts a long list short).
+let private noProblems (problems: string seq) =
+    let all = Seq.toArray problems
+    if all.Length > 0 then failtestf "%d problems:\n%s" all.Length (String.Join("\n", Array.truncate 80 all))
+
 let private needsChromium (name: string) (body: string -> unit) =
     match chromium with
     | Some exe -> test name { body exe }
@@ -95,29 +100,85 @@ let tests =
                 Expect.isNonEmpty (consoleErrors log) "the uncaught ReferenceError is reported"
             finally
                 File.Delete html)
+        needsChromium "the site check sees a script error, a missing stylesheet, a broken link and a placeholder (the checks below can fail)" (fun exe ->
+            let dir = temp "broken-site"
+            Directory.CreateDirectory dir |> ignore
+            try
+                File.WriteAllText(Path.Combine(dir, "index.html"),
+                    "<!DOCTYPE html><html><head><link rel=\"stylesheet\" href=\"missing.css\"></head><body><p>{{fsdocs-license-link}}</p>" +
+                    "<a href=\"nowhere.html\">x</a><a href=\"https://example.org/\">y</a><script>undefinedFunction();</script></body></html>")
+                use browser = new Chromium.Browser(exe)
+                let problems = Site.checkPage browser dir (fun page -> "file://" + Path.Combine(dir, page)) (fun _ -> None) "index.html"
+                let has (text: string) = problems |> List.exists (fun p -> p.Contains text)
+                Expect.isTrue (has "undefinedFunction") (sprintf "the uncaught error: %A" problems)
+                Expect.isTrue (has "missing.css") (sprintf "the stylesheet that did not load: %A" problems)
+                Expect.isTrue (has "nowhere.html") (sprintf "the broken link: %A" problems)
+                Expect.isTrue (has "example.org") (sprintf "the link out of the site: %A" problems)
+                Expect.isTrue (has "{{fsdocs-license-link}}") (sprintf "the placeholder: %A" problems)
+            finally
+                Directory.Delete(dir, true))
         match root, chromium with
-        | Some r, Some exe when Directory.Exists(Path.Combine(r, "output")) ->
-            test "the built site, served over HTTP: every page loads with no script errors; the charts' SVG is there" {
-                // the site links its files from /Toolkit/: serve a folder where that is the output
-                let site = temp "site"
-                Directory.CreateDirectory site |> ignore
-                Directory.CreateSymbolicLink(Path.Combine(site, "Toolkit"), Path.Combine(r, "output")) |> ignore
-                let server, port = serve site
-                try
-                    let pages = Directory.GetFiles(Path.Combine(r, "output"), "*.html") |> Array.map Path.GetFileName |> Array.sort
-                    Expect.isGreaterThanOrEqual pages.Length 8 "the site's pages"
-                    for page in pages do
-                        let dom, log = browse exe "--dump-dom" (sprintf "http://127.0.0.1:%d/Toolkit/%s" port page)
-                        Expect.equal (consoleErrors log) [] (sprintf "%s: no script errors" page)
-                        Expect.stringContains dom "</html>" (sprintf "%s: a page" page)
-                    let dom, _ = browse exe "--dump-dom" (sprintf "http://127.0.0.1:%d/Toolkit/loss-landscapes.html" port)
-                    let svgs = dom.Split("<svg").Length - 1
-                    Expect.isGreaterThanOrEqual svgs 4 "the landscape page's four charts"
-                    Expect.stringContains dom "class=\"path\"" "the optimisers' trajectories"
-                finally
-                    server.Kill true
-                    Directory.Delete(site, true)
-            }
+        | Some r, Some exe when File.Exists(Path.Combine(r, "output", "index.html")) ->
+            let output = Path.Combine(r, "output")
+            let pages =
+                Directory.GetFiles(output, "*.html", SearchOption.AllDirectories)
+                |> Array.map (fun f -> Path.GetRelativePath(output, f).Replace('\\', '/')) |> Array.sort
+            testSequenced <| testList "the built site" [
+                test "opened from disk: every page loads its scripts and styles with no error, every link resolves, no placeholder" {
+                    use browser = new Chromium.Browser(exe)
+                    let problems = pages |> Array.collect (fun page -> Site.checkPage browser output (fun p -> Uri(Path.Combine(output, p)).AbsoluteUri) (fun _ -> None) page |> Array.ofList)
+                    Expect.isGreaterThanOrEqual pages.Length 20 "the site's pages"
+                    noProblems problems
+                }
+                test "served over HTTP under a path (/Toolkit/): the same, each link fetched" {
+                    // as a project site is served: the site's root is a folder below the host's
+                    let site = temp "site"
+                    Directory.CreateDirectory site |> ignore
+                    Directory.CreateSymbolicLink(Path.Combine(site, "Toolkit"), output) |> ignore
+                    let server, port = serve site
+                    try
+                        use http = new Http.HttpClient()
+                        let fetched = Collections.Generic.Dictionary<string, int>()
+                        let fetch (url: string) =
+                            match fetched.TryGetValue url with
+                            | true, code -> Some code
+                            | _ ->
+                                let code = try int (http.GetAsync(url).Result.StatusCode) with _ -> 0
+                                fetched.[url] <- code
+                                Some code
+                        use browser = new Chromium.Browser(exe)
+                        let problems = pages |> Array.collect (fun page -> Site.checkPage browser output (fun p -> sprintf "http://127.0.0.1:%d/Toolkit/%s" port p) fetch page |> Array.ofList)
+                        noProblems problems
+                        let facts = browser.Visit(sprintf "http://127.0.0.1:%d/Toolkit/loss-landscapes.html" port, "return { svgs: document.querySelectorAll('svg').length, paths: document.querySelectorAll('.path').length };")
+                        Expect.isGreaterThanOrEqual (facts.Value.["svgs"].GetValue<int>()) 4 "the landscape page's charts"
+                        Expect.isGreaterThan (facts.Value.["paths"].GetValue<int>()) 0 "the optimisers' trajectories"
+                    finally
+                        server.Kill true
+                        Directory.Delete(site, true)
+                }
+                test "every tutorial page shows C# beside F# (tabs), every C# block of the site from the tested C# project" {
+                    use browser = new Chromium.Browser(exe)
+                    let tutorials = Directory.GetFiles(Path.Combine(r, "docs"), "*.fsx") |> Array.map (fun f -> Path.GetFileNameWithoutExtension f + ".html") |> Array.sort
+                    Expect.isGreaterThanOrEqual tutorials.Length 14 "the tutorial pages"
+                    let missing =
+                        [ for page in tutorials do
+                            let v = browser.Visit(Uri(Path.Combine(output, page)).AbsoluteUri, "return { tabs: document.querySelectorAll('.toolkit-tabs').length, csharp: document.querySelectorAll('#content code[lang=csharp]').length, paired: document.querySelectorAll('.toolkit-tab-panel code[lang=csharp]').length };")
+                            let tabs, csharp, paired = v.Value.["tabs"].GetValue<int>(), v.Value.["csharp"].GetValue<int>(), v.Value.["paired"].GetValue<int>()
+                            if tabs = 0 then yield sprintf "%s: no F#/C# tabs" page
+                            if paired <> csharp then yield sprintf "%s: %d of %d C# blocks not beside F#" page (csharp - paired) csharp ]
+                    noProblems missing
+                    // a C# block in a page's source must be an include of the tested project's file
+                    let inline' =
+                        [ for f in Directory.GetFiles(Path.Combine(r, "docs")) do
+                            if f.EndsWith ".fsx" || f.EndsWith ".md" then
+                                let text = File.ReadAllText f
+                                if text.Contains "```csharp" || Text.RegularExpressions.Regex.IsMatch(text, @"\[lang=csharp\](?!,file)") then yield Path.GetFileName f
+                                for m in Text.RegularExpressions.Regex.Matches(text, @"\[lang=csharp,file=([^,\]]+)") do
+                                    let file = m.Groups.[1].Value
+                                    if not (file.StartsWith "../tests/Toolkit.Tests/") then yield sprintf "%s: %s is not the tested C# project" (Path.GetFileName f) file ]
+                    noProblems inline'
+                }
+            ]
         | _ ->
             testCase "the built site in a browser" (fun () -> skiptest "needs Chromium and the built site (./build.sh test builds the docs first)")
     ]

@@ -59,7 +59,7 @@ public class TensorTests
     public void LogisticRegressionThreeWaysAgree()
     {
         //[logreg]
-        var x = M(new double[,] { { 0.5, -1.0, 2.0, 0.1 }, { 1.5, 0.3, -0.7, -2.0 } });   // 2 features × 4 samples
+        var x = Matrix<double>.Build.DenseOfArray(new double[,] { { 0.5, -1.0, 2.0, 0.1 }, { 1.5, 0.3, -0.7, -2.0 } });   // 2 features × 4 samples
         double[] y = { 1, 0, 1, 0 };
         var loops = LogisticRegression.Gradient(x, y, new[] { 0.2, -0.4 }, 0.1, GradientMethod.Loops);
         var vectorized = LogisticRegression.Gradient(x, y, new[] { 0.2, -0.4 }, 0.1, GradientMethod.Vectorized);
