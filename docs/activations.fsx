@@ -36,6 +36,9 @@ let all = [ Activation.Sigmoid; Activation.Tanh; Activation.Relu; Activation.Lea
             Activation.Elementwise Toolkit.Graph.UnaryOp.Gelu ]
 (*** hide ***)
 LineChart.stack
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/ActivationsPage.cs,key=act-curves]
+*)
     [ LineChart.svg "g(z)" "z" "g(z)" false [ for g in all -> { Name = Activation.name g; Points = fst (curves g) } ]
       LineChart.svg "g′(z)" "z" "g′(z)" false [ for g in all -> { Name = Activation.name g; Points = snd (curves g) } ] ]
 (*** include-it-raw ***)
@@ -64,6 +67,9 @@ let worst (g: Activation) =
     |> Array.max
 let agreement = [ for g in all -> sprintf "%-10s largest difference %.1e" (Activation.name g) (worst g) ]
 (*** include-value: agreement ***)
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/ActivationsPage.cs,key=act-agreement]
+*)
 (**
 Softmax is the exception: each output depends on every input, so its derivative is a Jacobian per
 sample, diag(p) − ppᵀ — see [softmax and cross-entropy](softmax-cross-entropy.html).

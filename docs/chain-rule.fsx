@@ -38,6 +38,9 @@ let summary = [ sprintf "f = %g" b.Value; sprintf "df/dq = %g" (dvarOf b "q")
 printfn "%s" (Explain.text b)
 (*** include-output ***)
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/ChainRulePage.cs,key=chain-one-path]
+*)
+(**
 ## Two paths: t reaches z through u and through v
 
 z = u·v with u = t·t and v = exp(t). The picture shows t feeding both; its dvar is the sum of
@@ -62,6 +65,9 @@ let four =
       sprintf "central differences  %.12f" (Numeric.centralDifference (Graph.ofExpr z) at "t" Numeric.defaultStep) ]
 (*** include-value: four ***)
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/ChainRulePage.cs,key=chain-two-paths]
+*)
+(**
 ## The notes' sigmoid neuron
 
 f(w, x) = σ(w₀x₀ + w₁x₁ + w₂) at w = [2, −3, −3], x = [−1, −2]. The local gradient of the sigmoid
@@ -74,3 +80,6 @@ let neuronNumbers =
       sprintf "dx = [%.3f, %.3f]" (bn.Dvar "x0") (bn.Dvar "x1")
       sprintf "dw = [%.3f, %.3f, %.3f]" (bn.Dvar "w0") (bn.Dvar "w1") (bn.Dvar "w2") ]
 (*** include-value: neuronNumbers ***)
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/ChainRulePage.cs,key=chain-neuron]
+*)

@@ -28,11 +28,17 @@ let J = Parse.program "u = b*c; v = a + u; J = 3*v"
 let graph = Graph.ofExpr J
 let point = readOnlyDict [ "a", 5.0; "b", 3.0; "c", 2.0 ]
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/ComputationGraphPage.cs,key=graph-build]
+*)
+(**
 ## Forward: every node's value
 *)
 let forward = Eval.forward graph point
 let values = [ for i in 0 .. graph.Count - 1 -> Explain.label graph i, forward.Values.[i] ]
 (*** include-value: values ***)
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/ComputationGraphPage.cs,key=graph-forward]
+*)
 (**
 ## Backward: every node's dvar
 
@@ -41,8 +47,11 @@ the sum, over the nodes that use it, of their dvar times the local partial deriv
 step, in the notes' notation:
 *)
 let backward = Eval.backward forward
-(*** include-output ***)
 printfn "%s" (Explain.text backward)
+(*** include-output ***)
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/ComputationGraphPage.cs,key=graph-backward]
+*)
 (**
 So dv = 3, du = 3, da = 3, db = 6 and dc = 9, as in the notes.
 
@@ -53,6 +62,9 @@ Values in green above each node, dvars in red below, inputs on the left. (`Rende
 *)
 Render.svg backward
 (*** include-it-raw ***)
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/ComputationGraphPage.cs,key=graph-svg]
+*)
 (**
 ## Symbolic partials
 
@@ -70,6 +82,9 @@ let L = Parse.program "a = sigmoid(z); L = -(y*log(a) + (1-y)*log(1-a))"
 let dz = Print.text (Symbolic.derivative L "z")
 (*** include-value: dz ***)
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/ComputationGraphPage.cs,key=graph-symbolic]
+*)
+(**
 ## Checking the gradient
 
 The notes check derivatives by nudging an input by 0.001. `Numeric.forwardDifference` is that
@@ -84,6 +99,9 @@ let checkTable = [ for e in check.Entries -> sprintf "%s: analytic %g, numeric %
 (*** include-value: checkTable ***)
 (*** include-value: check.Passed ***)
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/ComputationGraphPage.cs,key=graph-check]
+*)
+(**
 ## Forward mode and second derivatives
 
 Forward mode pushes a tangent left to right (dual numbers); the output's tangent is the
@@ -94,6 +112,9 @@ let directional = Eval.directional forward (readOnlyDict [ "b", 1.0 ])
 (*** include-value: directional ***)
 let _, hessian = Symbolic.hessian J point
 (*** include-value: hessian ***)
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/ComputationGraphPage.cs,key=graph-modes]
+*)
 (**
 ## From the command line
 

@@ -64,6 +64,9 @@ let d = Datasets.csv trees None 0.2 1 (Target.Label "kind") None None
 let summary = sprintf "%A; %d training and %d test samples of %d features" d.Task d.Train.X.ColumnCount d.Test.X.ColumnCount d.Train.X.RowCount
 (*** include-value: summary ***)
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/DataPage.cs,key=data-csv]
+*)
+(**
 A feature in metres and one in kilometres put the first layer's weighted sums on scales a hundred
 thousand apart. Standardising each feature by the training set's mean and deviation puts both near
 1; `Network.withInputScaling` then folds the scaling into the first dense layer
@@ -110,6 +113,9 @@ let spread = h.Test.Y.Row(0) |> Seq.toArray |> fun v -> sqrt (Array.averageBy (f
 let regressionSummary = sprintf "RMS error on the test rows %.4f (the noise is 0.05; predicting the mean would give %.3f)" rms spread
 (*** include-value: regressionSummary ***)
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/DataPage.cs,key=data-regression]
+*)
+(**
 ## Runs that stop and go on
 
 A run can stop in the middle: Ctrl-C, a cancelled `CancellationToken`, a crash, a machine that is
@@ -142,6 +148,9 @@ let resumeSummary =
         (Array.map2 (fun a b -> abs (a - b)) uninterrupted.Network.Parameters resumed.Network.Parameters |> Array.max)
 (*** include-value: resumeSummary ***)
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/DataPage.cs,key=data-checkpoint]
+*)
+(**
 From C#, `new Trainer(...) { CheckpointDirectory = "ck" }` checkpoints every epoch and goes on
 from a checkpoint it finds there; one of another run (other layers, optimiser, seed, data) is
 refused with the differences named.
@@ -151,12 +160,7 @@ refused with the differences named.
 The C# `Dataset` holds one sample per row, as .NET and PyTorch code holds data; inside, the
 core keeps its columns-as-samples layout:
 
-```csharp
-var (train, test) = Dataset.FromCsv("trees.csv", label: "kind");      // or FromImages(dir), FashionMnist()
-var rows = new Dataset(new double[,] { { 1, 1 }, { -1, 1 } }, new[] { 1, 0 });
-var line = Dataset.Regression(xs, ys);                                  // double[,] rows, double[] targets
-double[] outputs = net.Predict(new[] { 0.5, 0.5 });                     // one sample
-```
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/DataPage.cs,key=data-rows]
 
 ## Reading bad files
 

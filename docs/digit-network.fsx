@@ -40,6 +40,9 @@ The loss of every mini-batch, and its running mean over 100 batches:
 (*** hide ***)
 let running = losses |> Seq.windowed 100 |> Seq.mapi (fun k w -> float (k + 99), Array.average w) |> Array.ofSeq
 LineChart.svg "Quadratic cost per mini-batch, epoch 1" "mini-batch" "cost" false
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/DigitNetworkPage.cs,key=digits-train]
+*)
     [ { Name = "mini-batch"; Points = losses |> Seq.mapi (fun k l -> float k, l) |> Array.ofSeq |> Array.filter (fun (k, _) -> int k % 10 = 0) }
       { Name = "mean of 100"; Points = running } ]
 (*** include-it-raw ***)
@@ -57,6 +60,9 @@ let perClass =
             (100.0 * float confusion.[c, c] / float total)
             Toolkit.Data.FashionMnist.classNames.[[ 0 .. 9 ] |> List.filter ((<>) c) |> List.maxBy (fun p -> confusion.[c, p])] ]
 (*** include-value: perClass ***)
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/DigitNetworkPage.cs,key=digits-confusion]
+*)
 (**
 From the command line, with a live progress bar:
 

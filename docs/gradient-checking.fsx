@@ -46,6 +46,9 @@ let bests = [ "forward: " + best Numeric.forwardDifference; "central: " + best N
               sprintf "Toolkit's default central step: %g" Numeric.defaultStep ]
 (*** include-value: bests ***)
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/GradientCheckingPage.cs,key=check-steps]
+*)
+(**
 ## A gradient check
 
 `Numeric.check` runs the backward pass and central differences for every variable and reports
@@ -56,6 +59,9 @@ let check = Numeric.check 1e-6 g at
 let lines = [ for e in check.Entries -> sprintf "d%s: backward %.10f, numeric %.10f, error %.1e" e.Variable e.Analytic e.Numeric e.RelativeError ]
 (*** include-value: lines ***)
 (*** include-value: check.Passed ***)
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/GradientCheckingPage.cs,key=check-check]
+*)
 (**
 ## Finding a wrong rule
 

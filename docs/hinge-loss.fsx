@@ -53,6 +53,9 @@ let numeric = Array.init 3 (fun j ->
 let weights = [ for j in 0 .. 2 -> sprintf "dL/dw%d: analytic %g, central differences %.6f" j dw.[j] numeric.[j] ]
 (*** include-value: weights ***)
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/HingeLossPage.cs,key=hinge-graph]
+*)
+(**
 The loss is piecewise linear, so the two agree exactly except at a kink, where a margin is exactly
 met and the loss has only a sub-gradient. The [loss landscapes](loss-landscapes.html) page draws
 this loss along one weight and over two, with the optimisers' paths on it; `--loss hinge` trains

@@ -26,7 +26,7 @@ On a Debian machine with the .NET 10 SDK, from a clone of the repository:
     ./build.sh run     # set-up, build, the notes' graph through `toolkit grad`, then `toolkit train`
     ./build.sh test    # set-up, build, docs, and every test
 
-## A first graph in F#
+## A first graph
 
 The notes split J(a, b, c) = 3(a + bc) into u = bc, v = a + u, J = 3v. Write it the same way:
 *)
@@ -35,6 +35,9 @@ open Toolkit.Graph
 let J = Parse.program "u = b*c; v = a + u; J = 3*v"
 let point = readOnlyDict [ "a", 5.0; "b", 3.0; "c", 2.0 ]
 let passes = Eval.backward (Eval.forward (Graph.ofExpr J) point)
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/IndexPage.cs,key=first-graph]
+*)
 
 (** The value and the dvar of every variable: *)
 (*** include-value: passes.Value ***)
@@ -45,11 +48,11 @@ and the symbolic partials, each a new expression:
 let partials = Symbolic.gradient J |> Array.map (fun (x, d) -> sprintf "dJ/d%s = %s" x (Print.text d))
 (*** include-value: partials ***)
 (**
-## The same in C#
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/IndexPage.cs,key=first-partials]
 
-From the C# test project, which runs with every build:
-
-    [lang=csharp,file=../tests/Toolkit.Tests/ScalarTests.cs,key=backward]
+Each piece of code on these pages has a C# tab beside its F# one: the C# is quoted from the
+test project (`tests/Toolkit.Tests/Docs/`), which runs with every build and checks the numbers
+the F# prints. The choice of language holds across the pages.
 
 ## Where to go next
 

@@ -38,6 +38,9 @@ let gradients =
     |> List.map (fun (name, g) -> sprintf "%-12s cost %.15f  dw [%s]  db %.15f" name g.Cost (g.DW |> Array.map (sprintf "%.15f") |> String.concat "; ") g.DB)
 (*** include-value: gradients ***)
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/LogisticRegressionPage.cs,key=logreg-gradients]
+*)
+(**
 The matrix graph is the notes' picture of the same computation, with shapes:
 *)
 let picture = Toolkit.Tensors.TRender.dot (Toolkit.Tensors.TGraph.ofExpr (LogisticRegression.graph x y))
@@ -54,6 +57,9 @@ let fit = LogisticRegression.fit LogisticRegression.gradientVectorized 0.5 1e-8 
 let summary = sprintf "%d steps, converged %b, cost %.4f → %.6f, accuracy %.2f" fit.Steps fit.Converged fit.CostPerStep.[0] (Array.last fit.CostPerStep) (LogisticRegression.accuracy fit.Params x y)
 (*** include-value: summary ***)
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/LogisticRegressionPage.cs,key=logreg-fit]
+*)
+(**
 ## On Fashion-MNIST
 
 `toolkit logreg --classes 0,1` trains on two classes of Fashion-MNIST (from Debian's
@@ -69,6 +75,9 @@ let fashion =
             Toolkit.Data.FashionMnist.classNames.[a] Toolkit.Data.FashionMnist.classNames.[b] f.Steps
             (LogisticRegression.accuracy f.Params x y) (LogisticRegression.accuracy f.Params xt yt) ]
 (*** include-value: fashion ***)
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/LogisticRegressionPage.cs,key=logreg-fashion]
+*)
 (**
 T-shirts and trousers are easy to tell apart with a linear model; pullovers and coats are not.
 

@@ -136,6 +136,9 @@ let surface = Landscape.plane trained test (Landscape.direction trained Directio
 Heatmap.svg "784-30-10: L(W + a·W1 + b·W2), per-unit directions" "a" "b" false ab ab surface.Loss []
 (*** include-it-raw ***)
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/LossLandscapesPage.cs,key=landscape-trained]
+*)
+(**
 The trained network sits in a basin at the centre; a per-unit step of a ≈ ±1 — as large as the
 weights themselves — climbs out of it.
 

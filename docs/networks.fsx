@@ -48,6 +48,9 @@ open Toolkit.Tensors
 
 let net = Network.create [ 3; 4; 2 ] Activation.Tanh Activation.Softmax Loss.CrossEntropy Init.Xavier 7
 (*** include-value: Network.describe net ***)
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/NetworksPage.cs,key=nets-create]
+*)
 let x = Matrix<float>.Build.DenseOfArray(array2D [ [ 0.5; -1.0 ]; [ 1.0; 0.2 ]; [ -0.3; 0.8 ] ])
 let y = Matrix<float>.Build.DenseOfArray(array2D [ [ 1.0; 0.0 ]; [ 0.0; 1.0 ] ])
 let forward = Network.forward net x                 // input, z¹, a¹, z², a²
@@ -69,6 +72,9 @@ let byGraph = TGraph.backward (TGraph.forward (TGraph.ofExpr expr) env)
 let fromGraph = [| for n in names do yield! (byGraph.Dvar n).ToColumnMajorArray() |]
 let largestDifference = Array.map2 (fun a b -> abs (a - b)) fromGraph g.Parameters |> Array.max
 (*** include-value: largestDifference ***)
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/NetworksPage.cs,key=nets-equation2]
+*)
 (**
 ## The notes' toy chain
 

@@ -55,6 +55,9 @@ let largest = Seq.max (seq { for i in 0 .. 999 do for j in 0 .. 2 -> abs (onnxOu
 let summary = sprintf "%s: 1,000 samples, largest difference between ONNX Runtime and the toolkit %.2g" (Network.describe net) largest
 (*** include-value: summary ***)
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/OnnxPage.cs,key=onnx-out]
+*)
+(**
 The difference is float32 rounding: the file holds the weights in float32, as ONNX models
 usually do, while `Network.predict` computes in float64. The tests hold every op of the
 vocabulary, and a 784-30-10 network trained on Fashion-MNIST over its 10,000 test images, to
@@ -77,6 +80,9 @@ let backSummary =
         ((Network.predict back x - ours).Enumerate() |> Seq.map abs |> Seq.max)
 (*** include-value: backSummary ***)
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/OnnxPage.cs,key=onnx-in]
+*)
+(**
 ## A scalar expression and its gradient
 
 An expression of the scalar graph leaves too: `toolkit grad "3*(a+b*c)" --at a=5,b=3,c=2 --onnx
@@ -94,3 +100,6 @@ let jOutputs =
     use results = session.Run([ scalar "a" 5.0f; scalar "b" 3.0f; scalar "c" 2.0f ])
     [ for r in results -> r.Name, [ for v in r.AsTensor<float32>() -> v ] ]
 (*** include-value: jOutputs ***)
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/OnnxPage.cs,key=onnx-expr]
+*)

@@ -40,6 +40,9 @@ let ladder =
 let runs = ladder |> List.map (fun (name, o) -> name, Optimizer.run o Schedule.Constant 3 200 bowl [| -3.0; 3.0 |])
 (*** hide ***)
 LineChart.svg "Loss on the bowl" "step" "loss" true
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/OptimisersPage.cs,key=opt-bowl]
+*)
     [ for name, t in runs -> { Name = name; Points = t |> Array.mapi (fun k (_, l) -> float k, l) } ]
 (*** include-it-raw ***)
 (**

@@ -25,6 +25,9 @@ let column (v: float list) = Matrix<float>.Build.DenseOfColumnArrays [| Array.of
 let large = Kernels.softmax Axis.Rows (column [ 1000.0; -1000.0; 999.0 ])
 (*** include-value: large.Column(0).ToArray() ***)
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/SoftmaxCrossEntropyPage.cs,key=softmax-stable]
+*)
+(**
 Computed naively, e¹⁰⁰⁰ overflows to ∞ and p becomes NaN; shifted, the scores 1000 and 999 share
 the probability as e¹/(e¹ + 1) and 1/(e¹ + 1), and −1000 gets none.
 
@@ -44,6 +47,9 @@ let both = [ sprintf "Jᵀ·∂H/∂p = %A" (viaJacobian.ToArray() |> Array.map 
              sprintf "p − y     = %A" (fused.ToArray() |> Array.map (fun v -> System.Math.Round(v, 12))) ]
 (*** include-value: both ***)
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/SoftmaxCrossEntropyPage.cs,key=softmax-delta]
+*)
+(**
 So a softmax output layer trained with cross-entropy never builds the Jacobian: δᴸ = p − y,
 which is what `Loss.CrossEntropy` computes when it reads the logits (`LossInput.Logits`, as it
 does after a softmax layer), in training and in the matrix graph alike. It is stable for logits of ±1000 as well:
@@ -57,6 +63,9 @@ let stable =
       sprintf "δᴸ = p − y: %A" ((Loss.gradient Loss.CrossEntropy LossInput.Logits logits target).Column(0).ToArray())
       sprintf "through the Jacobian instead: %A" ((Activation.gradient Activation.Softmax logits probabilities (Loss.gradient Loss.CrossEntropy LossInput.Outputs probabilities target)).Column(0).ToArray()) ]
 (*** include-value: stable ***)
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/SoftmaxCrossEntropyPage.cs,key=softmax-large]
+*)
 (**
 The label's probability underflows to 0, so −y/p is −∞ (clamped here to −10¹⁵) and the product
 through the Jacobian is no longer p − y; δᴸ = p − y from the logits stays exact.

@@ -77,8 +77,12 @@
     // A C# snippet directly after an F# code block becomes the second tab of a pair; the choice
     // holds for every pair on every page. Without this script both blocks simply show, labelled.
     const languageOf = function (block) {
-        const code = block.querySelector("code[lang]");
+        const code = block.matches("code[lang]") ? block : block.querySelector("code[lang]");
         return code ? code.getAttribute("lang") : null;
+    };
+    // what a literate page prints between code blocks: values, console output, pictures
+    const isOutput = function (element) {
+        return !/^(H[1-6]|P|UL|OL|BLOCKQUOTE|DIV)$/.test(element.tagName) && languageOf(element) === null;
     };
     const choose = function (lang) {
         document.querySelectorAll(".toolkit-tabs").forEach(function (tabs) {
@@ -87,11 +91,14 @@
         });
         store.set("toolkit-language", lang);
     };
+    // each C# block pairs with the F# code before it, over whatever that code printed; the
+    // printed results then follow the pair, as they follow either language's code
     const pairs = [];
-    document.querySelectorAll("#content table.pre").forEach(function (csharp) {
+    document.querySelectorAll("#content > table.pre, #content > pre").forEach(function (csharp) {
         if (languageOf(csharp) !== "csharp") return;
-        const fsharp = csharp.previousElementSibling;
-        if (!fsharp || !fsharp.matches("table.pre") || languageOf(fsharp) !== "fsharp") return;
+        let fsharp = csharp.previousElementSibling;
+        while (fsharp && isOutput(fsharp)) fsharp = fsharp.previousElementSibling;
+        if (!fsharp || languageOf(fsharp) !== "fsharp") return;
         pairs.push([fsharp, csharp]);
     });
     pairs.forEach(function (pair) {
