@@ -36,12 +36,12 @@ let all = [ Activation.Sigmoid; Activation.Tanh; Activation.Relu; Activation.Lea
             Activation.Elementwise Toolkit.Graph.UnaryOp.Gelu ]
 (*** hide ***)
 LineChart.stack
-(**
-    [lang=csharp,file=../tests/Toolkit.Tests/Docs/ActivationsPage.cs,key=act-curves]
-*)
     [ LineChart.svg "g(z)" "z" "g(z)" false [ for g in all -> { Name = Activation.name g; Points = fst (curves g) } ]
       LineChart.svg "g′(z)" "z" "g′(z)" false [ for g in all -> { Name = Activation.name g; Points = snd (curves g) } ] ]
 (*** include-it-raw ***)
+(**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/ActivationsPage.cs,key=act-curves]
+*)
 (**
 What the pictures say about training: σ′ is at most 1/4 (at z = 0), so every sigmoid layer shrinks
 δ by at least four times — the vanishing gradient of deep sigmoid networks; tanh′ reaches 1;

@@ -35,14 +35,14 @@ let result = Train.fit config net train test (function BatchEnded (_, _, _, l, _
 let summary = let m = result.Epochs.[0] in sprintf "train accuracy %.4f, test accuracy %.4f, %.1f s of training" m.TrainAccuracy m.TestAccuracy m.Seconds
 (*** include-value: summary ***)
 (**
+    [lang=csharp,file=../tests/Toolkit.Tests/Docs/DigitNetworkPage.cs,key=digits-train]
+*)
+(**
 The loss of every mini-batch, and its running mean over 100 batches:
 *)
 (*** hide ***)
 let running = losses |> Seq.windowed 100 |> Seq.mapi (fun k w -> float (k + 99), Array.average w) |> Array.ofSeq
 LineChart.svg "Quadratic cost per mini-batch, epoch 1" "mini-batch" "cost" false
-(**
-    [lang=csharp,file=../tests/Toolkit.Tests/Docs/DigitNetworkPage.cs,key=digits-train]
-*)
     [ { Name = "mini-batch"; Points = losses |> Seq.mapi (fun k l -> float k, l) |> Array.ofSeq |> Array.filter (fun (k, _) -> int k % 10 = 0) }
       { Name = "mean of 100"; Points = running } ]
 (*** include-it-raw ***)

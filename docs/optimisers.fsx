@@ -40,11 +40,11 @@ let ladder =
 let runs = ladder |> List.map (fun (name, o) -> name, Optimizer.run o Schedule.Constant 3 200 bowl [| -3.0; 3.0 |])
 (*** hide ***)
 LineChart.svg "Loss on the bowl" "step" "loss" true
+    [ for name, t in runs -> { Name = name; Points = t |> Array.mapi (fun k (_, l) -> float k, l) } ]
+(*** include-it-raw ***)
 (**
     [lang=csharp,file=../tests/Toolkit.Tests/Docs/OptimisersPage.cs,key=opt-bowl]
 *)
-    [ for name, t in runs -> { Name = name; Points = t |> Array.mapi (fun k (_, l) -> float k, l) } ]
-(*** include-it-raw ***)
 (**
 Random search never uses where it stands; random local search does, but only by luck; the
 gradient says which way is down, and momentum, Nesterov and Adam say how far. RMSProp divides each

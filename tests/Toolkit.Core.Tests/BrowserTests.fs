@@ -162,10 +162,19 @@ let tests =
                     Expect.isGreaterThanOrEqual tutorials.Length 14 "the tutorial pages"
                     let missing =
                         [ for page in tutorials do
-                            let v = browser.Visit(Uri(Path.Combine(output, page)).AbsoluteUri, "return { tabs: document.querySelectorAll('.toolkit-tabs').length, csharp: document.querySelectorAll('#content code[lang=csharp]').length, paired: document.querySelectorAll('.toolkit-tab-panel code[lang=csharp]').length };")
-                            let tabs, csharp, paired = v.Value.["tabs"].GetValue<int>(), v.Value.["csharp"].GetValue<int>(), v.Value.["paired"].GetValue<int>()
-                            if tabs = 0 then yield sprintf "%s: no F#/C# tabs" page
-                            if paired <> csharp then yield sprintf "%s: %d of %d C# blocks not beside F#" page (csharp - paired) csharp ]
+                            // a C# block must sit in a tab beside F#, unless its section is about C# alone
+                            let v =
+                                browser.Visit(Uri(Path.Combine(output, page)).AbsoluteUri,
+                                    "const alone = Array.from(document.querySelectorAll('#content code[lang=csharp]')).filter(c => {
+                                         if (c.closest('.toolkit-tab-panel')) return false;
+                                         let e = c.closest('#content > *');
+                                         while (e && !/^H[1-6]$/.test(e.tagName)) e = e.previousElementSibling;
+                                         return !(e && e.textContent.includes('C#'));
+                                     });
+                                     return { tabs: document.querySelectorAll('.toolkit-tabs').length, alone: alone.length };")
+                            if v.Value.["tabs"].GetValue<int>() = 0 then yield sprintf "%s: no F#/C# tabs" page
+                            let alone = v.Value.["alone"].GetValue<int>()
+                            if alone > 0 then yield sprintf "%s: %d C# blocks not beside F#" page alone ]
                     noProblems missing
                     // a C# block in a page's source must be an include of the tested project's file
                     let inline' =

@@ -67,8 +67,8 @@ let tests =
                     Directory.CreateDirectory app |> ignore
                     File.WriteAllText(Path.Combine(app, "app.csproj"),
                                       sprintf "<Project Sdk=\"Microsoft.NET.Sdk\"><PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework><ImplicitUsings>enable</ImplicitUsings></PropertyGroup><ItemGroup><PackageReference Include=\"Toolkit\" Version=\"%s\" /></ItemGroup></Project>" version)
-                    File.WriteAllText(Path.Combine(app, "Program.cs"),
-                                      "using Toolkit;\nvar a = Scalar.Variable(\"a\", 5); var b = Scalar.Variable(\"b\", 3); var c = Scalar.Variable(\"c\", 2);\nvar J = 3 * (a + b * c);\nvar g = J.Backward();\nConsole.WriteLine($\"J = {g.Value}, dJ/db = {g[b]}, {J.Derivative(b)}\");\n")
+                    // the program the "Getting Toolkit" page shows
+                    File.Copy(Path.Combine(root, "tests", "Toolkit.Tests", "Docs", "Console", "Program.cs"), Path.Combine(app, "Program.cs"))
                     Expect.stringContains (expectRun app "dotnet" "run") "J = 33, dJ/db = 6, 3 * c" "the C# console"
                     // (b) an F# script taking Toolkit.Core from the folder
                     File.WriteAllText(Path.Combine(work, "use.fsx"),
