@@ -3,7 +3,8 @@
 //            per step, the whole output in .build/logs/
 //   setup-test  the apt packages the tests and benchmarks add (Python, NumPy, PyTorch, Chromium)
 //   build    the solution in Release
-//   docs     the fsdocs site (pages evaluated; a failing page fails the build)
+//   docs     the fsdocs site (pages evaluated; a failing page fails the build), finished by
+//            scripts/site.fsx into a site that opens from disk as well as served
 //   test     build, docs, every test (F# Expecto + FsCheck, C# xunit); last line "N passed, N failed"
 //   run      the main job: the notes' graph through `toolkit grad`, then `toolkit train`
 //   bench    the benchmarks (scalar graph vs micrograd-style Python; logistic regression,

@@ -34,12 +34,12 @@ let dvarOf (b: Backward) (name: string) =
 let summary = [ sprintf "f = %g" b.Value; sprintf "df/dq = %g" (dvarOf b "q")
                 sprintf "df/dx = %g, df/dy = %g, df/dz = %g" (b.Dvar "x") (b.Dvar "y") (b.Dvar "z") ]
 (*** include-value: summary ***)
-(** Each step of the backward pass, as the notes write it: *)
-printfn "%s" (Explain.text b)
-(*** include-output ***)
 (**
     [lang=csharp,file=../tests/Toolkit.Tests/Docs/ChainRulePage.cs,key=chain-one-path]
 *)
+(** Each step of the backward pass, as the notes write it: *)
+printfn "%s" (Explain.text b)
+(*** include-output ***)
 (**
 ## Two paths: t reaches z through u and through v
 
