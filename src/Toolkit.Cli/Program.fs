@@ -15,6 +15,7 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Plot of ParseResults<Plot.PlotArgs>
     | [<CliPrefix(CliPrefix.None)>] Export of ParseResults<Export.ExportArgs>
     | [<CliPrefix(CliPrefix.None)>] Import of ParseResults<Export.ImportArgs>
+    | [<CliPrefix(CliPrefix.None)>] Runs of ParseResults<Runs.RunsArgs>
     | [<AltCommandLine("-V")>] Version
     interface IArgParserTemplate with
         member c.Usage =
@@ -28,6 +29,7 @@ type Command =
             | Plot _ -> "pictures: a saved network's loss landscape, the curves of a training run"
             | Export _ -> "a saved network as an ONNX model, for ONNX Runtime, PyTorch and other ONNX readers"
             | Import _ -> "an ONNX network (e.g. from torch.onnx.export) as a model file, to evaluate and train further"
+            | Runs _ -> "the recorded runs (every train records into runs.db): list, show, compare, plot"
             | Version -> "print the version"
 
 /// Printed at the end of --help.
@@ -42,6 +44,8 @@ let private knownNames () =
     @ names (ArgumentParser.Create<TrainCmd.ModelArgs>()) @ names (ArgumentParser.Create<Plot.PlotArgs>())
     @ names (ArgumentParser.Create<Plot.LandscapeArgs>()) @ names (ArgumentParser.Create<Plot.HistoryArgs>())
     @ names (ArgumentParser.Create<Export.ExportArgs>()) @ names (ArgumentParser.Create<Export.ImportArgs>())
+    @ names (ArgumentParser.Create<Runs.RunsArgs>()) @ names (ArgumentParser.Create<Runs.ListArgs>())
+    @ names (ArgumentParser.Create<Runs.CompareArgs>()) @ names (ArgumentParser.Create<Runs.PlotArgs>())
     |> List.distinct
 
 /// The tool's version (the assembly's informational version).
@@ -71,6 +75,7 @@ let run (argv: string[]) : int =
         | Some (Plot a) -> Plot.run a
         | Some (Export a) -> Export.run a
         | Some (Import a) -> Export.import a
+        | Some (Runs a) -> Runs.run a
         | Some Version | None ->
             eprintfn "%s" (parser.PrintUsage())
             2

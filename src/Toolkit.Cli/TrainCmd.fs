@@ -42,6 +42,7 @@ type TrainArgs =
     | [<Unique>] Plot of dir: string
     | [<Unique>] Checkpoint of dir: string
     | [<Unique>] Resume of dir: string
+    | [<Unique>] Runs of db: string
     | Json
     interface IArgParserTemplate with
         member a.Usage =
@@ -73,6 +74,7 @@ type TrainArgs =
             | Precision _ -> "32 (default: float32 storage and SGEMM) or 64 (float64 throughout)"
             | Plot _ -> "write the run's pictures into this folder: curves.svg and curves.html (loss and accuracy per epoch), confusion.svg (test set), misclassified.svg, run.json"
             | Checkpoint _ -> "save the training state (parameters, optimiser moments, random generators, measurements) to this folder after every epoch, atomically"
+            | Runs _ -> "record the run (settings, every epoch's metrics, the machine, the model's hash) in this SQLite run store (default: $TOOLKIT_RUNS, else runs.db in the working directory; `toolkit runs` reads it)"
             | Resume _ -> "go on from the checkpoint in this folder (the same options; --epochs may grow): the weights come out bit for bit as an uninterrupted run's; it keeps checkpointing there"
             | Json -> "print one JSON object as the last line (test_accuracy, test_accuracy_per_epoch, …)"
 
@@ -381,9 +383,43 @@ let run (args: ParseResults<TrainArgs>) : int =
         match checkpointDir with
         | Some dir -> Toolkit.Training.Checkpoint.save dir fingerprint
         | None -> ignore
+    // the run store: the run recorded as it goes (a crash leaves it "running" with its epochs);
+    // a store that cannot be written (a read-only folder, a full disk) costs the record, not the run
+    let storeFile = args.GetResult(Runs, Toolkit.Runs.RunStore.DefaultFile)
+    let mutable recorder =
+        try
+            let store = Toolkit.Runs.RunStore.Open storeFile
+            let settings = fingerprint @ [ "epochs", string epochs ]
+            Some(store, store.Start("toolkit " + String.Join(" ", Environment.GetCommandLineArgs() |> Array.skip 1), settings, Toolkit.Runs.RunStore.ThisMachine(Blas.describe ()), None))
+        with
+        | :? IO.InvalidDataException as e -> fail "--runs: %s" e.Message
+        | :? IO.IOException | :? UnauthorizedAccessException as e ->
+            eprintfn "warning: the run is not recorded: %s" e.Message
+            None
+    let toStore (write: Toolkit.Runs.RunStore -> int64 -> unit) =
+        match recorder with
+        | Some (store, id) ->
+            try write store id
+            with :? IO.IOException as e ->
+                eprintfn "warning: the run is no longer recorded: %s" e.Message
+                recorder <- None
+        | None -> ()
+    let record (e: TrainingEvent) =
+        progress json e
+        match e with
+        | EpochEnded m ->
+            toStore (fun store id ->
+                store.AddEpoch(id, { Epoch = m.Epoch; TrainLoss = m.TrainLoss; TrainAccuracy = m.TrainAccuracy; TestLoss = m.TestLoss; TestAccuracy = m.TestAccuracy; Seconds = m.Seconds }))
+        | _ -> ()
     let result =
-        try Train.fitFrom config net train test (progress json) cts.Token resume onEpoch
-        with :? NonFiniteLossException as e -> raise (Grad.UserError e.Message)
+        try Train.fitFrom config net train test record cts.Token resume onEpoch
+        with
+        | :? NonFiniteLossException as e ->
+            toStore (fun store id -> store.Finish(id, "failed: " + e.Message, None))
+            raise (Grad.UserError e.Message)
+        | e ->
+            toStore (fun store id -> store.Finish(id, "failed: " + e.Message, None))
+            reraise ()
     if result.Cancelled && result.Epochs.Length = 0 then
         raise (Interrupted "interrupted in epoch 1: no epoch completed, nothing was saved")
     // the model as it will be used: on raw features
@@ -393,6 +429,10 @@ let run (args: ParseResults<TrainArgs>) : int =
         ModelFile.saveWithClasses path model (match data.Task with Task.Classes n -> n | Task.Regression _ -> [||])
         if not json then printfn "saved %s" path
     | None -> ()
+    toStore (fun store id -> store.Finish(id, (if result.Cancelled then "cancelled" elif result.StoppedEarly then "stopped early" else "completed"), args.TryGetResult Save))
+    match recorder with
+    | Some (_, id) when not json -> printfn "recorded as run %d in %s (toolkit runs show %d)" id storeFile id
+    | _ -> ()
     let last = Array.last result.Epochs
     let trainSamples = float train.X.ColumnCount * (1.0 - config.ValidationFraction)
     let seconds = result.Epochs |> Array.sumBy (fun e -> e.Seconds)
@@ -412,6 +452,7 @@ let run (args: ParseResults<TrainArgs>) : int =
                 series "seconds_per_epoch" (fun e -> e.Seconds)
                 w.WriteNumber("samples_per_second", trainSamples * float result.Epochs.Length / seconds)
                 w.WriteNumber("epochs", result.Epochs.Length)
+                match recorder with Some (_, id) -> w.WriteNumber("run", id) | None -> ()
                 w.WriteBoolean("stopped_early", result.StoppedEarly)
                 w.WriteBoolean("interrupted", result.Cancelled)
                 w.WriteString("layers", String.Join(",", sizes))

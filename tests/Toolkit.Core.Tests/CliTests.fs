@@ -6,8 +6,17 @@ open System.IO
 open System.Text.Json
 open Expecto
 
+/// The tests' own run store (every `toolkit train` records into one), out of the working
+/// directory; the processes the tests start inherit it.
+let runStore =
+    lazy
+        let path = Path.Combine(Path.GetTempPath(), sprintf "toolkit-tests-%d-runs.db" Environment.ProcessId)
+        Environment.SetEnvironmentVariable("TOOLKIT_RUNS", path)
+        path
+
 /// Runs `toolkit args…` in-process; returns (exit code, stdout, stderr).
 let toolkit (args: string list) =
+    runStore.Force() |> ignore
     let out, err = new StringWriter(), new StringWriter()
     let oldOut, oldErr = Console.Out, Console.Error
     Console.SetOut out
@@ -260,6 +269,7 @@ let tests =
             try
                 let model, record = Path.Combine(dir, "model.json"), Path.Combine(dir, "run")
                 let ck = Path.Combine(dir, "ck")
+                runStore.Force() |> ignore
                 let psi = Diagnostics.ProcessStartInfo("dotnet", sprintf "%s train --epochs 20 --save %s --plot %s --checkpoint %s" (Path.Combine(AppContext.BaseDirectory, "toolkit.dll")) model record ck,
                                                        RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
                 use p = Diagnostics.Process.Start psi
