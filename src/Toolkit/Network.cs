@@ -437,6 +437,9 @@ public sealed class Trainer(Network network, Loss loss, OptimizerSettings optimi
     /// a cancellation) and fitted again ends with the weights an uninterrupted run has, bit for
     /// bit. Null (the default): no checkpoint.</summary>
     public string? CheckpointDirectory { get; init; }
+    /// <summary>A run store to record each <see cref="Fit"/> in (settings, every epoch, the
+    /// machine), as <c>toolkit train</c> records its runs; null (the default): not recorded.</summary>
+    public RunStore? Runs { get; init; }
 
     /// <summary>Trains for <paramref name="epochs"/> epochs, reporting to <paramref name="progress"/>.
     /// Cancelling <paramref name="cancellationToken"/> stops training at the next batch and keeps
@@ -447,6 +450,7 @@ public sealed class Trainer(Network network, Loss loss, OptimizerSettings optimi
     /// <exception cref="InvalidOperationException">The <see cref="CheckpointDirectory"/> holds the
     /// checkpoint of another run, or of more epochs than asked for.</exception>
     /// <exception cref="InvalidDataException">The checkpoint there is damaged.</exception>
+    /// <exception cref="IOException">The <see cref="Runs"/> store could not be written.</exception>
     public TrainingResult Fit(Dataset train, int epochs, IProgress<TrainingProgress>? progress = null,
                               CancellationToken cancellationToken = default, Dataset? test = null)
     {
@@ -454,8 +458,21 @@ public sealed class Trainer(Network network, Loss loss, OptimizerSettings optimi
         var config = new TrainConfig(epochs, BatchSize, optimizer.ToCore(), Schedule.Constant, Seed, 0.0, 3, SinglePrecision ? Precision.Single : Precision.Double);
         var core = network.Core;
         core = new Toolkit.Nn.Network(core.Layers, core.Parameters, loss.Value);
+        // the run recorded as it goes, as toolkit train records it
+        long? run = Runs?.Start("C# Trainer.Fit", new[]
+        {
+            ("layers", FNetwork.describe(core)), ("loss", Toolkit.Tensors.LossModule.name(loss.Value)),
+            ("optimizer", config.Optimizer.ToString()), ("batch", BatchSize.ToString()), ("seed", Seed.ToString()),
+            ("precision", SinglePrecision ? "32" : "64"), ("data", $"{train.Count}×{train.FeatureCount}"), ("epochs", epochs.ToString()),
+        });
         var events = Microsoft.FSharp.Core.FuncConvert.FromAction<TrainingEvent>(e =>
         {
+            if (run is { } id && e is TrainingEvent.EpochEnded ended)
+            {
+                var m = ended.Item;
+                Runs!.Core.AddEpoch(id, new Toolkit.Runs.EpochRecord(m.Epoch, m.TrainLoss, m.TrainAccuracy, m.TestLoss,
+                                                                    test is null ? double.NaN : m.TestAccuracy, m.Seconds));
+            }
             if (progress is null) return;
             if (e is TrainingEvent.BatchEnded b) progress.Report(new TrainingProgress(b.epoch, b.batch, b.batches, b.loss, b.accuracy, null));
             else if (e is TrainingEvent.EpochEnded m) progress.Report(new TrainingProgress(m.Item.Epoch, 0, 0, m.Item.TrainLoss, m.Item.TrainAccuracy, test is null ? null : m.Item.TestAccuracy));
@@ -484,7 +501,18 @@ public sealed class Trainer(Network network, Loss loss, OptimizerSettings optimi
             if (CheckpointDirectory is not null) Checkpoint.save(CheckpointDirectory, fingerprint, state);
         });
         // a loss that turns NaN or infinite throws NonFiniteLossException, an ArithmeticException
-        var result = Train.fitFrom(config, core, train.Data, (test ?? train).Data, events, cancellationToken, resume, onEpoch);
+        TrainResult result;
+        try
+        {
+            result = Train.fitFrom(config, core, train.Data, (test ?? train).Data, events, cancellationToken, resume, onEpoch);
+        }
+        catch (Exception e) when (run is { } id)
+        {
+            Runs!.Core.Finish(id, "failed: " + e.Message, Microsoft.FSharp.Core.FSharpOption<string>.None);
+            throw;
+        }
+        if (run is { } done)
+            Runs!.Core.Finish(done, result.Cancelled ? "cancelled" : result.StoppedEarly ? "stopped early" : "completed", Microsoft.FSharp.Core.FSharpOption<string>.None);
         network.Core = result.Network;
         return new TrainingResult(
             result.Epochs.Select(m => new EpochResult(m.Epoch, m.TrainLoss, m.TrainAccuracy, test is null ? double.NaN : m.TestAccuracy, m.Seconds)).ToArray(),

@@ -57,7 +57,7 @@ let tests =
                     Directory.CreateDirectory work |> ignore
                     expectRun root "dotnet" (sprintf "pack Toolkit.sln -c Release --no-build --nologo -o \"%s\" -p:Version=%s" packages version) |> ignore
                     let made = Directory.GetFiles(packages, "*.nupkg") |> Array.map Path.GetFileName |> Array.sort
-                    Expect.equal made ([| "Toolkit"; "Toolkit.Cli"; "Toolkit.Core"; "Toolkit.Onnx"; "Toolkit.Onnx.Schema"; "Toolkit.Plot" |] |> Array.map (fun id -> sprintf "%s.%s.nupkg" id version) |> Array.sort)
+                    Expect.equal made ([| "Toolkit"; "Toolkit.Cli"; "Toolkit.Core"; "Toolkit.Onnx"; "Toolkit.Onnx.Schema"; "Toolkit.Plot"; "Toolkit.Runs" |] |> Array.map (fun id -> sprintf "%s.%s.nupkg" id version) |> Array.sort)
                         "the packages, ids apart (tests and benchmarks are not packed)"
                     // the consumer sees the folder beside the machine's own feed (for the dependencies)
                     File.WriteAllText(Path.Combine(work, "nuget.config"),
