@@ -71,6 +71,8 @@ the F# prints. The choice of language holds across the pages.
   other ONNX reader; a PyTorch network in, to train further.
 - [Your own data, runs that stop](data.html): CSV tables, images of any size, real-valued
   targets, checkpoints that resume bit for bit.
+- [Keeping and comparing runs](runs.html): every training run in a SQLite run store, listed,
+  compared and plotted by `toolkit runs`, from C# through `Trainer.Runs`.
 - [Performance](performance.html): every benchmark beside its reference, with how to reproduce it.
 - [Reliability under bad input](reliability.html): every reader under generated and mutated
   cases, and what they found.

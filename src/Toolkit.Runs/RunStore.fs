@@ -101,7 +101,7 @@ type RunStore private (path: string) =
     static member SchemaVersion = migrations.Length
 
     member private _.Connect() =
-        let c = new SqliteConnection(SqliteConnectionStringBuilder(DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, DefaultTimeout = 30).ToString())
+        let c = new SqliteConnection(SqliteConnectionStringBuilder(DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, DefaultTimeout = 30, Pooling = false).ToString())
         c.Open()
         use pragma = c.CreateCommand()
         pragma.CommandText <- "PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;"

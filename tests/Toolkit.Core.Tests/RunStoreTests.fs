@@ -27,7 +27,6 @@ let private sql (path: string) (text: string) =
 
 /// Deletes a store and its write-ahead log.
 let private remove (path: string) =
-    SqliteConnection.ClearAllPools()
     for f in [ path; path + "-wal"; path + "-shm" ] do if File.Exists f then File.Delete f
 
 let private epoch k acc = { Epoch = k; TrainLoss = 1.0 / float k; TrainAccuracy = acc - 0.01; TestLoss = 1.1 / float k; TestAccuracy = acc; Seconds = 0.5 }
@@ -138,7 +137,6 @@ let tests =
                 let id = store.Start(sprintf "run %d" k, [ "seed", string k ], [], None)
                 for e in 1 .. 3 do store.AddEpoch(id, epoch e 0.8)
                 store.Finish(id, "completed", None)
-            SqliteConnection.ClearAllPools()
             let bytes = File.ReadAllBytes good
             let rng = Random 7
             let mutable ok, refused = 0, 0
@@ -234,7 +232,6 @@ let tests =
                 Expect.equal code 1 "a misspelled metric"
                 Expect.stringContains err "did you mean test-accuracy?" "suggested"
             finally
-                SqliteConnection.ClearAllPools()
                 Directory.Delete(dir, true)
         }
     ]
