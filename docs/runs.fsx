@@ -33,6 +33,23 @@ or `--runs FILE`) and says which run it was; `toolkit runs` reads the store:
     toolkit runs compare 1 2 --by test-loss            # the settings that differ, the final metrics, the best marked
     toolkit runs plot 1 2 --metric test-accuracy --out curves.html
 
+## Sweeps
+
+`toolkit sweep` runs `toolkit train` over a grid of settings, or a random sample of it, as
+separate processes, several at a time (each gets its share of the cores for OpenBLAS), every run
+with its own seed (its number, unless the seeds are what the sweep varies) and its own model file,
+all recorded in the store under the sweep's name; at the end it compares them and marks the best:
+
+    toolkit sweep --set lr=0.01,0.1,1 --set batch=10,50 --parallel 2 --name lr-batch -- --epochs 3
+    toolkit sweep --set lr=0.001,0.003,0.01,0.03 --set optimizer=adam,rmsprop --random 4 -- --layers "dense(100)-relu-dense(10)-softmax" --loss cross-entropy
+    toolkit runs list --sweep lr-batch
+
+The options after `--` are shared by every run; `--set` names any option of `toolkit train` (a
+misspelled one gets a "did you mean"), and a `layers` value keeps its commas (one `--set
+layers=784,100,10` per value). A run that fails is reported with its settings and the sweep exits
+with 1; Ctrl-C reaches the running trainings, which keep their last epoch, and the sweep says how
+many runs it recorded.
+
 ## A small sweep, recorded
 
 Three learning rates on two noisy classes in the plane, each run recorded as it goes. From F#, the

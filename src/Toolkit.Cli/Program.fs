@@ -16,6 +16,7 @@ type Command =
     | [<CliPrefix(CliPrefix.None)>] Export of ParseResults<Export.ExportArgs>
     | [<CliPrefix(CliPrefix.None)>] Import of ParseResults<Export.ImportArgs>
     | [<CliPrefix(CliPrefix.None)>] Runs of ParseResults<Runs.RunsArgs>
+    | [<CliPrefix(CliPrefix.None)>] Sweep of ParseResults<Sweep.SweepArgs>
     | [<AltCommandLine("-V")>] Version
     interface IArgParserTemplate with
         member c.Usage =
@@ -30,6 +31,7 @@ type Command =
             | Export _ -> "a saved network as an ONNX model, for ONNX Runtime, PyTorch and other ONNX readers"
             | Import _ -> "an ONNX network (e.g. from torch.onnx.export) as a model file, to evaluate and train further"
             | Runs _ -> "the recorded runs (every train records into runs.db): list, show, compare, plot"
+            | Sweep _ -> "train over a grid of settings (--set lr=0.01,0.1,1 …; the shared train options after --), several processes at a time, each run recorded"
             | Version -> "print the version"
 
 /// Printed at the end of --help.
@@ -46,6 +48,7 @@ let private knownNames () =
     @ names (ArgumentParser.Create<Export.ExportArgs>()) @ names (ArgumentParser.Create<Export.ImportArgs>())
     @ names (ArgumentParser.Create<Runs.RunsArgs>()) @ names (ArgumentParser.Create<Runs.ListArgs>())
     @ names (ArgumentParser.Create<Runs.CompareArgs>()) @ names (ArgumentParser.Create<Runs.PlotArgs>())
+    @ names (ArgumentParser.Create<Sweep.SweepArgs>())
     |> List.distinct
 
 /// The tool's version (the assembly's informational version).
@@ -60,6 +63,11 @@ let version () =
 let run (argv: string[]) : int =
     let parser = ArgumentParser.Create<Command>(programName = "toolkit", helpTextMessage = exitCodes)
     try
+        // `toolkit sweep … -- TRAIN OPTIONS`: what follows -- is passed to every run
+        let argv, rest =
+            match Array.tryFindIndex ((=) "--") argv with
+            | Some i when argv.Length > 0 && argv.[0] = "sweep" -> argv.[.. i - 1], List.ofArray argv.[i + 1 ..]
+            | _ -> argv, []
         let parsed = parser.ParseCommandLine(argv, raiseOnUsage = true)
         if parsed.Contains Version then
             printfn "toolkit %s" (version ())
@@ -76,6 +84,7 @@ let run (argv: string[]) : int =
         | Some (Export a) -> Export.run a
         | Some (Import a) -> Export.import a
         | Some (Runs a) -> Runs.run a
+        | Some (Sweep a) -> Sweep.run a rest
         | Some Version | None ->
             eprintfn "%s" (parser.PrintUsage())
             2

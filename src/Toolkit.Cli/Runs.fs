@@ -130,12 +130,9 @@ let private show (args: ParseResults<ShowArgs>) =
                   [ string e.Epoch; number e.TrainLoss; number e.TrainAccuracy; number e.TestLoss; number e.TestAccuracy; sprintf "%.2f" e.Seconds ] ])
     0
 
-let private compare (args: ParseResults<CompareArgs>) =
-    let store = openStore (args.TryGetResult CompareArgs.Runs)
-    let ids = args.GetResult CompareArgs.Ids
-    if ids.Length < 2 then raise (Grad.UserError "compare: name two runs or more")
-    let metric = checkMetric (args.GetResult(By, "test-accuracy"))
-    let runs = ids |> List.map (get store)
+/// Runs side by side: the settings in which they differ, their final metrics, the best by a
+/// metric marked.
+let comparison (runs: RunRecord list) (metric: string) =
     let best = RunStore.Best(metric, runs)
     let keys = runs |> List.collect (fun r -> r.Settings |> List.map fst) |> List.distinct
     // the settings in which the runs differ: what the comparison is about
@@ -152,6 +149,13 @@ let private compare (args: ParseResults<CompareArgs>) =
     | Some b -> printfn "best by %s (%s is better): run %d, %s" metric (if RunMetric.higherIsBetter metric then "higher" else "lower") b.Id (number (b.Final metric))
     | None -> printfn "none of these runs has a %s" metric
     if differing.IsEmpty then printfn "(the runs have the same settings)"
+
+let private compare (args: ParseResults<CompareArgs>) =
+    let store = openStore (args.TryGetResult CompareArgs.Runs)
+    let ids = args.GetResult CompareArgs.Ids
+    if ids.Length < 2 then raise (Grad.UserError "compare: name two runs or more")
+    let metric = checkMetric (args.GetResult(By, "test-accuracy"))
+    comparison (ids |> List.map (get store)) metric
     0
 
 let private plot (args: ParseResults<PlotArgs>) =

@@ -43,6 +43,7 @@ type TrainArgs =
     | [<Unique>] Checkpoint of dir: string
     | [<Unique>] Resume of dir: string
     | [<Unique>] Runs of db: string
+    | [<Unique>] Sweep of name: string
     | Json
     interface IArgParserTemplate with
         member a.Usage =
@@ -75,6 +76,7 @@ type TrainArgs =
             | Plot _ -> "write the run's pictures into this folder: curves.svg and curves.html (loss and accuracy per epoch), confusion.svg (test set), misclassified.svg, run.json"
             | Checkpoint _ -> "save the training state (parameters, optimiser moments, random generators, measurements) to this folder after every epoch, atomically"
             | Runs _ -> "record the run (settings, every epoch's metrics, the machine, the model's hash) in this SQLite run store (default: $TOOLKIT_RUNS, else runs.db in the working directory; `toolkit runs` reads it)"
+            | Sweep _ -> "record the run as one of this sweep's (toolkit sweep gives it)"
             | Resume _ -> "go on from the checkpoint in this folder (the same options; --epochs may grow): the weights come out bit for bit as an uninterrupted run's; it keeps checkpointing there"
             | Json -> "print one JSON object as the last line (test_accuracy, test_accuracy_per_epoch, …)"
 
@@ -191,6 +193,10 @@ let progress (quiet: bool) : TrainingEvent -> unit =
                 else
                     printfn "epoch %d: train loss %.4f, train accuracy %.4f, test loss %.4f, test accuracy %.4f%s, %.2f s"
                         m.Epoch m.TrainLoss m.TrainAccuracy m.TestLoss m.TestAccuracy validation m.Seconds
+
+/// Every option name of `toolkit train` (--lr, --layers, …).
+let optionNames () =
+    ArgumentParser.Create<TrainArgs>().GetArgumentCases() |> List.collect (fun c -> c.CommandLineNames.Value)
 
 /// Runs `toolkit train`; returns the exit code.
 let run (args: ParseResults<TrainArgs>) : int =
@@ -390,7 +396,7 @@ let run (args: ParseResults<TrainArgs>) : int =
         try
             let store = Toolkit.Runs.RunStore.Open storeFile
             let settings = fingerprint @ [ "epochs", string epochs ]
-            Some(store, store.Start("toolkit " + String.Join(" ", Environment.GetCommandLineArgs() |> Array.skip 1), settings, Toolkit.Runs.RunStore.ThisMachine(Blas.describe ()), None))
+            Some(store, store.Start("toolkit " + String.Join(" ", Environment.GetCommandLineArgs() |> Array.skip 1), settings, Toolkit.Runs.RunStore.ThisMachine(Blas.describe ()), args.TryGetResult Sweep))
         with
         | :? IO.InvalidDataException as e -> fail "--runs: %s" e.Message
         | :? IO.IOException | :? UnauthorizedAccessException as e ->

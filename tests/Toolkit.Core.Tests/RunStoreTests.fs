@@ -234,4 +234,48 @@ let tests =
             finally
                 Directory.Delete(dir, true)
         }
+        test "sweep settings: each option's values, layers keeping their commas, every combination once" {
+            let settings = Toolkit.Cli.Sweep.parseSettings [ "lr=0.01,0.1"; "layers=2,8,2"; "--layers=2,16,2"; "seed=1,2,1" ]
+            Expect.equal settings [ "lr", [ "0.01"; "0.1" ]; "layers", [ "2,8,2"; "2,16,2" ]; "seed", [ "1"; "2" ] ] "parsed"
+            let g = Toolkit.Cli.Sweep.grid settings
+            Expect.equal g.Length 8 "2 × 2 × 2"
+            Expect.equal (List.distinct g).Length 8 "each once"
+            Expect.equal g.Head [ "lr", "0.01"; "layers", "2,8,2"; "seed", "1" ] "the first"
+        }
+        test "toolkit sweep: a grid as parallel train processes, each recorded in the sweep with its own seed and model; a random sample; bad settings named" {
+            let dir = temp "sweep"
+            Directory.CreateDirectory dir |> ignore
+            let db = Path.Combine(dir, "runs.db")
+            try
+                let csv = Path.Combine(dir, "t.csv")
+                let rng = Random 5
+                File.WriteAllLines(csv, [| yield "a,b,kind"
+                                           for _ in 1 .. 200 do
+                                               let c = rng.Next 2
+                                               yield sprintf "%.3f,%.3f,%d" (float c + 0.3 * rng.NextDouble()) (rng.NextDouble()) c |])
+                let common = [ "--"; "--data"; csv; "--label"; "kind"; "--epochs"; "2" ]
+                let code, out, err = CliTests.toolkit ([ "sweep"; "--set"; "lr=0.1,1"; "--set"; "batch=10,20"; "--parallel"; "2"; "--name"; "grid"; "--runs"; db; "--out"; Path.Combine(dir, "models") ] @ common)
+                Expect.equal code 0 (sprintf "the sweep: %s" err)
+                let runs = (RunStore.Open db).OfSweep "grid"
+                Expect.equal runs.Length 4 "four runs in the sweep"
+                Expect.equal (runs |> Array.map (fun r -> r.Status) |> Array.distinct) [| "completed" |] "all completed"
+                let setting (r: RunRecord) k = r.Settings |> List.find (fst >> (=) k) |> snd
+                Expect.equal (runs |> Array.map (fun r -> setting r "optimizer", setting r "batch") |> Array.sort)
+                    [| "Sgd 0.1", "10"; "Sgd 0.1", "20"; "Sgd 1.0", "10"; "Sgd 1.0", "20" |] "every combination"
+                Expect.equal (runs |> Array.map (fun r -> setting r "seed") |> Array.sort) [| "1"; "2"; "3"; "4" |] "each its own seed"
+                for r in runs do Expect.isTrue (File.Exists r.Model.Value && r.ModelSha256.IsSome) "each its own model file, hashed"
+                Expect.stringContains out "(best)" "the sweep's runs compared at the end"
+                let code, _, _ = CliTests.toolkit ([ "sweep"; "--set"; "lr=0.01,0.1,1"; "--set"; "seed=1,2"; "--random"; "2"; "--name"; "sample"; "--runs"; db; "--out"; Path.Combine(dir, "m2") ] @ common)
+                Expect.equal code 0 "a random sample"
+                Expect.equal ((RunStore.Open db).OfSweep "sample").Length 2 "two of the six combinations"
+                let code, _, err = CliTests.toolkit ([ "sweep"; "--set"; "lerning-rate=1"; "--runs"; db ] @ common)
+                Expect.equal code 1 "an unknown option"
+                Expect.stringContains err "not an option of toolkit train" "named"
+                let code, _, err = CliTests.toolkit ([ "sweep"; "--set"; "save=a.json,b.json"; "--runs"; db ] @ common)
+                Expect.equal code 1 "a per-run option"
+                Expect.stringContains err "each run its own" "refused with the reason"
+            finally
+                Directory.Delete(dir, true)
+        }
     ]
+
