@@ -29,6 +29,16 @@ let private sql (path: string) (text: string) =
 let private remove (path: string) =
     for f in [ path; path + "-wal"; path + "-shm" ] do if File.Exists f then File.Delete f
 
+/// A small table in a folder: two features, two classes, 200 rows.
+let private twoClasses (dir: string) (seed: int) =
+    let csv = Path.Combine(dir, "t.csv")
+    let rng = Random seed
+    File.WriteAllLines(csv, [| yield "a,b,kind"
+                               for _ in 1 .. 200 do
+                                   let c = rng.Next 2
+                                   yield sprintf "%.3f,%.3f,%d" (float c + 0.3 * rng.NextDouble()) (rng.NextDouble()) c |])
+    csv
+
 let private epoch k acc = { Epoch = k; TrainLoss = 1.0 / float k; TrainAccuracy = acc - 0.01; TestLoss = 1.1 / float k; TestAccuracy = acc; Seconds = 0.5 }
 
 /// A store file as the first version of the schema left it (written here, as an older Toolkit
@@ -186,13 +196,7 @@ let tests =
             Directory.CreateDirectory dir |> ignore
             let db = Path.Combine(dir, "runs.db")
             try
-                // a small table: two features, two classes
-                let csv = Path.Combine(dir, "t.csv")
-                let rng = Random 3
-                File.WriteAllLines(csv, [| yield "a,b,kind"
-                                           for _ in 1 .. 200 do
-                                               let c = rng.Next 2
-                                               yield sprintf "%.3f,%.3f,%d" (float c + 0.3 * rng.NextDouble()) (rng.NextDouble()) c |])
+                let csv = twoClasses dir 3
                 let start (seed: int) =
                     let psi = Diagnostics.ProcessStartInfo("dotnet", sprintf "%s train --data %s --label kind --epochs 4 --seed %d --runs %s" (Path.Combine(AppContext.BaseDirectory, "toolkit.dll")) csv seed db,
                                                            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
@@ -247,12 +251,7 @@ let tests =
             Directory.CreateDirectory dir |> ignore
             let db = Path.Combine(dir, "runs.db")
             try
-                let csv = Path.Combine(dir, "t.csv")
-                let rng = Random 5
-                File.WriteAllLines(csv, [| yield "a,b,kind"
-                                           for _ in 1 .. 200 do
-                                               let c = rng.Next 2
-                                               yield sprintf "%.3f,%.3f,%d" (float c + 0.3 * rng.NextDouble()) (rng.NextDouble()) c |])
+                let csv = twoClasses dir 5
                 let common = [ "--"; "--data"; csv; "--label"; "kind"; "--epochs"; "2" ]
                 let code, out, err = CliTests.toolkit ([ "sweep"; "--set"; "lr=0.1,1"; "--set"; "batch=10,20"; "--parallel"; "2"; "--name"; "grid"; "--runs"; db; "--out"; Path.Combine(dir, "models") ] @ common)
                 Expect.equal code 0 (sprintf "the sweep: %s" err)
