@@ -177,10 +177,23 @@ module Train =
     let evaluate (n: Network) (d: LabelledData) : float * float =
         FastNet<float>(n, max 1 (min d.X.ColumnCount 1000)).Evaluate(Toolkit.Tensors.Kernels.storage d.X, Toolkit.Tensors.Kernels.storage d.Y, d.Labels)
 
+    /// <summary>How the processes of a data-parallel run combine their work: the sum over every
+    /// process of an array (an allreduce, e.g. MPI's), in place.</summary>
+    type IGradientSum =
+        /// This process's number, 0 … Size − 1.
+        abstract Rank : int
+        /// The number of processes.
+        abstract Size : int
+        /// Replaces each element by its sum over every process (float64 training).
+        abstract SumDouble : float[] -> unit
+        /// Replaces each element by its sum over every process (float32 training).
+        abstract SumSingle : float32[] -> unit
+
     /// What the loop asks of the training path, whatever its precision.
     type private IRunner =
-        /// One step on the batch from start; steps so far drive the schedule. Returns the batch's cost.
-        abstract Step : steps: int * start: int -> float
+        /// One step on the batch from start; steps so far drive the schedule. Returns the batch's
+        /// cost, and whether to stop: this process's stop, or in a data-parallel run any process's.
+        abstract Step : steps: int * start: int * stop: bool -> float * bool
         /// Parameters, optimiser state and generator draws, exactly (see TrainState).
         abstract Save : unit -> float[] * float[] * float[] * int * float * int64 * int64
         /// Puts back what Save gave, on a fresh runner.
@@ -195,7 +208,7 @@ module Train =
     /// The training path in one precision: the network laid out for batches, the optimiser's state,
     /// and a second layout for evaluation in large batches.
     type private Runner<'T when 'T :> System.Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> System.ValueType>
-            (config: TrainConfig, net: Network, trainSet: LabelledData, test: LabelledData, idx: int[]) =
+            (config: TrainConfig, net: Network, trainSet: LabelledData, test: LabelledData, idx: int[], sum: IGradientSum option) =
         let m = trainSet.X.ColumnCount
         let f = FastNet<'T>(net, config.BatchSize, config.Seed + 2)
         let e = FastNet<'T>(net, max config.BatchSize 1000)
@@ -205,23 +218,56 @@ module Train =
         // the data sets' own float64 storage (no copy): FastNet converts each batch as it gathers it
         let storage = Toolkit.Tensors.Kernels.storage
         let xs, ys, txs, tys = storage trainSet.X, storage trainSet.Y, storage test.X, storage test.Y
+        // a data-parallel step's one message: every gradient times the shard's size, the size, the
+        // cost times the size, and a stop flag, summed over the processes in one allreduce
+        let n = f.Parameters.Length
+        let shared : 'T[] = if sum.IsSome then Array.zeroCreate (n + 3) else [||]
+        let total (a: 'T[]) =
+            match sum, box a with
+            | Some s, (:? (float[]) as d) -> s.SumDouble d
+            | Some s, (:? (float32[]) as d) -> s.SumSingle d
+            | _ -> ()
         interface IRunner with
-          member _.Step(steps: int, start: int) =
+          member _.Step(steps: int, start: int, stop: bool) =
+            match sum with
+            | Some s ->
+              // this process's shard of the global batch from start: the s.Rank-th BatchSize samples
+              let local = start + s.Rank * config.BatchSize
+              let size = max 0 (min config.BatchSize (m - local))
+              let rate = Optimizer.learningRate config.Optimizer * Optimizer.factor config.Schedule steps
+              let p, g = f.Parameters, f.Gradients
+              Optimizer.lookAhead config.Optimizer state 1.0 p
+              let cost = if size > 0 then f.Gradient(xs, ys, idx, local, size) else 0.0
+              Optimizer.lookAhead config.Optimizer state -1.0 p
+              let w = 'T.CreateTruncating size
+              for i in 0 .. n - 1 do shared.[i] <- (if size > 0 then g.[i] * w else 'T.Zero)
+              shared.[n] <- w
+              shared.[n + 1] <- Toolkit.Precision.store<'T> (cost * float size)
+              shared.[n + 2] <- (if stop then 'T.One else 'T.Zero)
+              total shared
+              // the mean over the global batch, as one process with the whole batch computes it
+              let all = shared.[n]
+              for i in 0 .. n - 1 do g.[i] <- shared.[i] / all
+              Optimizer.update config.Optimizer state rate g p
+              Toolkit.Precision.load shared.[n + 1] / Toolkit.Precision.load all, not ('T.IsZero shared.[n + 2])
+            | None ->
               let size = min config.BatchSize (m - start)
-              if Optimizer.usesGradient config.Optimizer then
-                  let rate = Optimizer.learningRate config.Optimizer * Optimizer.factor config.Schedule steps
-                  f.Step(config.Optimizer, state, rate, xs, ys, idx, start, size)
-              else
-                  let p = f.Parameters
-                  let current = p |> Array.map Toolkit.Precision.load
-                  let cost (q: float[]) =
-                      for i in 0 .. q.Length - 1 do p.[i] <- Toolkit.Precision.store<'T> q.[i]
-                      f.BatchCost(xs, ys, idx, start, size)
-                  let c = cost current
-                  let objective = { Loss = (fun q -> if obj.ReferenceEquals(q, current) then c else cost q); Gradient = fun _ -> invalidOp "no gradient" }
-                  let next = Optimizer.step config.Optimizer config.Schedule search objective current
-                  for i in 0 .. next.Length - 1 do p.[i] <- Toolkit.Precision.store<'T> next.[i]
-                  c
+              let cost =
+                  if Optimizer.usesGradient config.Optimizer then
+                      let rate = Optimizer.learningRate config.Optimizer * Optimizer.factor config.Schedule steps
+                      f.Step(config.Optimizer, state, rate, xs, ys, idx, start, size)
+                  else
+                      let p = f.Parameters
+                      let current = p |> Array.map Toolkit.Precision.load
+                      let cost (q: float[]) =
+                          for i in 0 .. q.Length - 1 do p.[i] <- Toolkit.Precision.store<'T> q.[i]
+                          f.BatchCost(xs, ys, idx, start, size)
+                      let c = cost current
+                      let objective = { Loss = (fun q -> if obj.ReferenceEquals(q, current) then c else cost q); Gradient = fun _ -> invalidOp "no gradient" }
+                      let next = Optimizer.step config.Optimizer config.Schedule search objective current
+                      for i in 0 .. next.Length - 1 do p.[i] <- Toolkit.Precision.store<'T> next.[i]
+                      c
+              cost, stop
           member _.Save() =
               let widen (a: 'T[]) = if isNull a then [||] else a |> Array.map Toolkit.Precision.load
               // the random strategies keep their state in the float64 search state, the others in state
@@ -253,23 +299,15 @@ module Train =
               Array.blit f.Parameters 0 e.Parameters 0 f.Parameters.Length
               e.Evaluate(xs, ys, trainSet.Labels), e.Evaluate(txs, tys, test.Labels)
 
-    let private runner (config: TrainConfig) (net: Network) (trainSet: LabelledData) (test: LabelledData) (idx: int[]) : IRunner =
+    let private runner (config: TrainConfig) (net: Network) (trainSet: LabelledData) (test: LabelledData) (idx: int[]) (sum: IGradientSum option) : IRunner =
         match config.Precision with
-        | Precision.Double -> Runner<float>(config, net, trainSet, test, idx) :> IRunner
-        | Precision.Single -> Runner<float32>(config, net, trainSet, test, idx) :> IRunner
+        | Precision.Double -> Runner<float>(config, net, trainSet, test, idx, sum) :> IRunner
+        | Precision.Single -> Runner<float32>(config, net, trainSet, test, idx, sum) :> IRunner
 
-    /// <summary>Trains <paramref name="net"/> on <paramref name="train"/>, measuring on
-    /// <paramref name="test"/> after every epoch; <paramref name="onEvent"/> hears every batch and
-    /// epoch; <paramref name="cancel"/> stops training between batches and keeps the work: the
-    /// result holds the network of the last completed epoch and says it was cancelled. From
-    /// <paramref name="resume"/> (a state <paramref name="onEpoch"/> was given by a run with the
-    /// same configuration, network and data) it goes on from that epoch exactly as the run would
-    /// have: the same weights, bit for bit; <paramref name="onEpoch"/> hears the state after
-    /// every completed epoch (to save a checkpoint).</summary>
-    /// <exception cref="T:Toolkit.Training.NonFiniteLossException">The loss became NaN or ±∞.</exception>
-    let fitFrom (config: TrainConfig) (net: Network) (train: LabelledData) (test: LabelledData)
-                (onEvent: TrainingEvent -> unit) (cancel: CancellationToken)
-                (resume: TrainState option) (onEpoch: TrainState -> unit) : TrainResult =
+    /// The training loop, alone or as one process of a data-parallel run.
+    let private fitWith (sum: IGradientSum option) (config: TrainConfig) (net: Network) (train: LabelledData) (test: LabelledData)
+                        (onEvent: TrainingEvent -> unit) (cancel: CancellationToken)
+                        (resume: TrainState option) (onEpoch: TrainState -> unit) : TrainResult =
         if config.Epochs < 1 then invalidArg "config" (sprintf "Epochs must be at least 1, not %d" config.Epochs)
         if config.BatchSize < 1 then invalidArg "config" (sprintf "BatchSize must be at least 1, not %d" config.BatchSize)
         if train.X.ColumnCount < 1 then invalidArg "train" "the training set has no samples"
@@ -290,8 +328,11 @@ module Train =
             else train, None
         let m = trainSet.X.ColumnCount
         let idx = Array.init m id
-        let batches = (m + config.BatchSize - 1) / config.BatchSize
-        let run = runner config net trainSet test idx
+        // a data-parallel run's global batch: BatchSize from each of the processes
+        let processes = match sum with Some s -> s.Size | None -> 1
+        let globalBatch = config.BatchSize * processes
+        let batches = (m + globalBatch - 1) / globalBatch
+        let run = runner config net trainSet test idx sum
         let mutable steps = 0
         let mutable net = net
         let mutable best = (infinity, net)
@@ -322,17 +363,22 @@ module Train =
             let mutable lossSum = 0.0
             let mutable b = 0
             while b < batches && not cancelled do
-                if cancel.IsCancellationRequested then cancelled <- true
+                // alone, a stop ends the loop before the batch; in a data-parallel run every process
+                // takes the step and stops together, when any one of them was asked to
+                if sum.IsNone && cancel.IsCancellationRequested then cancelled <- true
                 else
-                    let start = b * config.BatchSize
-                    let size = min config.BatchSize (m - start)
-                    let batchLoss = run.Step(steps, start)
+                    let start = b * globalBatch
+                    let size = min globalBatch (m - start)
+                    let batchLoss, stop = run.Step(steps, start, cancel.IsCancellationRequested)
                     if not (Double.IsFinite batchLoss) then
                         raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer (run.Current ()) (columns trainSet.X idx.[start .. start + size - 1])))
                     lossSum <- lossSum + batchLoss
-                    onEvent (BatchEnded(epoch, b + 1, batches, batchLoss, (if regression then nan else float run.Correct / float size)))
+                    // the accuracy of the samples this process saw
+                    let seen = match sum with Some s -> max 0 (min config.BatchSize (m - start - s.Rank * config.BatchSize)) | None -> size
+                    onEvent (BatchEnded(epoch, b + 1, batches, batchLoss, (if regression || seen = 0 then nan else float run.Correct / float seen)))
                     steps <- steps + 1
                     b <- b + 1
+                    if stop then cancelled <- true
             // a cancelled epoch is not kept: net stays the network of the last completed one
             if not cancelled then
                 net <- run.Current ()
@@ -364,6 +410,31 @@ module Train =
                       BestParameters = (if validation.IsSome then (snd best).Parameters else [||]); SinceBest = sinceBest }
         { Network = (if validation.IsSome then snd best else net); Epochs = epochs.ToArray(); StoppedEarly = stopped && epoch < config.Epochs
           Cancelled = cancelled }
+
+    /// <summary>Trains <paramref name="net"/> on <paramref name="train"/>, measuring on
+    /// <paramref name="test"/> after every epoch; <paramref name="onEvent"/> hears every batch and
+    /// epoch; <paramref name="cancel"/> stops training between batches and keeps the work: the
+    /// result holds the network of the last completed epoch and says it was cancelled. From
+    /// <paramref name="resume"/> (a state <paramref name="onEpoch"/> was given by a run with the
+    /// same configuration, network and data) it goes on from that epoch exactly as the run would
+    /// have: the same weights, bit for bit; <paramref name="onEpoch"/> hears the state after
+    /// every completed epoch (to save a checkpoint).</summary>
+    /// <exception cref="T:Toolkit.Training.NonFiniteLossException">The loss became NaN or ±∞.</exception>
+    let fitFrom config net train test onEvent cancel resume onEpoch : TrainResult =
+        fitWith None config net train test onEvent cancel resume onEpoch
+
+    /// <summary>One process of a data-parallel run: every process calls this with the same
+    /// network, data, configuration and seed; each takes its <c>BatchSize</c> share of every
+    /// global batch of <c>BatchSize × sum.Size</c> samples, the gradients are summed across the
+    /// processes by <paramref name="sum"/> (an allreduce), and every process applies the same
+    /// update, so that the weights are those of one process training with the global batch (to
+    /// float rounding; dropout draws its masks per process, so with dropout they differ). A stop
+    /// asked of any process stops them all after the same batch. Gradient-based optimisers only.</summary>
+    /// <exception cref="T:System.ArgumentException">The optimiser searches without gradients.</exception>
+    let fitDistributed (sum: IGradientSum) config net train test onEvent cancel resume onEpoch : TrainResult =
+        if not (Optimizer.usesGradient config.Optimizer) then
+            invalidArg "config" "a data-parallel run sums gradients: random search has none"
+        fitWith (Some sum) config net train test onEvent cancel resume onEpoch
 
     /// <summary>Trains <paramref name="net"/> on <paramref name="train"/>, measuring on
     /// <paramref name="test"/> after every epoch; <paramref name="onEvent"/> hears every batch and
