@@ -67,8 +67,9 @@ let runPackages = [ "libopenblas0-pthread"; "dataset-fashion-mnist" ]
 
 /// What the tests and the benchmarks add: python3 with NumPy for the benchmarks' reference engines,
 /// python3-torch as the independent oracle (gradients, ONNX export), chromium for the tests that
-/// open the charts and the site in a real (headless) browser.
-let testPackages = [ "python3"; "python3-numpy"; "python3-torch"; "chromium" ]
+/// open the charts and the site in a real (headless) browser, MPICH for the data-parallel test
+/// (mpiexec -n 2 toolkit train --distributed).
+let testPackages = [ "python3"; "python3-numpy"; "python3-torch"; "chromium"; "mpich" ]
 
 /// Installs the Debian packages missing of a set (root only; otherwise says what to run).
 let aptInstall (step: string) (packages: string list) (options: string) =

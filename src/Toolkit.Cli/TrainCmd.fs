@@ -44,6 +44,7 @@ type TrainArgs =
     | [<Unique>] Resume of dir: string
     | [<Unique>] Runs of db: string
     | [<Unique>] Sweep of name: string
+    | Distributed
     | Json
     interface IArgParserTemplate with
         member a.Usage =
@@ -77,6 +78,7 @@ type TrainArgs =
             | Checkpoint _ -> "save the training state (parameters, optimiser moments, random generators, measurements) to this folder after every epoch, atomically"
             | Runs _ -> "record the run (settings, every epoch's metrics, the machine, the model's hash) in this SQLite run store (default: $TOOLKIT_RUNS, else runs.db in the working directory; `toolkit runs` reads it)"
             | Sweep _ -> "record the run as one of this sweep's (toolkit sweep gives it)"
+            | Distributed -> "one process of a data-parallel run, started as mpiexec -n K toolkit train --distributed …: each process takes --batch samples of every global batch of K × batch, the gradients are summed (MPI allreduce), every process applies the same update; process 0 alone prints, saves and records"
             | Resume _ -> "go on from the checkpoint in this folder (the same options; --epochs may grow): the weights come out bit for bit as an uninterrupted run's; it keeps checkpointing there"
             | Json -> "print one JSON object as the last line (test_accuracy, test_accuracy_per_epoch, …)"
 
@@ -297,6 +299,10 @@ let run (args: ParseResults<TrainArgs>) : int =
         | 64 -> Toolkit.Training.Precision.Double
         | b -> fail "--precision: %d is not 32 or 64" b
     let json = args.Contains Json
+    // a data-parallel run: MPI started, and every process but the first silent (it trains alike)
+    let mpi = if args.Contains Distributed then Some(Mpi.start ()) else None
+    let lead = match mpi with Some w -> w.Rank = 0 | None -> true
+    if not lead then Console.SetOut IO.TextWriter.Null
     // a model that cannot be written is found out before training, not after
     match args.TryGetResult Save with
     | Some path ->
@@ -341,7 +347,12 @@ let run (args: ParseResults<TrainArgs>) : int =
     let sizes = Network.sizes net
     match args.TryGetResult Threads with
     | Some t -> Blas.setThreads t
-    | None -> Blas.setThreads (Toolkit.Nn.FastPath.suggestedThreads sizes batch)
+    | None ->
+        // processes of a data-parallel run on one machine share its cores
+        let perProcess = match mpi with Some w -> max 1 (Environment.ProcessorCount / w.Size) | None -> Environment.ProcessorCount
+        Blas.setThreads (min perProcess (Toolkit.Nn.FastPath.suggestedThreads sizes batch))
+    // every process starts from the first one's weights
+    match mpi with Some w -> w.Broadcast net.Parameters | None -> ()
     let config =
         { Epochs = epochs; BatchSize = batch; Optimizer = optimizer; Schedule = Schedule.Constant; Seed = seed
           ValidationFraction = args.GetResult(Validation, 0.0); Patience = 3; Precision = precision }
@@ -369,6 +380,7 @@ let run (args: ParseResults<TrainArgs>) : int =
           "optimizer", sprintf "%A" optimizer; "schedule", sprintf "%A" config.Schedule; "batch", string batch; "seed", string seed
           "init", sprintf "%A" init; "validation", sprintf "%g" config.ValidationFraction
           "precision", (match precision with Toolkit.Training.Precision.Single -> "32" | _ -> "64") ]
+        @ (match mpi with Some w -> [ "processes", string w.Size ] | None -> [])
     let checkpointDir = match args.TryGetResult Resume with Some d -> Some d | None -> args.TryGetResult Checkpoint
     let resume =
         match args.TryGetResult Resume with
@@ -387,12 +399,13 @@ let run (args: ParseResults<TrainArgs>) : int =
     | _ -> ()
     let onEpoch =
         match checkpointDir with
-        | Some dir -> Toolkit.Training.Checkpoint.save dir fingerprint
-        | None -> ignore
+        | Some dir when lead -> Toolkit.Training.Checkpoint.save dir fingerprint
+        | _ -> ignore
     // the run store: the run recorded as it goes (a crash leaves it "running" with its epochs);
     // a store that cannot be written (a read-only folder, a full disk) costs the record, not the run
     let storeFile = args.GetResult(Runs, Toolkit.Runs.RunStore.DefaultFile)
     let mutable recorder =
+        if not lead then None else
         try
             let store = Toolkit.Runs.RunStore.Open storeFile
             let settings = fingerprint @ [ "epochs", string epochs ]
@@ -418,7 +431,10 @@ let run (args: ParseResults<TrainArgs>) : int =
                 store.AddEpoch(id, { Epoch = m.Epoch; TrainLoss = m.TrainLoss; TrainAccuracy = m.TrainAccuracy; TestLoss = m.TestLoss; TestAccuracy = m.TestAccuracy; Seconds = m.Seconds }))
         | _ -> ()
     let result =
-        try Train.fitFrom config net train test record cts.Token resume onEpoch
+        try
+            match mpi with
+            | Some w -> Train.fitDistributed w.Sum config net train test record cts.Token resume onEpoch
+            | None -> Train.fitFrom config net train test record cts.Token resume onEpoch
         with
         | :? NonFiniteLossException as e ->
             toStore (fun store id -> store.Finish(id, "failed: " + e.Message, None))
@@ -431,10 +447,10 @@ let run (args: ParseResults<TrainArgs>) : int =
     // the model as it will be used: on raw features
     let model = match scaling with Some (mean, sd) -> Network.withInputScaling mean sd result.Network | None -> result.Network
     match args.TryGetResult Save with
-    | Some path ->
+    | Some path when lead ->
         ModelFile.saveWithClasses path model (match data.Task with Task.Classes n -> n | Task.Regression _ -> [||])
         if not json then printfn "saved %s" path
-    | None -> ()
+    | _ -> ()
     toStore (fun store id -> store.Finish(id, (if result.Cancelled then "cancelled" elif result.StoppedEarly then "stopped early" else "completed"), args.TryGetResult Save))
     match recorder with
     | Some (_, id) when not json -> printfn "recorded as run %d in %s (toolkit runs show %d)" id storeFile id
@@ -458,6 +474,11 @@ let run (args: ParseResults<TrainArgs>) : int =
                 series "seconds_per_epoch" (fun e -> e.Seconds)
                 w.WriteNumber("samples_per_second", trainSamples * float result.Epochs.Length / seconds)
                 w.WriteNumber("epochs", result.Epochs.Length)
+                match mpi with
+                | Some world ->
+                    w.WriteNumber("processes", world.Size)
+                    w.WriteNumber("allreduce_seconds", world.SumSeconds ())
+                | None -> ()
                 match recorder with Some (_, id) -> w.WriteNumber("run", id) | None -> ()
                 w.WriteBoolean("stopped_early", result.StoppedEarly)
                 w.WriteBoolean("interrupted", result.Cancelled)
@@ -471,7 +492,7 @@ let run (args: ParseResults<TrainArgs>) : int =
                 w.WriteString("provider", (Blas.status ()).Provider)
                 w.WriteNumber("peak_memory_mb", float (Process.GetCurrentProcess().PeakWorkingSet64) / 1048576.0))
     match args.TryGetResult Plot with
-    | Some dir ->
+    | Some dir when lead ->
         IO.Directory.CreateDirectory dir |> ignore
         // the run record first: a picture that cannot be drawn does not lose it
         Toolkit.AtomicFile.writeAllText (IO.Path.Combine(dir, "run.json")) (runJson + "\n")
@@ -508,6 +529,13 @@ let run (args: ParseResults<TrainArgs>) : int =
                     written.Add "misclassified.svg"
             | None -> ()
         if not json then printfn "wrote %s and run.json to %s" (String.Join(", ", written)) dir
+    | _ -> ()
+    match mpi with
+    | Some w ->
+        if not json then
+            printfn "data-parallel: %d processes, global batch %d (%d each); %.2f s of %.2f s training in the allreduce (process 0)"
+                w.Size (w.Size * batch) batch (w.SumSeconds ()) seconds
+        w.Finish()
     | None -> ()
     if json then stdout.WriteLine runJson
     else
