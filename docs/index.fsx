@@ -73,6 +73,8 @@ the F# prints. The choice of language holds across the pages.
   targets, checkpoints that resume bit for bit.
 - [Keeping and comparing runs](runs.html): every training run in a SQLite run store, listed,
   compared and plotted by `toolkit runs`, from C# through `Trainer.Runs`.
+- [Beyond one machine](distributed.html): data-parallel training under `mpiexec`, measured, and a
+  cost model of what it would give on 8 to 64 nodes.
 - [Performance](performance.html): every benchmark beside its reference, with how to reproduce it.
 - [Reliability under bad input](reliability.html): every reader under generated and mutated
   cases, and what they found.
