@@ -50,6 +50,76 @@ layers=784,100,10` per value). A run that fails is reported with its settings an
 with 1; Ctrl-C reaches the running trainings, which keep their last epoch, and the sweep says how
 many runs it recorded.
 
+Past one machine, MPI starts the sweep on each: `mpiexec -n K toolkit sweep --distributed --name
+NAME …` gives every K-th combination to each process (each may still run `--parallel` trainings at
+a time), and process 0 compares the whole sweep once all are done. The store must be a file every
+process reaches; SQLite's locking is reliable on local disks and unreliable on some network file
+systems (NFS among them), so across machines give each one its own `--runs` file, or a file system
+that honours POSIX locks.
+
+## Twelve runs on this machine
+
+A sweep of twelve runs — three learning rates, two batch sizes, two seeds — of a small network on
+a table of two noisy classes, two processes at a time, run here while this page was built (the
+commands are the ones above; `toolkit` is the tool built from this repository):
+*)
+(*** hide ***)
+open System
+open System.Diagnostics
+open System.IO
+let folder = Path.Combine(Path.GetTempPath(), sprintf "toolkit-docs-sweep-%O" (Guid.NewGuid()))
+Directory.CreateDirectory folder |> ignore
+let table2 = Path.Combine(folder, "points.csv")
+let sweepStore = Path.Combine(folder, "runs.db")
+(let rng = Random 4
+ File.WriteAllLines(table2, [| yield "x,y,class"
+                               for _ in 1 .. 600 do
+                                   let c = rng.Next 2
+                                   let r = 1.0 + float c + 0.35 * (rng.NextDouble() - 0.5)
+                                   let a = 2.0 * Math.PI * rng.NextDouble()
+                                   yield sprintf "%.4f,%.4f,%d" (r * cos a) (r * sin a) c |]))
+/// Runs the tool built from this repository; its output.
+let toolkit (args: string list) =
+    let psi = ProcessStartInfo("dotnet", RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = folder)
+    psi.ArgumentList.Add(Path.Combine(__SOURCE_DIRECTORY__, "..", "src", "Toolkit.Cli", "bin", "Release", "net10.0", "toolkit.dll"))
+    for a in args do psi.ArgumentList.Add a
+    use p = Process.Start psi
+    let err = p.StandardError.ReadToEndAsync()
+    let out = p.StandardOutput.ReadToEnd()
+    p.WaitForExit()
+    if p.ExitCode <> 0 then failwithf "toolkit %s: %s" (String.Join(" ", args)) err.Result
+    out.TrimEnd()
+(**
+    toolkit sweep --set lr=0.1,0.5,2 --set batch=10,50 --set seed=1,2 --parallel 2 --name rings \
+                  -- --data points.csv --label class --layers "dense(16)-tanh-dense(2)-softmax" --loss cross-entropy --epochs 8
+*)
+(*** hide ***)
+let sweepOutput =
+    toolkit [ "sweep"; "--set"; "lr=0.1,0.5,2"; "--set"; "batch=10,50"; "--set"; "seed=1,2"; "--parallel"; "2"; "--name"; "rings"; "--runs"; sweepStore
+              "--"; "--data"; table2; "--label"; "class"; "--layers"; "dense(16)-tanh-dense(2)-softmax"; "--loss"; "cross-entropy"; "--epochs"; "8" ]
+    |> fun out -> out.Replace(folder + Path.DirectorySeparatorChar.ToString(), "")
+(*** include-value: sweepOutput ***)
+(**
+    toolkit runs list --sweep rings
+*)
+(*** hide ***)
+let listOutput = toolkit [ "runs"; "list"; "--sweep"; "rings"; "--runs"; sweepStore ]
+(*** include-value: listOutput ***)
+(**
+The curves of all twelve (test accuracy per epoch), drawn from the store:
+*)
+(*** hide ***)
+open Toolkit.Charts
+let sweepRuns = (Toolkit.Runs.RunStore.Open sweepStore).OfSweep "rings"
+Toolkit.Charts.LineChart.svg "Twelve runs of the sweep: test accuracy per epoch" "epoch" "test accuracy" false
+    [ for r in sweepRuns ->
+        let setting k = r.Settings |> List.find (fst >> (=) k) |> snd
+        { Name = sprintf "%s, batch %s, seed %s" (setting "optimizer") (setting "batch") (setting "seed")
+          Points = r.Epochs |> Array.map (fun e -> float e.Epoch, e.TestAccuracy) } ]
+(*** include-it-raw ***)
+(*** hide ***)
+Directory.Delete(folder, true)
+(**
 ## A small sweep, recorded
 
 Three learning rates on two noisy classes in the plane, each run recorded as it goes. From F#, the

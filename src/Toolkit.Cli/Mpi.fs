@@ -28,6 +28,8 @@ type World =
       SumSeconds: unit -> float
       /// Makes every process hold rank 0's values.
       Broadcast: float[] -> unit
+      /// Waits until every process has come here.
+      Barrier: unit -> unit
       /// Ends MPI.
       Finish: unit -> unit }
 
@@ -60,4 +62,5 @@ let start () : World =
         let mutable v = values
         world.Broadcast<float>(&v, 0)
         if not (obj.ReferenceEquals(v, values)) then Array.blit v 0 values 0 values.Length
+      Barrier = fun () -> world.Barrier()
       Finish = fun () -> env.Dispose() }

@@ -21,6 +21,7 @@ type SweepArgs =
     | [<Unique>] Out of dir: string
     | [<Unique>] By of metric: string
     | [<Unique>] Runs of db: string
+    | Distributed
     interface IArgParserTemplate with
         member a.Usage =
             match a with
@@ -32,6 +33,7 @@ type SweepArgs =
             | Out _ -> "where each run's model file goes (default: sweeps/NAME/)"
             | By _ -> "the metric that picks the best run at the end (default test-accuracy)"
             | Runs _ -> "the run store (default: $TOOLKIT_RUNS, else runs.db in the working directory)"
+            | Distributed -> "share the runs among the processes of mpiexec -n K toolkit sweep --distributed …, one machine or many (the run store on a file system they all reach; process 0 compares at the end)"
 
 /// The settings of a sweep: each option's values, in the order given. A `layers` value keeps its
 /// commas (sizes such as 784,30,10); every other option's values are separated by commas.
@@ -79,6 +81,11 @@ let run (args: ParseResults<SweepArgs>) (train: string list) : int =
         | Some n ->
             let rng = System.Random(args.GetResult(Seed, 1))
             all |> List.sortBy (fun _ -> rng.Next()) |> List.truncate n
+    // spread over MPI processes: each takes every K-th combination; the first one reports
+    let mpi = if args.Contains Distributed then Some(Mpi.start ()) else None
+    let rank, ranks = match mpi with Some w -> w.Rank, w.Size | None -> 0, 1
+    if mpi.IsSome && not (args.Contains Name) then
+        raise (Grad.UserError "--distributed: give the sweep a --name, the same for every process")
     let processes = args.GetResult(Parallel, 1)
     if processes < 1 then raise (Grad.UserError(sprintf "--parallel: %d is not a positive count" processes))
     let metric = args.GetResult(By, "test-accuracy")
@@ -91,9 +98,12 @@ let run (args: ParseResults<SweepArgs>) (train: string list) : int =
     // the cores shared out: OpenBLAS threads per run, unless the runs say
     let threads = if List.contains "--threads" train || settings |> List.exists (fst >> (=) "threads") then [] else [ "--threads"; string (max 1 (Environment.ProcessorCount / processes)) ]
     let seeded = settings |> List.exists (fst >> (=) "seed") || List.contains "--seed" train
-    printfn "sweep %s: %d run%s (%s), %d at a time, recorded in %s" name combos.Length (if combos.Length = 1 then "" else "s")
-        (String.Join("; ", settings |> List.map (fun (n, vs) -> sprintf "%s: %s" n (String.Join(" | ", vs))))) processes store
+    if rank = 0 then
+      printfn "sweep %s: %d run%s (%s), %d at a time%s, recorded in %s" name combos.Length (if combos.Length = 1 then "" else "s")
+        (String.Join("; ", settings |> List.map (fun (n, vs) -> sprintf "%s: %s" n (String.Join(" | ", vs))))) processes
+        (if ranks > 1 then sprintf " in each of %d MPI processes" ranks else "") store
     let exe, prefix = self ()
+    let mine = combos |> List.mapi (fun i c -> i + 1, c) |> List.filter (fun (k, _) -> (k - 1) % ranks = rank)
     use cts = new CancellationTokenSource()
     use _ = Console.CancelKeyPress.Subscribe(fun e -> e.Cancel <- true; cts.Cancel())
     use slots = new SemaphoreSlim(processes)
@@ -136,10 +146,15 @@ let run (args: ParseResults<SweepArgs>) (train: string list) : int =
             finally
                 slots.Release() |> ignore
         }
-    combos |> List.mapi (fun i c -> one (i + 1) c) |> Async.Parallel |> Async.RunSynchronously |> ignore
+    mine |> List.map (fun (k, c) -> one k c) |> Async.Parallel |> Async.RunSynchronously |> ignore
+    match mpi with
+    | Some w ->
+        w.Barrier()
+        w.Finish()
+    | None -> ()
     // the sweep's runs side by side, the best marked
     let runs = (RunStore.Open store).OfSweep name |> List.ofArray
-    if runs.Length >= 2 then Runs.comparison runs metric
+    if runs.Length >= 2 && rank = 0 then Runs.comparison runs metric
     if cts.IsCancellationRequested then raise (TrainCmd.Interrupted(sprintf "sweep %s interrupted: %d of %d runs recorded" name runs.Length combos.Length))
     if failures.IsEmpty then 0
     else

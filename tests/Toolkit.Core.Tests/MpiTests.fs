@@ -59,4 +59,24 @@ let tests =
                     finally
                         Directory.Delete(dir, true)
                 }
+            test "mpiexec -n 2 toolkit sweep --distributed: the processes share the grid, every run recorded once, compared once" {
+                let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-mpi-%O" (Guid.NewGuid()))
+                Directory.CreateDirectory dir |> ignore
+                try
+                    let csv = Path.Combine(dir, "t.csv")
+                    let rng = Random 9
+                    File.WriteAllLines(csv, [| yield "a,b,kind"
+                                               for _ in 1 .. 100 do
+                                                   let c = rng.Next 2
+                                                   yield sprintf "%.3f,%.3f,%d" (float c + 0.3 * rng.NextDouble()) (rng.NextDouble()) c |])
+                    let db = Path.Combine(dir, "runs.db")
+                    let out = run mpi [ "-n"; "2"; "dotnet"; toolkitDll; "sweep"; "--distributed"; "--name"; "shared"; "--set"; "lr=0.1,1"; "--set"; "batch=5,20"
+                                        "--runs"; db; "--out"; Path.Combine(dir, "models"); "--"; "--data"; csv; "--label"; "kind"; "--epochs"; "2" ]
+                    let runs = (Toolkit.Runs.RunStore.Open db).OfSweep "shared"
+                    Expect.equal runs.Length 4 "the four combinations, once each"
+                    Expect.equal (runs |> Array.map (fun r -> r.Settings |> List.find (fst >> (=) "seed") |> snd) |> Array.sort) [| "1"; "2"; "3"; "4" |] "each its own seed"
+                    Expect.equal ((out.Split('\n') |> Array.filter (fun l -> l.StartsWith "best by")).Length) 1 "compared once, by process 0"
+                finally
+                    Directory.Delete(dir, true)
+            }
     ]

@@ -276,5 +276,46 @@ let tests =
             finally
                 Directory.Delete(dir, true)
         }
+        test "a train process killed at any moment (kill -9, ten times) leaves the store whole: every completed run there, the killed one as far as it got" {
+            let dir = temp "killed"
+            Directory.CreateDirectory dir |> ignore
+            let db = Path.Combine(dir, "runs.db")
+            try
+                let csv = twoClasses dir 7
+                let train (epochs: int) =
+                    let psi = Diagnostics.ProcessStartInfo("dotnet", sprintf "%s train --data %s --label kind --epochs %d --runs %s" (Path.Combine(AppContext.BaseDirectory, "toolkit.dll")) csv epochs db,
+                                                           RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+                    Diagnostics.Process.Start psi
+                // two complete runs first
+                for _ in 1 .. 2 do
+                    use p = train 3
+                    p.StandardOutput.ReadToEnd() |> ignore
+                    p.WaitForExit()
+                    Expect.equal p.ExitCode 0 "a complete run"
+                let rng = Random 11
+                for attempt in 1 .. 10 do
+                    use p = train 10000
+                    // wait until its first epochs are being written, then kill it somewhere in the middle
+                    let sw = Diagnostics.Stopwatch.StartNew()
+                    while not (p.StandardOutput.ReadLine() |> fun l -> isNull l || l.StartsWith "epoch 2") && sw.Elapsed.TotalSeconds < 60.0 do ()
+                    Threading.Thread.Sleep(rng.Next 200)
+                    p.Kill true
+                    p.WaitForExit()
+                    let store = RunStore.Open db
+                    let runs = store.List()
+                    Expect.equal runs.Length (2 + attempt) (sprintf "attempt %d: every run there" attempt)
+                    for r in runs |> Array.truncate 2 do
+                        Expect.equal (r.Status, r.Epochs.Length) ("completed", 3) "the completed runs whole"
+                    let killed = runs.[runs.Length - 1]
+                    Expect.equal killed.Status "running" "the killed run, as far as it got"
+                    Expect.isGreaterThanOrEqual killed.Epochs.Length 1 "its epochs so far"
+                    Expect.equal (killed.Epochs |> Array.map (fun e -> e.Epoch)) [| 1 .. killed.Epochs.Length |] "no epoch half-written"
+                use c = new SqliteConnection(sprintf "Data Source=%s" db)
+                c.Open()
+                use cmd = c.CreateCommand()
+                cmd.CommandText <- "PRAGMA integrity_check;"
+                Expect.equal (string (cmd.ExecuteScalar())) "ok" "SQLite's own check"
+            finally
+                Directory.Delete(dir, true)
+        }
     ]
-
