@@ -63,12 +63,7 @@ let tests =
                 let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-mpi-%O" (Guid.NewGuid()))
                 Directory.CreateDirectory dir |> ignore
                 try
-                    let csv = Path.Combine(dir, "t.csv")
-                    let rng = Random 9
-                    File.WriteAllLines(csv, [| yield "a,b,kind"
-                                               for _ in 1 .. 100 do
-                                                   let c = rng.Next 2
-                                                   yield sprintf "%.3f,%.3f,%d" (float c + 0.3 * rng.NextDouble()) (rng.NextDouble()) c |])
+                    let csv = RunStoreTests.twoClasses dir 9
                     let db = Path.Combine(dir, "runs.db")
                     let out = run mpi [ "-n"; "2"; "dotnet"; toolkitDll; "sweep"; "--distributed"; "--name"; "shared"; "--set"; "lr=0.1,1"; "--set"; "batch=5,20"
                                         "--runs"; db; "--out"; Path.Combine(dir, "models"); "--"; "--data"; csv; "--label"; "kind"; "--epochs"; "2" ]

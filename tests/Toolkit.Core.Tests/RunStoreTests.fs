@@ -30,7 +30,7 @@ let private remove (path: string) =
     for f in [ path; path + "-wal"; path + "-shm" ] do if File.Exists f then File.Delete f
 
 /// A small table in a folder: two features, two classes, 200 rows.
-let private twoClasses (dir: string) (seed: int) =
+let twoClasses (dir: string) (seed: int) =
     let csv = Path.Combine(dir, "t.csv")
     let rng = Random seed
     File.WriteAllLines(csv, [| yield "a,b,kind"
@@ -38,6 +38,12 @@ let private twoClasses (dir: string) (seed: int) =
                                    let c = rng.Next 2
                                    yield sprintf "%.3f,%.3f,%d" (float c + 0.3 * rng.NextDouble()) (rng.NextDouble()) c |])
     csv
+
+/// `toolkit train` on a table's kind column, as a process of its own, recording into a store.
+let private trainProcess (csv: string) (db: string) (more: string) =
+    let psi = Diagnostics.ProcessStartInfo("dotnet", sprintf "%s train --data %s --label kind --runs %s %s" (Path.Combine(AppContext.BaseDirectory, "toolkit.dll")) csv db more,
+                                           RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+    Diagnostics.Process.Start psi
 
 let private epoch k acc = { Epoch = k; TrainLoss = 1.0 / float k; TrainAccuracy = acc - 0.01; TestLoss = 1.1 / float k; TestAccuracy = acc; Seconds = 0.5 }
 
@@ -197,10 +203,7 @@ let tests =
             let db = Path.Combine(dir, "runs.db")
             try
                 let csv = twoClasses dir 3
-                let start (seed: int) =
-                    let psi = Diagnostics.ProcessStartInfo("dotnet", sprintf "%s train --data %s --label kind --epochs 4 --seed %d --runs %s" (Path.Combine(AppContext.BaseDirectory, "toolkit.dll")) csv seed db,
-                                                           RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
-                    Diagnostics.Process.Start psi
+                let start (seed: int) = trainProcess csv db (sprintf "--epochs 4 --seed %d" seed)
                 let processes = [ for seed in 1 .. 4 -> start seed ]
                 for p in processes do
                     let err = p.StandardError.ReadToEndAsync()
@@ -282,10 +285,7 @@ let tests =
             let db = Path.Combine(dir, "runs.db")
             try
                 let csv = twoClasses dir 7
-                let train (epochs: int) =
-                    let psi = Diagnostics.ProcessStartInfo("dotnet", sprintf "%s train --data %s --label kind --epochs %d --runs %s" (Path.Combine(AppContext.BaseDirectory, "toolkit.dll")) csv epochs db,
-                                                           RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
-                    Diagnostics.Process.Start psi
+                let train (epochs: int) = trainProcess csv db (sprintf "--epochs %d" epochs)
                 // two complete runs first
                 for _ in 1 .. 2 do
                     use p = train 3
