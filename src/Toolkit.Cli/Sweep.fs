@@ -57,9 +57,14 @@ let grid (settings: (string * string list) list) : (string * string) list list =
 
 /// How `toolkit` itself is started again: through `dotnet toolkit.dll`, or as the installed tool.
 let private self () =
+    let cli = typeof<SweepArgs>.Assembly
     let exe = Environment.ProcessPath
-    if Path.GetFileNameWithoutExtension(exe) = "dotnet" then exe, [ typeof<SweepArgs>.Assembly.Location ]
-    else exe, []
+    if Path.GetFileNameWithoutExtension exe = "dotnet" then exe, [ cli.Location ]
+    elif obj.ReferenceEquals(Reflection.Assembly.GetEntryAssembly(), cli) then exe, []
+    else
+        // the command line's code inside another program (a test runner): its dll through the dotnet host
+        let host = match Environment.GetEnvironmentVariable "DOTNET_HOST_PATH" with null | "" -> "dotnet" | h -> h
+        host, [ cli.Location ]
 
 /// Runs `toolkit sweep …`; `train` holds the options after `--`, shared by every run.
 let run (args: ParseResults<SweepArgs>) (train: string list) : int =
@@ -139,7 +144,9 @@ let run (args: ParseResults<SweepArgs>) (train: string list) : int =
                                 sprintf "run %d, %s after %d epochs" (r.GetProperty("run").GetInt64()) score (r.GetProperty("epochs").GetInt32())
                             with _ -> "done"
                         else
-                            let why = err.Result.Trim().Split('\n') |> Array.tryLast |> Option.defaultValue (sprintf "exit code %d" p.ExitCode)
+                            let why =
+                                (err.Result + "\n" + stdout).Split('\n') |> Array.map (fun l -> l.Trim()) |> Array.filter (fun l -> l <> "")
+                                |> Array.tryFind (fun l -> l.StartsWith "error") |> Option.defaultValue (sprintf "exit code %d" p.ExitCode)
                             failures.Add(sprintf "%d (%s): %s" k described why)
                             sprintf "FAILED (exit %d): %s" p.ExitCode why
                     lock print (fun () -> printfn "[%d/%d] %s: %s" k combos.Length described summary)
