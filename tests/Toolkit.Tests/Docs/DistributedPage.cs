@@ -18,9 +18,8 @@ public class DistributedPage
         Network Notes() => new(784, new Dense(30, Activation.Sigmoid), new Dense(10, Activation.Sigmoid));
         var perStep = new[] { 10, 100, 1000 }.Select(b => (Batch: b, Seconds: StepSeconds(Notes, new Sgd(0.5), Loss.Quadratic, b))).ToList();
         //[/step-cost]
-        Assert.Equal(3, perStep.Count);
-        // a step of a hundred times the samples costs more, and less than a hundred times as much
-        Assert.True(perStep[2].Seconds > perStep[0].Seconds, $"{perStep[2].Seconds} vs {perStep[0].Seconds}");
-        Assert.True(perStep[2].Seconds < 100 * perStep[0].Seconds, $"{perStep[2].Seconds} vs {perStep[0].Seconds}");
+        // what the page shows, not how fast: times are measured in benchmarks, never asserted in tests
+        Assert.Equal(new[] { 10, 100, 1000 }, perStep.Select(p => p.Batch));
+        Assert.All(perStep, p => Assert.True(double.IsFinite(p.Seconds) && p.Seconds > 0, $"{p.Seconds}"));
     }
 }
