@@ -30,6 +30,12 @@ last completed epoch); process 0 alone prints, saves, checkpoints and records th
 from Debian's MPICH through the `MPI.NET` package (which was built for Microsoft's MPI: the
 library name is mapped to MPICH's, whose binary interface is the same).
 
+A process that dies (a machine lost, a `kill -9`) cannot take part in the next allreduce: MPICH's
+launcher ends the others and prints which process died and how, and the run exits with an error.
+With `--checkpoint DIR`, process 0 saved the state after every epoch, so `mpiexec -n K toolkit
+train --distributed --resume DIR …` goes on from the last completed epoch (a test kills process 1
+of a run and resumes it).
+
 ## The same weights, to rounding
 
 In the core, `Train.fitDistributed` takes the sum as an interface, so the equivalence is tested

@@ -59,6 +59,39 @@ let tests =
                     finally
                         Directory.Delete(dir, true)
                 }
+            test "a process of a data-parallel run killed (kill -9): MPICH ends the other and names the dead one, the last epoch's checkpoint is kept, --resume goes on" {
+                let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-mpi-%O" (Guid.NewGuid()))
+                Directory.CreateDirectory dir |> ignore
+                try
+                    let csv = RunStoreTests.twoClasses dir 13
+                    let ck = Path.Combine(dir, "ck")
+                    let db = Path.Combine(dir, "runs.db")
+                    let psi = ProcessStartInfo(mpi, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+                    for a in [ "-n"; "2"; "dotnet"; toolkitDll; "train"; "--distributed"; "--data"; csv; "--label"; "kind"; "--epochs"; "100000"; "--checkpoint"; ck; "--runs"; db ] do
+                        psi.ArgumentList.Add a
+                    use p = Process.Start psi
+                    let err = p.StandardError.ReadToEndAsync()
+                    // wait for a few epochs, then kill process 1 (MPICH tells each process its rank in PMI_RANK)
+                    let sw = Stopwatch.StartNew()
+                    while (p.StandardOutput.ReadLine() |> fun l -> not (isNull l) && not (l.StartsWith "epoch 5")) && sw.Elapsed.TotalSeconds < 60.0 do ()
+                    let rank1 =
+                        Process.GetProcessesByName "dotnet"
+                        |> Array.tryFind (fun q ->
+                            try File.ReadAllText(sprintf "/proc/%d/environ" q.Id).Split('\000') |> Array.contains "PMI_RANK=1" with _ -> false)
+                    Expect.isSome rank1 "process 1 found"
+                    rank1.Value.Kill()
+                    let rest = p.StandardOutput.ReadToEnd()
+                    Expect.isTrue (p.WaitForExit 60000) "the run ends (no process waits forever)"
+                    Expect.notEqual p.ExitCode 0 "with an error"
+                    Expect.stringContains (rest + err.Result) (sprintf "PID %d" rank1.Value.Id) "MPICH names the process that died"
+                    Expect.isTrue (File.Exists(Path.Combine(ck, "checkpoint.json"))) "the checkpoint of the last completed epoch"
+                    let _, state = Toolkit.Training.Checkpoint.load ck
+                    let out = run mpi [ "-n"; "2"; "dotnet"; toolkitDll; "train"; "--distributed"; "--data"; csv; "--label"; "kind"; "--epochs"; string (state.Epoch + 2); "--resume"; ck; "--runs"; db ]
+                    Expect.stringContains out (sprintf "resuming from %s after epoch %d" ck state.Epoch) "goes on from it"
+                    Expect.stringContains out (sprintf "after %d epochs" (state.Epoch + 2)) "to the end"
+                finally
+                    Directory.Delete(dir, true)
+            }
             test "mpiexec -n 2 toolkit sweep --distributed: the processes share the grid, every run recorded once, compared once" {
                 let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-mpi-%O" (Guid.NewGuid()))
                 Directory.CreateDirectory dir |> ignore
