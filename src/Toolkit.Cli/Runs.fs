@@ -134,9 +134,7 @@ let private show (args: ParseResults<ShowArgs>) =
 /// metric marked.
 let comparison (runs: RunRecord list) (metric: string) =
     let best = RunStore.Best(metric, runs)
-    let keys = runs |> List.collect (fun r -> r.Settings |> List.map fst) |> List.distinct
-    // the settings in which the runs differ: what the comparison is about
-    let differing = keys |> List.filter (fun k -> runs |> List.map (fun r -> setting r k) |> List.distinct |> List.length > 1)
+    let differing = RunStore.DifferingSettings runs
     let bestId = best |> Option.map (fun b -> b.Id)
     table (
         [ yield "" :: [ for r in runs -> sprintf "run %d%s" r.Id (if Some r.Id = bestId then " (best)" else "") ]

@@ -272,3 +272,14 @@ type RunStore private (path: string) =
         if scored.Length = 0 then None
         elif Metric.higherIsBetter metric then Some(scored |> Array.maxBy (fun r -> r.Final metric))
         else Some(scored |> Array.minBy (fun r -> r.Final metric))
+
+    /// <summary>The settings in which some runs differ, in the order they first appear: what a
+    /// comparison of them is about.</summary>
+    static member DifferingSettings(runs: RunRecord seq) : string list =
+        let runs = List.ofSeq runs
+        let value (r: RunRecord) k = r.Settings |> List.tryFind (fst >> (=) k) |> Option.map snd |> Option.defaultValue ""
+        runs
+        |> List.collect (fun r -> r.Settings |> List.map fst)
+        |> List.distinct
+        |> List.filter (fun k -> runs |> List.map (fun r -> value r k) |> List.distinct |> List.length > 1)
+

@@ -108,6 +108,25 @@ public sealed class RunStore
         return best is null ? null : list.First(r => r.Id == best.Value.Id);
     }
 
+    /// <summary>The settings in which some runs differ, in the order they first appear: what a
+    /// comparison of them is about.</summary>
+    public static IReadOnlyList<string> DifferingSettings(IEnumerable<Run> runs) =>
+        CoreStore.DifferingSettings((runs ?? throw new ArgumentNullException(nameof(runs))).Select(r => r.Core)).ToArray();
+
+    /// <summary>The runs' curves — a metric per epoch, one line per run — as an interactive chart
+    /// (a self-contained HTML page that opens offline), as <c>toolkit runs plot</c> draws them.</summary>
+    /// <exception cref="ArgumentException">Not a metric's name (see <see cref="Metrics"/>).</exception>
+    public static void SaveChart(IEnumerable<Run> runs, string path, string metric = "test-accuracy")
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        ArgumentNullException.ThrowIfNull(path);
+        if (!Metrics.Contains(metric)) throw new ArgumentException($"'{metric}' is not one of {string.Join(", ", Metrics)}", nameof(metric));
+        var series = runs.Select(r => Tuple.Create($"run {r.Id}",
+            r.Core.Epochs.Select(e => Tuple.Create((double)e.Epoch, Toolkit.Runs.Metric.value(metric, e)))
+                         .Where(p => double.IsFinite(p.Item2)).ToArray()));
+        Toolkit.Plot.Charts.save(path, Toolkit.Plot.Charts.lines($"{metric} per epoch", "epoch", metric, ListModule.OfSeq(series)));
+    }
+
     /// <summary>Records a run's start (for <see cref="Trainer"/>).</summary>
     internal long Start(string command, IEnumerable<(string, string)> settings) =>
         Core.Start(command, ListModule.OfSeq(settings.Select(p => Tuple.Create(p.Item1, p.Item2))),

@@ -37,6 +37,8 @@ public class RunsPage
             IReadOnlyList<Run> runs = store.List();                 // settings, epochs, machine, status
             Run best = RunStore.Best(runs, "test-loss")!;            // lowest test loss at the last epoch
             string optimizer = best.Settings.First(s => s.Key == "optimizer").Value;
+            IReadOnlyList<string> differ = RunStore.DifferingSettings(runs);   // ["optimizer"]
+            // RunStore.SaveChart(runs, "curves.html", "test-loss") draws their curves
             //[/runs-sweep]
             Assert.Equal(3, runs.Count);
             Assert.All(runs, r => Assert.Equal(5, r.Epochs.Count));
@@ -46,6 +48,11 @@ public class RunsPage
             Assert.Equal(best.Id, store.Find(best.Id)!.Id);
             Assert.Null(store.Find(99));
             Assert.Throws<ArgumentException>(() => RunStore.Best(runs, "accuracy"));
+            Assert.Equal(new[] { "optimizer" }, RunStore.DifferingSettings(runs));
+            var chart = Path.Combine(Path.GetTempPath(), $"toolkit-docs-{Guid.NewGuid()}.html");
+            RunStore.SaveChart(runs, chart, "test-loss");
+            Assert.Contains($"run {runs[2].Id}", File.ReadAllText(chart));
+            File.Delete(chart);
         }
         finally
         {
