@@ -173,9 +173,22 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
     /// the batch's cost (measured where the rule takes its gradient, before the step). The rule is
     /// <c>Optimizer.update</c>, the one the reference step runs.</summary>
     member this.Step(optimizer: Optimizer, state: OptimizerState<'T>, rate: float, xs: float[], ys: float[], idx: int[], start: int, m: int) : float =
+        this.Step(optimizer, state, rate, xs, ys, idx, start, m, id)
+
+    /// <summary>The same step with <paramref name="combine"/> between the gradient and the update:
+    /// given the batch's cost, it may change the gradient in place and returns the cost the step
+    /// reports (a data-parallel run sums both across its processes there). A batch of no samples
+    /// (a process whose share of a short last batch is empty) contributes a zero gradient.</summary>
+    member this.Step(optimizer: Optimizer, state: OptimizerState<'T>, rate: float, xs: float[], ys: float[], idx: int[], start: int, m: int,
+                     combine: float -> float) : float =
         Optimizer.lookAhead optimizer state 1.0 p
-        let c = this.Gradient(xs, ys, idx, start, m)
+        let c =
+            if m > 0 then this.Gradient(xs, ys, idx, start, m)
+            else
+                Array.fill g 0 g.Length 'T.Zero
+                0.0
         Optimizer.lookAhead optimizer state -1.0 p
+        let c = combine c
         Optimizer.update optimizer state rate g p
         c
 

@@ -235,21 +235,22 @@ module Train =
               let local = start + s.Rank * config.BatchSize
               let size = max 0 (min config.BatchSize (m - local))
               let rate = Optimizer.learningRate config.Optimizer * Optimizer.factor config.Schedule steps
-              let p, g = f.Parameters, f.Gradients
-              Optimizer.lookAhead config.Optimizer state 1.0 p
-              let cost = if size > 0 then f.Gradient(xs, ys, idx, local, size) else 0.0
-              Optimizer.lookAhead config.Optimizer state -1.0 p
-              let w = 'T.CreateTruncating size
-              for i in 0 .. n - 1 do shared.[i] <- (if size > 0 then g.[i] * w else 'T.Zero)
-              shared.[n] <- w
-              shared.[n + 1] <- Toolkit.Precision.store<'T> (cost * float size)
-              shared.[n + 2] <- (if stop then 'T.One else 'T.Zero)
-              total shared
-              // the mean over the global batch, as one process with the whole batch computes it
-              let all = shared.[n]
-              for i in 0 .. n - 1 do g.[i] <- shared.[i] / all
-              Optimizer.update config.Optimizer state rate g p
-              Toolkit.Precision.load shared.[n + 1] / Toolkit.Precision.load all, not ('T.IsZero shared.[n + 2])
+              let g = f.Gradients
+              let mutable anyStop = stop
+              let combine (cost: float) =
+                  let w = 'T.CreateTruncating size
+                  for i in 0 .. n - 1 do shared.[i] <- g.[i] * w
+                  shared.[n] <- w
+                  shared.[n + 1] <- Toolkit.Precision.store<'T> (cost * float size)
+                  shared.[n + 2] <- (if stop then 'T.One else 'T.Zero)
+                  total shared
+                  // the mean over the global batch, as one process with the whole batch computes it
+                  let all = shared.[n]
+                  for i in 0 .. n - 1 do g.[i] <- shared.[i] / all
+                  anyStop <- not ('T.IsZero shared.[n + 2])
+                  Toolkit.Precision.load shared.[n + 1] / Toolkit.Precision.load all
+              let cost = f.Step(config.Optimizer, state, rate, xs, ys, idx, local, size, combine)
+              cost, anyStop
             | None ->
               let size = min config.BatchSize (m - start)
               let cost =
