@@ -70,14 +70,16 @@ let private self () =
 let run (args: ParseResults<SweepArgs>) (train: string list) : int =
     let settings = parseSettings (args.GetResults Set)
     let trainOptions = TrainCmd.optionNames ()
+    // what the sweep itself gives each run (or, for --distributed, must not)
+    let perRun = [ "save"; "runs"; "plot"; "checkpoint"; "resume"; "json"; "sweep"; "distributed" ]
     for name, _ in settings do
         if not (List.contains ("--" + name) trainOptions) then
             raise (Grad.UserError(sprintf "--set %s: not an option of toolkit train%s" name (Toolkit.Suggest.didYouMean trainOptions ("--" + name))))
-        if List.contains name [ "save"; "runs"; "plot"; "checkpoint"; "resume"; "json"; "sweep" ] then
+        if List.contains name perRun then
             raise (Grad.UserError(sprintf "--set %s: the sweep gives each run its own; it is not a setting to vary" name))
-    for fixedOption in [ "--save"; "--runs"; "--plot"; "--checkpoint"; "--resume"; "--sweep"; "--json" ] do
-        if List.contains fixedOption train then
-            raise (Grad.UserError(sprintf "%s after --: the sweep gives each run its own" fixedOption))
+    for option in perRun do
+        if List.contains ("--" + option) train then
+            raise (Grad.UserError(sprintf "--%s after --: the sweep gives each run its own" option))
     let all = grid settings
     let combos =
         match args.TryGetResult Random with
