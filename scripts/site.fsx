@@ -23,7 +23,7 @@ let relative (depth: int) (rest: string) =
     let rest = if rest = "" || rest.EndsWith "/" then rest + "index.html" else rest
     prefix + rest
 
-let private attribute = Regex("""(href|src|data-root|content)="/Toolkit/([^"]*)" """.TrimEnd(), RegexOptions.Compiled)
+let private attribute = Regex(sprintf "(href|src|data-root|content)=\"%s([^\"]*)\"" (Regex.Escape root), RegexOptions.Compiled)
 
 /// Every attribute value that starts at the root, relative to the page.
 let relativeLinks (depth: int) (html: string) =
