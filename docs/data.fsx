@@ -151,7 +151,9 @@ let resumeSummary =
     [lang=csharp,file=../tests/Toolkit.Tests/Docs/DataPage.cs,key=data-checkpoint]
 *)
 (**
-From C#, `new Trainer(...) { CheckpointDirectory = "ck" }` checkpoints every epoch and goes on
+From C#, `FeatureScaling.Of(train)` gives the same means and deviations, `Apply` standardises a
+data set with them and `FoldInto` makes the trained network take raw features (the C# tab above).
+`new Trainer(...) { CheckpointDirectory = "ck" }` checkpoints every epoch and goes on
 from a checkpoint it finds there; one of another run (other layers, optimiser, seed, data) is
 refused with the differences named.
 

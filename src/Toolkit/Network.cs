@@ -293,7 +293,7 @@ public sealed class Network
         Core = FNetwork.ofLayers(core, FLoss.Quadratic, fInit, seed);
     }
 
-    private Network(Toolkit.Nn.Network core) => Core = core;
+    internal Network(Toolkit.Nn.Network core) => Core = core;
 
     internal static FActivation ToCore(Activation a) => a switch
     {
