@@ -374,7 +374,10 @@ let run (args: ParseResults<TrainArgs>) : int =
     let fingerprint =
         [ "data", IO.Path.GetFullPath options.Path
           "label", defaultArg options.Label ""; "target", defaultArg options.Target ""
-          "test", (match options.Test with Some t -> IO.Path.GetFullPath t | None -> sprintf "%g held out" options.TestFraction)
+          "test", (match options.Test, data.Image with
+                   | Some t, _ -> IO.Path.GetFullPath t
+                   | None, Some _ -> "the folder's t10k files"
+                   | None, None -> sprintf "%g held out" options.TestFraction)
           "classes", (match data.Task with Task.Classes n -> String.Join("|", n) | Task.Regression t -> t)
           "standardize", string standardize; "layers", Network.describe net; "loss", Toolkit.Tensors.Loss.name loss
           "optimizer", sprintf "%A" optimizer; "schedule", sprintf "%A" config.Schedule; "batch", string batch; "seed", string seed
