@@ -36,7 +36,7 @@ let J = Parse.program "u = b*c; v = a + u; J = 3*v"
 let point = readOnlyDict [ "a", 5.0; "b", 3.0; "c", 2.0 ]
 let passes = Eval.backward (Eval.forward (Graph.ofExpr J) point)
 (**
-    [lang=csharp,file=../tests/Toolkit.Tests/Docs/IndexPage.cs,key=first-graph]
+    [lang=csharp,file=../tests/Toolkit.Tests/ScalarTests.cs,key=backward]
 *)
 
 (** The value and the dvar of every variable: *)

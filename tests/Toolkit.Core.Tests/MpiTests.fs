@@ -41,9 +41,7 @@ let tests =
                   "784-256-128-10 (ReLU, softmax, cross-entropy, momentum 0.9, η = 0.05)",
                   [ "--layers"; "784,256,128,10"; "--activation"; "relu"; "--output"; "softmax"; "--loss"; "cross-entropy"; "--optimizer"; "momentum"; "--lr"; "0.05" ], 64 ] do
                 test (sprintf "%s: 2 processes with batch %d end with the weights of 1 with batch %d after an epoch; process 0 alone saves and records" name batch (2 * batch)) {
-                    let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-mpi-%O" (Guid.NewGuid()))
-                    Directory.CreateDirectory dir |> ignore
-                    try
+                    RunStoreTests.inTempFolder "mpi" (fun dir ->
                         let db = Path.Combine(dir, "runs.db")
                         let common = options @ [ "--epochs"; "1"; "--precision"; "64"; "--runs"; db ]
                         let two, one = Path.Combine(dir, "two.json"), Path.Combine(dir, "one.json")
@@ -55,14 +53,10 @@ let tests =
                         Expect.equal ((out.Split('\n') |> Array.filter (fun l -> l.StartsWith "saved ")).Length) 1 "one process saved"
                         let runs = (Toolkit.Runs.RunStore.Open db).List()
                         Expect.equal runs.Length 2 "one record per run (process 0's)"
-                        Expect.contains runs.[0].Settings ("processes", "2") "the record says 2 processes"
-                    finally
-                        Directory.Delete(dir, true)
+                        Expect.contains runs.[0].Settings ("processes", "2") "the record says 2 processes")
                 }
             test "a process of a data-parallel run killed (kill -9): MPICH ends the other and names the dead one, the last epoch's checkpoint is kept, --resume goes on" {
-                let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-mpi-%O" (Guid.NewGuid()))
-                Directory.CreateDirectory dir |> ignore
-                try
+                RunStoreTests.inTempFolder "mpi" (fun dir ->
                     let csv = RunStoreTests.twoClasses dir 13
                     let ck = Path.Combine(dir, "ck")
                     let db = Path.Combine(dir, "runs.db")
@@ -88,14 +82,10 @@ let tests =
                     let _, state = Toolkit.Training.Checkpoint.load ck
                     let out = run mpi [ "-n"; "2"; "dotnet"; toolkitDll; "train"; "--distributed"; "--data"; csv; "--label"; "kind"; "--epochs"; string (state.Epoch + 2); "--resume"; ck; "--runs"; db ]
                     Expect.stringContains out (sprintf "resuming from %s after epoch %d" ck state.Epoch) "goes on from it"
-                    Expect.stringContains out (sprintf "after %d epochs" (state.Epoch + 2)) "to the end"
-                finally
-                    Directory.Delete(dir, true)
+                    Expect.stringContains out (sprintf "after %d epochs" (state.Epoch + 2)) "to the end")
             }
             test "mpiexec -n 2 toolkit sweep --distributed: the processes share the grid, every run recorded once, compared once" {
-                let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-mpi-%O" (Guid.NewGuid()))
-                Directory.CreateDirectory dir |> ignore
-                try
+                RunStoreTests.inTempFolder "mpi" (fun dir ->
                     let csv = RunStoreTests.twoClasses dir 9
                     let db = Path.Combine(dir, "runs.db")
                     let out = run mpi [ "-n"; "2"; "dotnet"; toolkitDll; "sweep"; "--distributed"; "--name"; "shared"; "--set"; "lr=0.1,1"; "--set"; "batch=5,20"
@@ -103,8 +93,6 @@ let tests =
                     let runs = (Toolkit.Runs.RunStore.Open db).OfSweep "shared"
                     Expect.equal runs.Length 4 "the four combinations, once each"
                     Expect.equal (runs |> Array.map (fun r -> r.Settings |> List.find (fst >> (=) "seed") |> snd) |> Array.sort) [| "1"; "2"; "3"; "4" |] "each its own seed"
-                    Expect.equal ((out.Split('\n') |> Array.filter (fun l -> l.StartsWith "best by")).Length) 1 "compared once, by process 0"
-                finally
-                    Directory.Delete(dir, true)
+                    Expect.equal ((out.Split('\n') |> Array.filter (fun l -> l.StartsWith "best by")).Length) 1 "compared once, by process 0")
             }
     ]

@@ -29,6 +29,12 @@ let private sql (path: string) (text: string) =
 let private remove (path: string) =
     for f in [ path; path + "-wal"; path + "-shm" ] do if File.Exists f then File.Delete f
 
+/// Runs a body in a new temporary folder, deleted afterwards.
+let inTempFolder (name: string) (body: string -> unit) =
+    let dir = temp name
+    Directory.CreateDirectory dir |> ignore
+    try body dir finally Directory.Delete(dir, true)
+
 /// A small table in a folder: two features, two classes, 200 rows.
 let twoClasses (dir: string) (seed: int) =
     let csv = Path.Combine(dir, "t.csv")
@@ -198,10 +204,8 @@ let tests =
                 remove path
         }
         test "several toolkit train processes at once into one store: every run complete; toolkit runs lists, shows, compares, plots" {
-            let dir = temp "parallel"
-            Directory.CreateDirectory dir |> ignore
-            let db = Path.Combine(dir, "runs.db")
-            try
+            inTempFolder "parallel" (fun dir ->
+                let db = Path.Combine(dir, "runs.db")
                 let csv = twoClasses dir 3
                 let start (seed: int) = trainProcess csv db (sprintf "--epochs 4 --seed %d" seed)
                 let processes = [ for seed in 1 .. 4 -> start seed ]
@@ -237,9 +241,7 @@ let tests =
                 Expect.equal (code, err.Trim()) (1, sprintf "error: %s has no run 9 (toolkit runs list shows them)" (Path.GetFullPath db)) "an unknown run"
                 let code, _, err = CliTests.toolkit [ "runs"; "compare"; "1"; "2"; "--by"; "test-acuracy"; "--runs"; db ]
                 Expect.equal code 1 "a misspelled metric"
-                Expect.stringContains err "did you mean test-accuracy?" "suggested"
-            finally
-                Directory.Delete(dir, true)
+                Expect.stringContains err "did you mean test-accuracy?" "suggested")
         }
         test "sweep settings: each option's values, layers keeping their commas, every combination once" {
             let settings = Toolkit.Cli.Sweep.parseSettings [ "lr=0.01,0.1"; "layers=2,8,2"; "--layers=2,16,2"; "seed=1,2,1" ]
@@ -250,10 +252,8 @@ let tests =
             Expect.equal g.Head [ "lr", "0.01"; "layers", "2,8,2"; "seed", "1" ] "the first"
         }
         test "toolkit sweep: a grid as parallel train processes, each recorded in the sweep with its own seed and model; a random sample; bad settings named" {
-            let dir = temp "sweep"
-            Directory.CreateDirectory dir |> ignore
-            let db = Path.Combine(dir, "runs.db")
-            try
+            inTempFolder "sweep" (fun dir ->
+                let db = Path.Combine(dir, "runs.db")
                 let csv = twoClasses dir 5
                 let common = [ "--"; "--data"; csv; "--label"; "kind"; "--epochs"; "2" ]
                 let code, out, err = CliTests.toolkit ([ "sweep"; "--set"; "lr=0.1,1"; "--set"; "batch=10,20"; "--parallel"; "2"; "--name"; "grid"; "--runs"; db; "--out"; Path.Combine(dir, "models") ] @ common)
@@ -275,15 +275,11 @@ let tests =
                 Expect.stringContains err "not an option of toolkit train" "named"
                 let code, _, err = CliTests.toolkit ([ "sweep"; "--set"; "save=a.json,b.json"; "--runs"; db ] @ common)
                 Expect.equal code 1 "a per-run option"
-                Expect.stringContains err "each run its own" "refused with the reason"
-            finally
-                Directory.Delete(dir, true)
+                Expect.stringContains err "each run its own" "refused with the reason")
         }
         test "a train process killed at any moment (kill -9, ten times) leaves the store whole: every completed run there, the killed one as far as it got" {
-            let dir = temp "killed"
-            Directory.CreateDirectory dir |> ignore
-            let db = Path.Combine(dir, "runs.db")
-            try
+            inTempFolder "killed" (fun dir ->
+                let db = Path.Combine(dir, "runs.db")
                 let csv = twoClasses dir 7
                 let train (epochs: int) = trainProcess csv db (sprintf "--epochs %d" epochs)
                 // two complete runs first
@@ -314,8 +310,6 @@ let tests =
                 c.Open()
                 use cmd = c.CreateCommand()
                 cmd.CommandText <- "PRAGMA integrity_check;"
-                Expect.equal (string (cmd.ExecuteScalar())) "ok" "SQLite's own check"
-            finally
-                Directory.Delete(dir, true)
+                Expect.equal (string (cmd.ExecuteScalar())) "ok" "SQLite's own check")
         }
     ]
