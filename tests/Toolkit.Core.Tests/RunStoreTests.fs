@@ -72,7 +72,8 @@ let private writeVersion1 (path: string) =
 
 [<Tests>]
 let tests =
-    testList "run store" [
+    // sequenced: two tests run the command line in-process, which redirects the one Console
+    testSequenced <| testList "run store" [
         test "a run as recorded: settings in order, every epoch, the status, the model's SHA-256; NaN accuracies stay NaN" {
             let path, model = temp "runs.db", temp "model.json"
             try
