@@ -145,6 +145,7 @@ let run (args: ParseResults<SweepArgs>) (train: string list) : int =
                                     else sprintf "test loss %.6g" (r.GetProperty("test_loss").GetDouble())
                                 sprintf "run %d, %s after %d epochs" (r.GetProperty("run").GetInt64()) score (r.GetProperty("epochs").GetInt32())
                             with _ -> "done"
+                        elif p.ExitCode = 130 then "interrupted (Ctrl-C): its last completed epoch recorded"
                         else
                             let why =
                                 (err.Result + "\n" + stdout).Split('\n') |> Array.map (fun l -> l.Trim()) |> Array.filter (fun l -> l <> "")
