@@ -19,7 +19,8 @@ open Toolkit.Nn
 /// "cross-entropy", "inputs": 784, "layers": [{"kind": "dense", "spec": "dense(30)", "inputs": 784,
 /// "outputs": 30, "parameters": [… W column-major, then b …]}, {"kind": "relu", "spec": "relu",
 /// "inputs": 30, "outputs": 30}, …]}</c>, and optionally <c>"classes": ["T-shirt/top", …]</c>, the
-/// names of the classes the outputs stand for: each layer by its kind and spec (as
+/// names of the classes the outputs stand for, and <c>"shape": [channels, height, width]</c> when the
+/// input is an image (a network that starts with a convolution): each layer by its kind and spec (as
 /// <c>Layers.parse</c> reads it) and its own parameters in the layer's order. Version 1 (read):
 /// dense layers with their activation, <c>{"inputs", "outputs", "activation", "weights", "bias"}</c>;
 /// it loads as the same dense and activation layers, bit-identically.
@@ -49,6 +50,11 @@ module ModelFile =
             w.WriteNumber("version", Version)
             w.WriteString("loss", Loss.name n.Loss)
             w.WriteNumber("inputs", n.Inputs)
+            // an image input: the shape the first layers read their specs against
+            if not n.InputShape.IsFlat then
+                w.WriteStartArray("shape")
+                for d in [ n.InputShape.Channels; n.InputShape.Height; n.InputShape.Width ] do w.WriteNumberValue d
+                w.WriteEndArray()
             if classes.Length > 0 then
                 w.WriteStartArray("classes")
                 for c in classes do w.WriteStringValue c
@@ -134,12 +140,26 @@ module ModelFile =
                 parameters.AddRange b
                 if act <> Activation.Identity then layers.Add(ActivationLayer(act, nOut))
         | 2 ->
-            let mutable size = count root "inputs"
+            let inputs = count root "inputs"
+            let mutable shape =
+                match root.TryGetProperty "shape" with
+                | true, v ->
+                    let dims =
+                        if v.ValueKind <> JsonValueKind.Array then [||]
+                        else [| for d in v.EnumerateArray() -> match d.ValueKind, (if d.ValueKind = JsonValueKind.Number then d.TryGetInt32() else (false, 0)) with
+                                                               | JsonValueKind.Number, (true, k) when k >= 1 -> k
+                                                               | _ -> 0 |]
+                    if dims.Length <> 3 || Array.contains 0 dims then fail (sprintf "\"shape\" must be three positive whole numbers (channels, height, width), not %s" (v.GetRawText()))
+                    let s = SampleShape.Image(dims.[0], dims.[1], dims.[2])
+                    if int64 dims.[0] * int64 dims.[1] * int64 dims.[2] <> int64 inputs then fail (sprintf "the input shape %O has %d values, not the %d inputs" s s.Size inputs)
+                    s
+                | _ -> SampleShape.Flat inputs
+            let mutable size = inputs
             for k, l in Seq.indexed (entries.EnumerateArray()) do
                 let where = sprintf "layer %d" (k + 1)
                 let spec = text l "spec"
                 let layer =
-                    try Layers.parse size spec
+                    try Layers.parseShaped shape spec
                     with :? FormatException | :? ArgumentException as e -> fail (sprintf "%s: %s" where e.Message)
                 if layer.Kind <> text l "kind" then fail (sprintf "%s: the spec \"%s\" is a %s layer, not \"%s\"" where spec layer.Kind (text l "kind"))
                 if count l "inputs" <> size then fail (sprintf "%s takes %d inputs but the layer before gives %d" where (count l "inputs") size)
@@ -149,6 +169,7 @@ module ModelFile =
                 layers.Add layer
                 parameters.AddRange p
                 size <- layer.Outputs
+                shape <- layer.OutputShape
         | v -> fail (sprintf "model file version %d; this version of Toolkit reads versions 1 and 2" v)
         if layers.Count = 0 then fail "the model has no layers"
         try

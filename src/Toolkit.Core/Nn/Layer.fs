@@ -5,6 +5,30 @@ open System.Numerics
 open MathNet.Numerics.LinearAlgebra
 open Toolkit.Tensors
 
+/// <summary>The shape of one sample as a layer sees it: channels × height × width, stored in that
+/// order (channel by channel, each channel row by row, as PyTorch's NCHW holds one sample). A
+/// vector of n features is n × 1 × 1, so every shape is also a number of features.</summary>
+[<Struct; CustomEquality; NoComparison>]
+type SampleShape =
+    { Channels: int
+      Height: int
+      Width: int }
+    /// Values per sample: channels · height · width.
+    member s.Size = s.Channels * s.Height * s.Width
+    /// True for a vector of features (height and width 1).
+    member s.IsFlat = s.Height = 1 && s.Width = 1
+    /// "784" for a vector, "32×28×28" (channels × height × width) for an image.
+    override s.ToString() = if s.IsFlat then string s.Channels else sprintf "%d×%d×%d" s.Channels s.Height s.Width
+    override s.Equals(o: obj) =
+        match o with
+        | :? SampleShape as t -> s.Channels = t.Channels && s.Height = t.Height && s.Width = t.Width
+        | _ -> false
+    override s.GetHashCode() = HashCode.Combine(s.Channels, s.Height, s.Width)
+    /// A vector of n features.
+    static member Flat(n: int) = { Channels = n; Height = 1; Width = 1 }
+    /// An image of the given channels, height and width.
+    static member Image(channels: int, height: int, width: int) = { Channels = channels; Height = height; Width = width }
+
 /// <summary>
 /// The buffers one layer works over for one batch, in the storage precision 'T (float or
 /// float32): column-major, one column per sample, made once when a network is laid out for
@@ -65,6 +89,14 @@ type Layer() =
     abstract Inputs : int
     /// Features per sample out.
     abstract Outputs : int
+    /// <summary>The shape of a sample coming in: a vector of <c>Inputs</c> features unless the
+    /// layer works on images (a convolution, a pooling).</summary>
+    abstract InputShape : SampleShape
+    default l.InputShape = SampleShape.Flat l.Inputs
+    /// <summary>The shape of a sample going out (a vector of <c>Outputs</c> unless the layer gives
+    /// images); a layer that takes a vector takes any shape of that size (a dense layer flattens).</summary>
+    abstract OutputShape : SampleShape
+    default l.OutputShape = SampleShape.Flat l.Outputs
     /// How many parameters the layer has.
     abstract ParameterCount : int
     default _.ParameterCount = 0
@@ -91,7 +123,10 @@ type Layer() =
     default _.LossInput _ = LossInput.Outputs
     /// <summary>The layer as matrix-graph nodes on <paramref name="input"/> (columns are samples,
     /// evaluation mode), its parameters as variables suffixed with <paramref name="stage"/> (W2, b2):
-    /// the output node and the variables with their values, in the order of the parameters.</summary>
+    /// the output node and the variables with their values, in the order of the parameters. The
+    /// matrix graph has no convolution: the image layers raise NotSupportedException, and are
+    /// checked against their plain loops (<c>Toolkit.Nn.ConvReference</c>) instead.</summary>
     abstract ToTExpr : parameters: float[] * offset: int * stage: int * input: TExpr -> TExpr * (string * Matrix<float>) list
+    default l.ToTExpr(_, _, _, _) = raise (NotSupportedException(sprintf "the %s layer has no matrix-graph form" l.Spec))
     /// The spec.
     override l.ToString() = l.Spec

@@ -19,6 +19,8 @@ type Network =
     member n.Inputs = n.Layers.[0].Inputs
     /// Features per sample out.
     member n.Outputs = n.Layers.[n.Layers.Length - 1].Outputs
+    /// The shape of a sample in (an image for a network that starts with a convolution).
+    member n.InputShape = n.Layers.[0].InputShape
     /// Where each layer's parameters start in <c>Parameters</c>.
     member n.Offsets =
         let o = Array.zeroCreate n.Layers.Length
@@ -34,9 +36,11 @@ module NetworkShape =
     let check (layers: Layer[]) (parameters: float[]) =
         if layers.Length = 0 then raise (ShapeException "a network needs at least one layer")
         for k in 1 .. layers.Length - 1 do
-            if layers.[k].Inputs <> layers.[k - 1].Outputs then
-                raise (ShapeException(sprintf "layer %d (%s) takes %d inputs but layer %d (%s) gives %d outputs"
-                                                 (k + 1) layers.[k].Spec layers.[k].Inputs k layers.[k - 1].Spec layers.[k - 1].Outputs))
+            let given, taken = layers.[k - 1].OutputShape, layers.[k].InputShape
+            // a layer that takes a vector takes any shape of its size (it flattens); an image layer the very shape
+            if (if taken.IsFlat then taken.Size <> given.Size else taken <> given) then
+                raise (ShapeException(sprintf "layer %d (%s) takes %O inputs but layer %d (%s) gives %O outputs"
+                                                 (k + 1) layers.[k].Spec taken k layers.[k - 1].Spec given))
         let count = layers |> Array.sumBy (fun l -> l.ParameterCount)
         if parameters.Length <> count then
             raise (ShapeException(sprintf "the layers have %d parameters, the vector %d" count parameters.Length))

@@ -8,9 +8,13 @@ open Toolkit.Tensors
 /// from the table of derivatives; after it, binary cross-entropy (σ) and cross-entropy (softmax)
 /// read its input, the logits, and the pair's δ is a − y.</summary>
 [<Sealed>]
-type ActivationLayer(activation: Activation, size: int) =
+type ActivationLayer(activation: Activation, shape: SampleShape) =
     inherit Layer()
-    do if size < 1 then invalidArg "size" (sprintf "an activation layer needs at least one unit, not %d" size)
+    let size = shape.Size
+    do if shape.Channels < 1 || shape.Height < 1 || shape.Width < 1 then
+        invalidArg "shape" (sprintf "an activation layer needs at least one unit, not %O" shape)
+    /// An activation on a vector of <paramref name="size"/> features.
+    new(activation: Activation, size: int) = ActivationLayer(activation, SampleShape.Flat size)
     /// The activation g.
     member _.Activation = activation
     /// The activation's name.
@@ -21,6 +25,10 @@ type ActivationLayer(activation: Activation, size: int) =
     override _.Inputs = size
     /// As many out.
     override _.Outputs = size
+    /// The shape it is given (after a convolution, its feature maps).
+    override _.InputShape = shape
+    /// The same shape.
+    override _.OutputShape = shape
     /// Forward: a = g(z). Backward: ∂C/∂z = ∂C/∂a ⊙ g′(z).
     override _.Bind<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
         { new ILayerPass with

@@ -9,11 +9,14 @@ open Toolkit.Tensors
 /// by 1/(1 − rate), or set to 0, from the network's seeded generator; in evaluation the layer
 /// passes its input through. Backward multiplies ∂C/∂output by the same mask.</summary>
 [<Sealed>]
-type Dropout(rate: float, size: int) =
+type Dropout(rate: float, shape: SampleShape) =
     inherit Layer()
+    let size = shape.Size
     do
         if not (rate >= 0.0 && rate < 1.0) then invalidArg "rate" (sprintf "a dropout rate is at least 0 and below 1, not %g" rate)
-        if size < 1 then invalidArg "size" (sprintf "a dropout layer needs at least one unit, not %d" size)
+        if shape.Channels < 1 || shape.Height < 1 || shape.Width < 1 then invalidArg "shape" (sprintf "a dropout layer needs at least one unit, not %O" shape)
+    /// Dropout on a vector of <paramref name="size"/> features.
+    new(rate: float, size: int) = Dropout(rate, SampleShape.Flat size)
     /// The probability of dropping a value.
     member _.Rate = rate
     /// "dropout"
@@ -24,6 +27,10 @@ type Dropout(rate: float, size: int) =
     override _.Inputs = size
     /// As many out.
     override _.Outputs = size
+    /// The shape it is given.
+    override _.InputShape = shape
+    /// The same shape.
+    override _.OutputShape = shape
     /// The mask.
     override _.ScratchSize = size
     /// Forward, in training: mask ← 0 or 1/(1 − rate), output = input ⊙ mask; in evaluation:

@@ -1,0 +1,131 @@
+namespace Toolkit.Nn
+
+open Toolkit
+open System
+
+/// <summary>
+/// Pooling over square windows of each channel, no parameters: <c>MaxPool2D</c> keeps each
+/// window's largest value, <c>AvgPool2D</c> its mean. Their δ equations: max pooling sends each
+/// output's ∂C/∂z to the one input that was the largest (the rest get 0); average pooling spreads it
+/// evenly, ∂C/∂z / k², over the window's inputs. Padding counts as −∞ for the maximum and as 0 for
+/// the mean (ONNX's and PyTorch's defaults).
+/// </summary>
+[<AbstractClass>]
+type Pool2D(input: SampleShape, size: int, stride: int, padding: int) =
+    inherit Layer()
+    let win = { Size = size; Stride = stride; Padding = padding }
+    do
+        if input.Channels < 1 || input.Height < 1 || input.Width < 1 then invalidArg "input" (sprintf "pooling needs an image, not %O" input)
+        if size < 1 then invalidArg "size" (sprintf "a pooling window is at least 1×1, not %d" size)
+        if stride < 1 then invalidArg "stride" (sprintf "a stride is at least 1, not %d" stride)
+        if padding < 0 || 2 * padding > size then invalidArg "padding" (sprintf "the padding is at least 0 and at most half the window %d, not %d" size padding)
+        if win.Count input.Height < 1 || win.Count input.Width < 1 then
+            invalidArg "size" (sprintf "a %d×%d window does not fit a %d×%d image" size size input.Height input.Width)
+    let output = SampleShape.Image(input.Channels, win.Count input.Height, win.Count input.Width)
+    /// The windows.
+    member _.Window = win
+    /// The window's size k (k × k).
+    member _.Size = size
+    /// The step between windows.
+    member _.Stride = stride
+    /// Padding on every side.
+    member _.Padding = padding
+    override _.Inputs = input.Size
+    override _.Outputs = output.Size
+    /// The image it takes.
+    override _.InputShape = input
+    /// channels × h′ × w′.
+    override _.OutputShape = output
+    /// kind(size) with stride= (when it is not the size) and pad= (when not 0).
+    override l.Spec =
+        let extra = (if stride <> size then sprintf ",stride=%d" stride else "") + (if padding <> 0 then sprintf ",pad=%d" padding else "")
+        sprintf "%s(%d%s)" l.Kind size extra
+
+/// <summary>Max pooling: each window's largest value; backward routes δ to where it came from
+/// (the first of equal values, as PyTorch does).</summary>
+[<Sealed>]
+type MaxPool2D(input: SampleShape, size: int, stride: int, padding: int) =
+    inherit Pool2D(input, size, stride, padding)
+    // where the maximum was is kept as a number in the storage precision: exact up to 2²⁴ in float32
+    do if input.Size > (1 <<< 24) then invalidArg "input" (sprintf "max pooling takes images of at most 2^24 values, not %O" input)
+    /// Windows of size × size that do not overlap.
+    new(input: SampleShape, size: int) = MaxPool2D(input, size, size, 0)
+    /// "maxpool"
+    override _.Kind = "maxpool"
+    /// Where each output's value came from (its index in the sample's input).
+    override l.ScratchSize = l.Outputs
+    override l.Bind<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
+        let win, input, output = l.Window, l.InputShape, l.OutputShape
+        let h, w, oh, ow = input.Height, input.Width, output.Height, output.Width
+        let inSize, outSize = input.Size, output.Size
+        { new ILayerPass with
+            member _.Forward() =
+                for n in 0 .. b.Samples - 1 do
+                    for c in 0 .. input.Channels - 1 do
+                        for y in 0 .. oh - 1 do
+                            for x in 0 .. ow - 1 do
+                                let mutable best = -1
+                                for i in 0 .. win.Size - 1 do
+                                    let u = win.Stride * y + i - win.Padding
+                                    if u >= 0 && u < h then
+                                        for j in 0 .. win.Size - 1 do
+                                            let v = win.Stride * x + j - win.Padding
+                                            if v >= 0 && v < w then
+                                                let at = (c * h + u) * w + v
+                                                // NaN wins, so that it is seen downstream rather than hidden
+                                                if best < 0 || 'T.op_GreaterThan(b.Input.[n * inSize + at], b.Input.[n * inSize + best]) || 'T.IsNaN b.Input.[n * inSize + at] then best <- at
+                                let o = n * outSize + (c * oh + y) * ow + x
+                                b.Output.[o] <- b.Input.[n * inSize + best]
+                                b.Scratch.[o] <- Precision.store<'T> (float best)
+            member _.Backward() =
+                if not (isNull b.DInput) then
+                    Span<'T>(b.DInput, 0, b.Samples * inSize).Clear()
+                    for n in 0 .. b.Samples - 1 do
+                        for o in 0 .. outSize - 1 do
+                            let at = n * inSize + int (Precision.load b.Scratch.[n * outSize + o])
+                            b.DInput.[at] <- b.DInput.[at] + b.DOutput.[n * outSize + o] }
+
+/// <summary>Average pooling: each window's mean (padding counted as zeros); backward spreads δ/k²
+/// over the window.</summary>
+[<Sealed>]
+type AvgPool2D(input: SampleShape, size: int, stride: int, padding: int) =
+    inherit Pool2D(input, size, stride, padding)
+    /// Windows of size × size that do not overlap.
+    new(input: SampleShape, size: int) = AvgPool2D(input, size, size, 0)
+    /// "avgpool"
+    override _.Kind = "avgpool"
+    override l.Bind<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
+        let win, input, output = l.Window, l.InputShape, l.OutputShape
+        let h, w, oh, ow = input.Height, input.Width, output.Height, output.Width
+        let inSize, outSize = input.Size, output.Size
+        let area = Precision.store<'T> (1.0 / float (win.Size * win.Size))
+        { new ILayerPass with
+            member _.Forward() =
+                for n in 0 .. b.Samples - 1 do
+                    for c in 0 .. input.Channels - 1 do
+                        for y in 0 .. oh - 1 do
+                            for x in 0 .. ow - 1 do
+                                let mutable sum = 'T.Zero
+                                for i in 0 .. win.Size - 1 do
+                                    let u = win.Stride * y + i - win.Padding
+                                    if u >= 0 && u < h then
+                                        for j in 0 .. win.Size - 1 do
+                                            let v = win.Stride * x + j - win.Padding
+                                            if v >= 0 && v < w then sum <- sum + b.Input.[n * inSize + (c * h + u) * w + v]
+                                b.Output.[n * outSize + (c * oh + y) * ow + x] <- sum * area
+            member _.Backward() =
+                if not (isNull b.DInput) then
+                    Span<'T>(b.DInput, 0, b.Samples * inSize).Clear()
+                    for n in 0 .. b.Samples - 1 do
+                        for c in 0 .. input.Channels - 1 do
+                            for y in 0 .. oh - 1 do
+                                for x in 0 .. ow - 1 do
+                                    let d = b.DOutput.[n * outSize + (c * oh + y) * ow + x] * area
+                                    for i in 0 .. win.Size - 1 do
+                                        let u = win.Stride * y + i - win.Padding
+                                        if u >= 0 && u < h then
+                                            for j in 0 .. win.Size - 1 do
+                                                let v = win.Stride * x + j - win.Padding
+                                                if v >= 0 && v < w then
+                                                    let at = n * inSize + (c * h + u) * w + v
+                                                    b.DInput.[at] <- b.DInput.[at] + d }
