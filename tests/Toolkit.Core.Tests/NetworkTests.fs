@@ -278,7 +278,7 @@ let tests =
             let stack = Layers.parseStack 784 "dense(256)-relu-dropout(0.2)-dense(10)-softmax"
             Expect.equal (Layers.spec stack) "dense(256)-relu-dropout(0.2)-dense(10)-softmax" "round trip"
             Expect.equal (stack |> Array.map (fun l -> l.Outputs)) [| 256; 256; 256; 10; 10 |] "sizes"
-            for spec, message in [ "dense(0)", "'0' is not a positive whole number"; "dropout(1.5)", "below 1"; "conv(3)", "no such layer"; "dense(3", "without its ')'"; "leakyrelu:x", "no such layer" ] do
+            for spec, message in [ "dense(0)", "'0' is not a positive whole number"; "dropout(1.5)", "below 1"; "lstm(3)", "no such layer"; "dense(3", "without its ')'"; "leakyrelu:x", "no such layer" ] do
                 let e = Expect.throwsC (fun () -> Layers.parse 4 spec |> ignore) id
                 Expect.isTrue (e :? FormatException) (sprintf "%s: a FormatException" spec)
                 Expect.stringContains e.Message message spec
