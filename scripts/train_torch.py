@@ -32,6 +32,18 @@ def main():
         loss_fn = lambda out, pick: 0.5 * ((out - onehot[pick]) ** 2).sum(dim=1).mean()
         opt = torch.optim.SGD(net.parameters(), lr=3.0)
         batch = 10
+    elif config == "cnn":
+        # the convolutional network of docs/convolution.fsx and the accuracy yardstick:
+        # conv(32,3,pad=1)-relu-pool(2)-conv(64,3,pad=1)-relu-pool(2)-dense(128)-relu-dropout(0.3)-dense(10)
+        x, xt = x.reshape(-1, 1, 28, 28), xt.reshape(-1, 1, 28, 28)
+        net = torch.nn.Sequential(
+            torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Flatten(), torch.nn.Linear(3136, 128), torch.nn.ReLU(), torch.nn.Dropout(0.3), torch.nn.Linear(128, 10))
+        ce = torch.nn.CrossEntropyLoss()
+        loss_fn = lambda out, pick: ce(out, labels[pick])
+        opt = torch.optim.Adam(net.parameters(), lr=0.001)
+        batch = 64
     else:
         net = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
         ce = torch.nn.CrossEntropyLoss()
@@ -41,6 +53,7 @@ def main():
     m = x.shape[0]
     seconds, accuracy = [], []
     for _ in range(epochs):
+        net.train()
         order = torch.randperm(m)
         t0 = time.perf_counter()
         for s in range(0, m, batch):
@@ -50,6 +63,7 @@ def main():
             loss.backward()
             opt.step()
         seconds.append(time.perf_counter() - t0)
+        net.eval()
         with torch.no_grad():
             accuracy.append(float((net(xt).argmax(dim=1) == yt).float().mean()))
     print(json.dumps({"seconds_per_epoch": seconds, "test_accuracy_per_epoch": accuracy,

@@ -230,7 +230,9 @@ let run (args: ParseResults<TrainArgs>) : int =
         | None, Some layersText ->
             if args.Contains Activation || args.Contains Output || args.Contains Dropout then
                 fail "--layers: a stack of layers names its activations and dropout itself; --activation, --output and --dropout go with sizes such as 784,30,10"
-            try Some(Layers.parseStack 1 layersText)
+            // image layers are read against a stand-in image, the rest against a stand-in vector
+            let standIn = if Layers.startsWithImageLayer layersText then SampleShape.Image(1, 256, 256) else SampleShape.Flat 1
+            try Some(Layers.parseStackShaped standIn layersText)
             with :? LayerSpecException as e -> fail "--layers: %s" e.Message
     let hidden =
         match stack with
@@ -331,8 +333,9 @@ let run (args: ParseResults<TrainArgs>) : int =
     let net =
         match sizes, layersText with
         | None, Some layersText ->
+            let shape = match data.Image with Some image -> image.Sample | None -> SampleShape.Flat features
             let layers =
-                try Layers.parseStack features layersText
+                try Layers.parseStackShaped shape layersText
                 with :? LayerSpecException as e -> fail "--layers: %s" e.Message
             if layers.[layers.Length - 1].Outputs <> outputs then fail "--layers: the last layer must give %s, not %d outputs" what layers.[layers.Length - 1].Outputs
             Network.ofLayers layers loss init seed
@@ -523,7 +526,9 @@ let run (args: ParseResults<TrainArgs>) : int =
                 let wrong =
                     [ for j in 0 .. test.Labels.Length - 1 do
                         if predicted.[j] <> test.Labels.[j] then
-                            let pixels = Array.init test.X.RowCount (fun i -> byte (Math.Round(data.Test.X.[i, j] * 255.0)))
+                            // back from channel after channel to each pixel's channels together
+                            let area = image.Rows * image.Cols
+                            let pixels = Array.init test.X.RowCount (fun i -> byte (Math.Round(data.Test.X.[(i % image.Channels) * area + i / image.Channels, j] * 255.0)))
                             yield pixels, sprintf "%s\n(is %s)" names.[predicted.[j]] names.[test.Labels.[j]] ]
                     |> List.truncate 24
                 if not wrong.IsEmpty then

@@ -135,7 +135,7 @@ let tests =
                     let numeric = numericGradients 5 c
                     Array.iteri2 (fun i e a ->
                         // relative to the gradient's own size, with a floor for entries that are 0 but for rounding
-                        if abs (e - a) > 1e-6 * max 1e-2 (max (abs e) (abs a)) then
+                        if abs (e - a) > Generators.Tolerance.finiteDifference * max 1e-2 (max (abs e) (abs a)) then
                             failtestf "gradient %d (%s): central differences %.12g, backward %.12g" i c.Label e a) numeric g.Parameters)
         testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 100 } "the fast convolution (im2col + GEMM) gives the plain loops' z, ∂C/∂W, ∂C/∂b and ∂C/∂a to 1e-12" <|
             Prop.forAll (Arb.fromGen (gen {

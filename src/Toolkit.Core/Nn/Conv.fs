@@ -100,52 +100,77 @@ module ConvReference =
 
 /// <summary>The gather behind the fast convolution: im2col lays every window of a sample out as a
 /// row of a matrix, so that the convolution of all positions with all kernels is one product;
-/// col2im adds such a matrix's rows back onto the image (the transpose of the gather).</summary>
+/// col2im adds such a matrix's rows back onto the image (the transpose of the gather). The matrix
+/// is column-major with a leading dimension ld, so that a batch's samples can stack their rows into
+/// one matrix (sample n's rows from n·positions on, ld = samples·positions).</summary>
 module internal Im2col =
 
-    /// <summary>cols (positions × (channels·k·k), column-major: entry (pos, (c·k + i)·k + j) at
-    /// ((c·k + i)·k + j)·positions + pos) ← the windows of image a (from aOff), zeros off the edge.</summary>
-    let gather<'T when 'T :> IFloatingPointIeee754<'T>> (input: SampleShape) (win: Window) (a: 'T[]) (aOff: int) (cols: 'T[]) (cOff: int) =
+    /// <summary>cols (from cOff; entry (pos, (c·k + i)·k + j) at cOff + ((c·k + i)·k + j)·ld + pos)
+    /// ← the windows of image a (from aOff), zeros off the edge.</summary>
+    let gather<'T when 'T :> IFloatingPointIeee754<'T>> (input: SampleShape) (win: Window) (a: 'T[]) (aOff: int) (cols: 'T[]) (cOff: int) (ld: int) =
         let cIn, h, w, k, s, p = input.Channels, input.Height, input.Width, win.Size, win.Stride, win.Padding
         let oh, ow = win.Count h, win.Count w
-        let positions = oh * ow
         for c in 0 .. cIn - 1 do
             for i in 0 .. k - 1 do
                 for j in 0 .. k - 1 do
-                    let col = cOff + ((c * k + i) * k + j) * positions
+                    let col = cOff + ((c * k + i) * k + j) * ld
+                    // the output columns x whose window puts kernel column j inside the image
+                    let first = min ow (max 0 ((p - j + s - 1) / s))
+                    let last = min (ow - 1) (if w - 1 + p - j < 0 then -1 else (w - 1 + p - j) / s)
+                    if s = 1 && ow = w then
+                        // "same" padding: the rows inside the image are one run of the image, copied
+                        // at once, then the few values the run wrapped from a neighbouring row zeroed
+                        let y0, y1 = max 0 (p - i), min (oh - 1) (h - 1 + p - i)
+                        if y1 < y0 || last < first then Span<'T>(cols, col, oh * ow).Clear()
+                        else
+                            if y0 > 0 then Span<'T>(cols, col, y0 * ow).Clear()
+                            if y1 < oh - 1 then Span<'T>(cols, col + (y1 + 1) * ow, (oh - 1 - y1) * ow).Clear()
+                            Array.blit a (aOff + (c * h + y0 + i - p) * w + first + j - p) cols (col + y0 * ow + first) ((y1 - y0) * w + last - first + 1)
+                            for y in y0 .. y1 do
+                                for x in 0 .. first - 1 do cols.[col + y * ow + x] <- 'T.Zero
+                                for x in last + 1 .. ow - 1 do cols.[col + y * ow + x] <- 'T.Zero
+                    else
                     for y in 0 .. oh - 1 do
                         let u = s * y + i - p
                         let row = col + y * ow
-                        if u < 0 || u >= h then Span<'T>(cols, row, ow).Clear()
+                        if u < 0 || u >= h || last < first then Span<'T>(cols, row, ow).Clear()
                         else
-                            let src = aOff + (c * h + u) * w
-                            if s = 1 then
-                                // a run of the image row, with zeros where it leaves the image
-                                let first = min ow (max 0 (p - j))
-                                let last = min (ow - 1) (w - 1 + p - j)
-                                if first > 0 then Span<'T>(cols, row, first).Clear()
-                                if last >= first then Array.blit a (src + first + j - p) cols (row + first) (last - first + 1)
-                                let tail = max first (last + 1)
-                                if tail < ow then Span<'T>(cols, row + tail, ow - tail).Clear()
+                            let src = aOff + (c * h + u) * w + j - p
+                            if first > 0 then Span<'T>(cols, row, first).Clear()
+                            if s = 1 then Array.blit a (src + first) cols (row + first) (last - first + 1)
                             else
-                                for x in 0 .. ow - 1 do
-                                    let v = s * x + j - p
-                                    cols.[row + x] <- if v < 0 || v >= w then 'T.Zero else a.[src + v]
+                                for x in first .. last do cols.[row + x] <- a.[src + s * x]
+                            if last < ow - 1 then Span<'T>(cols, row + last + 1, ow - 1 - last).Clear()
 
-    /// <summary>da (from aOff) ← da + the rows of cols put back where gather took them from.</summary>
-    let scatterAdd<'T when 'T :> IFloatingPointIeee754<'T>> (input: SampleShape) (win: Window) (cols: 'T[]) (da: 'T[]) (aOff: int) =
+    /// <summary>da (from aOff) ← da + the rows of cols (from cOff, leading dimension ld) put back
+    /// where gather took them from. It may zero entries of cols that fall off the image.</summary>
+    let scatterAdd<'T when 'T :> IFloatingPointIeee754<'T>> (input: SampleShape) (win: Window) (cols: 'T[]) (cOff: int) (ld: int) (da: 'T[]) (aOff: int) =
         let cIn, h, w, k, s, p = input.Channels, input.Height, input.Width, win.Size, win.Stride, win.Padding
         let oh, ow = win.Count h, win.Count w
-        let positions = oh * ow
         for c in 0 .. cIn - 1 do
             for i in 0 .. k - 1 do
                 for j in 0 .. k - 1 do
-                    let col = ((c * k + i) * k + j) * positions
-                    for y in 0 .. oh - 1 do
-                        let u = s * y + i - p
-                        if u >= 0 && u < h then
-                            let dst = aOff + (c * h + u) * w
-                            let row = col + y * ow
-                            for x in 0 .. ow - 1 do
-                                let v = s * x + j - p
-                                if v >= 0 && v < w then da.[dst + v] <- da.[dst + v] + cols.[row + x]
+                    let col = cOff + ((c * k + i) * k + j) * ld
+                    let first = min ow (max 0 ((p - j + s - 1) / s))
+                    let last = min (ow - 1) (if w - 1 + p - j < 0 then -1 else (w - 1 + p - j) / s)
+                    if last >= first && s = 1 && ow = w then
+                        // as in gather: one run, the wrapped values zeroed first (cols is the caller's scratch)
+                        let y0, y1 = max 0 (p - i), min (oh - 1) (h - 1 + p - i)
+                        if y1 >= y0 then
+                            for y in y0 .. y1 do
+                                for x in 0 .. first - 1 do cols.[col + y * ow + x] <- 'T.Zero
+                                for x in last + 1 .. ow - 1 do cols.[col + y * ow + x] <- 'T.Zero
+                            let len = (y1 - y0) * w + last - first + 1
+                            let d = Span<'T>(da, aOff + (c * h + y0 + i - p) * w + first + j - p, len)
+                            Numerics.Tensors.TensorPrimitives.Add(Span<'T>.op_Implicit d, ReadOnlySpan<'T>(cols, col + y0 * ow + first, len), d)
+                    elif last >= first then
+                        for y in 0 .. oh - 1 do
+                            let u = s * y + i - p
+                            if u >= 0 && u < h then
+                                let dst = aOff + (c * h + u) * w + j - p
+                                let row = col + y * ow
+                                if s = 1 then
+                                    let d = Span<'T>(da, dst + first, last - first + 1)
+                                    Numerics.Tensors.TensorPrimitives.Add(Span<'T>.op_Implicit d, ReadOnlySpan<'T>(cols, row + first, last - first + 1), d)
+                                else
+                                    for x in first .. last do da.[dst + s * x] <- da.[dst + s * x] + cols.[row + x]

@@ -22,7 +22,8 @@ type Target =
     /// A real-valued target, by column name or number (from 1).
     | Value of column: string
 
-/// The layout of one sample's values when the samples are images (for the pictures).
+/// The layout of one sample's values when the samples are images: channel after channel, each
+/// row-major (the shape convolutions take, and the pictures draw).
 type ImageShape =
     { /// Rows of pixels.
       Rows: int
@@ -30,6 +31,8 @@ type ImageShape =
       Cols: int
       /// Values per pixel.
       Channels: int }
+    /// The shape a network's first layer takes: channels × rows × columns.
+    member s.Sample = Toolkit.Nn.SampleShape.Image(s.Channels, s.Rows, s.Cols)
 
 /// Data as the commands and the C# facade take it: a training and a test set, what is predicted,
 /// and the image layout if the samples are images.
@@ -75,15 +78,23 @@ module Datasets =
             fail path "%d samples of %d values need %.1f GB as float64, more than half of the %.1f GB this process may use"
                 samples features (float need / 1e9) (float available / 1e9)
 
-    /// <summary>IDX images as samples: pixels scaled to [0, 1] (features: rows × columns ×
-    /// channels), one-hot over the named classes; a label outside them is an error naming the
-    /// file and the image.</summary>
+    /// <summary>IDX images as samples: pixels scaled to [0, 1], one-hot over the named classes; a
+    /// label outside them is an error naming the file and the image. The features are the image
+    /// channel by channel (channels × rows × columns, as convolutions read them and PyTorch's
+    /// ToTensor lays them out), where the file keeps each pixel's channels together.</summary>
     let ofImages (names: string[]) (path: string) (s: LabelledImages) : LabelledData =
         checkMemory path s.Count s.Size
         match s.Labels |> Array.tryFindIndex (fun l -> int l >= names.Length) with
         | Some i -> fail path "image %d has the label %d, outside the %d classes (0 to %d)" i s.Labels.[i] names.Length (names.Length - 1)
         | None -> ()
-        let x = Matrix<float>.Build.Dense(s.Size, s.Count, Array.map (fun (b: byte) -> float b / 255.0) s.Pixels)
+        let values =
+            if s.Channels = 1 then Array.map (fun (b: byte) -> float b / 255.0) s.Pixels
+            else
+                let area = s.Rows * s.Cols
+                Array.init s.Pixels.Length (fun i ->
+                    let image, k = i / s.Size, i % s.Size
+                    float s.Pixels.[image * s.Size + (k % area) * s.Channels + k / area] / 255.0)
+        let x = Matrix<float>.Build.Dense(s.Size, s.Count, values)
         let labels = s.Labels |> Array.map int
         { X = x; Y = Train.oneHot names.Length labels; Labels = labels }
 

@@ -10,8 +10,8 @@ open System.Numerics.Tensors
 /// stride and zero padding, z[o] = b[o] + Σ_c W[o, c] ⋆ a[c] (the equations and their plain loops
 /// are <c>ConvReference</c>). Parameters: W (outputs × channels × k × k, PyTorch's and ONNX's
 /// order), then b (one per output channel).
-/// The fast passes, per sample: im2col lays the sample's windows out as the rows of a matrix A
-/// (positions × channels·k·k), then one product per pass, each through OpenBLAS:
+/// The fast passes: im2col lays the batch's windows out as the rows of a matrix A
+/// (samples·positions × channels·k·k), then one product per pass, each through OpenBLAS:
 /// forward Z = A·Wᵀ (+ b), which is the sample's output channel by channel;
 /// ∂C/∂W += δᵀ·A (the input correlated with δ); ∂C/∂A = δ·W, added back onto the image by col2im
 /// (the full correlation of δ with the turned kernel). A is kept from forward to backward.
@@ -66,28 +66,38 @@ type Conv2D(input: SampleShape, outputs: int, kernel: int, stride: int, padding:
     override _.Bind<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
         let inSize, outSize = input.Size, output.Size
         let wOff, bOff = b.Offset, b.Offset + outputs * patch
-        let dCols = Array.zeroCreate<'T> (patch * positions)
+        let maxBatch = b.Scratch.Length / (patch * positions)
+        // the batch's windows stack into one matrix A (samples·positions × patch, in Scratch), so that
+        // each pass is one product big enough for OpenBLAS to run near its peak; its result comes
+        // out channel-major over the batch (outputs × samples × positions) and is turned per sample
+        let z = Array.zeroCreate<'T> (outputs * positions * maxBatch)
+        let dCols = Array.zeroCreate<'T> (patch * positions * maxBatch)
         { new ILayerPass with
             member _.Forward() =
-                for n in 0 .. b.Samples - 1 do
-                    let cols = n * patch * positions
-                    Im2col.gather input win b.Input (n * inSize) b.Scratch cols
-                    // Z (positions × outputs, i.e. channel after channel) = A · Wᵀ, W stored as patch × outputs column-major
-                    Buffers.gemm false false positions outputs patch b.Scratch cols positions b.Parameters wOff patch false b.Output (n * outSize) positions
+                let m = b.Samples
+                let rows = m * positions
+                for n in 0 .. m - 1 do
+                    Im2col.gather input win b.Input (n * inSize) b.Scratch (n * positions) rows
+                // Z (samples·positions × outputs) = A · Wᵀ, W stored as patch × outputs column-major
+                Buffers.gemm false false rows outputs patch b.Scratch 0 rows b.Parameters wOff patch false z 0 rows
+                for n in 0 .. m - 1 do
                     for o in 0 .. outputs - 1 do
-                        let z = Span<'T>(b.Output, n * outSize + o * positions, positions)
-                        TensorPrimitives.Add(Span<'T>.op_Implicit z, b.Parameters.[bOff + o], z)
+                        TensorPrimitives.Add(ReadOnlySpan<'T>(z, o * rows + n * positions, positions), b.Parameters.[bOff + o],
+                                             Span<'T>(b.Output, n * outSize + o * positions, positions))
             member _.Backward() =
-                for n in 0 .. b.Samples - 1 do
-                    let cols = n * patch * positions
-                    let delta = n * outSize
-                    // ∂C/∂W (patch × outputs) += Aᵀ · δ
-                    Buffers.gemm true false patch outputs positions b.Scratch cols positions b.DOutput delta positions (n > 0) b.Gradients wOff patch
+                let m = b.Samples
+                let rows = m * positions
+                // δ turned the other way, into z's layout
+                for n in 0 .. m - 1 do
                     for o in 0 .. outputs - 1 do
-                        let s = TensorPrimitives.Sum(ReadOnlySpan<'T>(b.DOutput, delta + o * positions, positions))
-                        b.Gradients.[bOff + o] <- (if n = 0 then s else b.Gradients.[bOff + o] + s)
-                    if not (isNull b.DInput) then
-                        // ∂C/∂A (positions × patch) = δ · W, then back onto the image
-                        Buffers.gemm false true positions patch outputs b.DOutput delta positions b.Parameters wOff patch false dCols 0 positions
-                        Span<'T>(b.DInput, n * inSize, inSize).Clear()
-                        Im2col.scatterAdd input win dCols b.DInput (n * inSize) }
+                        Array.blit b.DOutput (n * outSize + o * positions) z (o * rows + n * positions) positions
+                // ∂C/∂W (patch × outputs) = Aᵀ · δ; ∂C/∂b = δ summed over samples and positions
+                Buffers.gemm true false patch outputs rows b.Scratch 0 rows z 0 rows false b.Gradients wOff patch
+                for o in 0 .. outputs - 1 do
+                    b.Gradients.[bOff + o] <- TensorPrimitives.Sum(ReadOnlySpan<'T>(z, o * rows, rows))
+                if not (isNull b.DInput) then
+                    // ∂C/∂A (samples·positions × patch) = δ · W, then back onto each image
+                    Buffers.gemm false true rows patch outputs z 0 rows b.Parameters wOff patch false dCols 0 rows
+                    Span<'T>(b.DInput, 0, m * inSize).Clear()
+                    for n in 0 .. m - 1 do
+                        Im2col.scatterAdd input win dCols (n * positions) rows b.DInput (n * inSize) }

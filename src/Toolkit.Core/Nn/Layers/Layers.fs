@@ -157,5 +157,18 @@ module Layers =
     /// <exception cref="T:Toolkit.Nn.LayerSpecException">A layer's spec cannot be read.</exception>
     let parseStack (inputs: int) (text: string) : Layer[] = parseStackShaped (SampleShape.Flat inputs) text
 
+    /// <summary>Whether a stack's first layer works on images (a convolution or a pooling), so
+    /// that its input must be one.</summary>
+    let startsWithImageLayer (text: string) : bool =
+        let first = (if isNull text then "" else text).Split('-').[0].Trim()
+        let name = (match first.IndexOf '(' with -1 -> first | i -> first.Substring(0, i)).Trim().ToLowerInvariant()
+        match kinds |> List.tryFind (fun (k, _) -> k = name) with
+        | Some (_, make) ->
+            // a kind a vector cannot take
+            (try make first (SampleShape.Flat 1) [] |> ignore; false
+             with :? LayerSpecException as e -> e.Problem.Contains "works on images"
+                | _ -> false)
+        | None -> false
+
     /// The specs of a stack, '-' between them (what <c>parseStack</c> reads back).
     let spec (layers: Layer seq) = String.Join("-", layers |> Seq.map (fun l -> l.Spec))

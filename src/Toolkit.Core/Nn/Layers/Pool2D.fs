@@ -2,6 +2,40 @@ namespace Toolkit.Nn
 
 open Toolkit
 open System
+open System.Numerics
+open System.Runtime.CompilerServices
+
+/// The pooling loops, as plain functions of their sizes (the JIT keeps such loops tight).
+module internal Pooling =
+
+    /// <summary>Max pooling of m samples: each window's largest value into output, and where it
+    /// was (its index in the sample) into at.</summary>
+    let max<'T when 'T :> IFloatingPointIeee754<'T>> (shape: SampleShape) (win: Window) (m: int) (input: 'T[]) (output: 'T[]) (at: 'T[]) =
+        let h, w, k, s, p = shape.Height, shape.Width, win.Size, win.Stride, win.Padding
+        let oh, ow = win.Count h, win.Count w
+        let channels, size = shape.Channels, shape.Size
+        for plane in 0 .. m * channels - 1 do
+            // sample n's channel c is plane n·C + c: the planes lie one after another
+            let src, dst, sample = plane * h * w, plane * oh * ow, (plane / channels) * size
+            for y in 0 .. oh - 1 do
+                let u0, u1 = Math.Max(0, s * y - p), Math.Min(h - 1, s * y - p + k - 1)
+                for x in 0 .. ow - 1 do
+                    let v0, v1 = Math.Max(0, s * x - p), Math.Min(w - 1, s * x - p + k - 1)
+                    let mutable best = src + u0 * w + v0
+                    let mutable bestValue = input.[best]
+                    for u in u0 .. u1 do
+                        for v in v0 .. v1 do
+                            let i = src + u * w + v
+                            let value = input.[i]
+                            // without a branch, which data would mispredict every other time (3× slower):
+                            // the comparison's 0 or 1 moves the index, and Max (NaN wins, so that it is
+                            // seen downstream rather than hidden) the value
+                            let mutable greater = 'T.op_GreaterThan(value, bestValue)
+                            best <- best + (i - best) * int (Unsafe.As<bool, byte>(&greater))
+                            bestValue <- 'T.Max(value, bestValue)
+                    output.[dst + y * ow + x] <- bestValue
+                    // an index below 2²⁴ (checked when the layer is made) is exact in float32 too
+                    at.[dst + y * ow + x] <- 'T.CreateTruncating(best - sample)
 
 /// <summary>
 /// Pooling over square windows of each channel, no parameters: <c>MaxPool2D</c> keeps each
@@ -56,27 +90,9 @@ type MaxPool2D(input: SampleShape, size: int, stride: int, padding: int) =
     override l.ScratchSize = l.Outputs
     override l.Bind<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
         let win, input, output = l.Window, l.InputShape, l.OutputShape
-        let h, w, oh, ow = input.Height, input.Width, output.Height, output.Width
         let inSize, outSize = input.Size, output.Size
         { new ILayerPass with
-            member _.Forward() =
-                for n in 0 .. b.Samples - 1 do
-                    for c in 0 .. input.Channels - 1 do
-                        for y in 0 .. oh - 1 do
-                            for x in 0 .. ow - 1 do
-                                let mutable best = -1
-                                for i in 0 .. win.Size - 1 do
-                                    let u = win.Stride * y + i - win.Padding
-                                    if u >= 0 && u < h then
-                                        for j in 0 .. win.Size - 1 do
-                                            let v = win.Stride * x + j - win.Padding
-                                            if v >= 0 && v < w then
-                                                let at = (c * h + u) * w + v
-                                                // NaN wins, so that it is seen downstream rather than hidden
-                                                if best < 0 || 'T.op_GreaterThan(b.Input.[n * inSize + at], b.Input.[n * inSize + best]) || 'T.IsNaN b.Input.[n * inSize + at] then best <- at
-                                let o = n * outSize + (c * oh + y) * ow + x
-                                b.Output.[o] <- b.Input.[n * inSize + best]
-                                b.Scratch.[o] <- Precision.store<'T> (float best)
+            member _.Forward() = Pooling.max input win b.Samples b.Input b.Output b.Scratch
             member _.Backward() =
                 if not (isNull b.DInput) then
                     Span<'T>(b.DInput, 0, b.Samples * inSize).Clear()
