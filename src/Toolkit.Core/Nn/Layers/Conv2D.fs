@@ -72,25 +72,44 @@ type Conv2D(input: SampleShape, outputs: int, kernel: int, stride: int, padding:
         // out channel-major over the batch (outputs × samples × positions) and is turned per sample
         let z = Array.zeroCreate<'T> (outputs * positions * maxBatch)
         let dCols = Array.zeroCreate<'T> (patch * positions * maxBatch)
+        // each sample's share of the loops around the products, made once (they run on every core)
+        let gather =
+            Action<int, int>(fun first last ->
+                let rows = b.Samples * positions
+                for n in first .. last - 1 do
+                    Im2col.gather input win b.Input (n * inSize) b.Scratch (n * positions) rows)
+        let addBias =
+            Action<int, int>(fun first last ->
+                let rows = b.Samples * positions
+                for n in first .. last - 1 do
+                    for o in 0 .. outputs - 1 do
+                        TensorPrimitives.Add(ReadOnlySpan<'T>(z, o * rows + n * positions, positions), b.Parameters.[bOff + o],
+                                             Span<'T>(b.Output, n * outSize + o * positions, positions)))
+        let turnDelta =
+            Action<int, int>(fun first last ->
+                let rows = b.Samples * positions
+                for n in first .. last - 1 do
+                    for o in 0 .. outputs - 1 do
+                        Array.blit b.DOutput (n * outSize + o * positions) z (o * rows + n * positions) positions)
+        let scatter =
+            Action<int, int>(fun first last ->
+                let rows = b.Samples * positions
+                Span<'T>(b.DInput, first * inSize, (last - first) * inSize).Clear()
+                for n in first .. last - 1 do
+                    Im2col.scatterAdd input win dCols (n * positions) rows b.DInput (n * inSize))
         { new ILayerPass with
             member _.Forward() =
                 let m = b.Samples
                 let rows = m * positions
-                for n in 0 .. m - 1 do
-                    Im2col.gather input win b.Input (n * inSize) b.Scratch (n * positions) rows
+                Buffers.forParts m gather
                 // Z (samples·positions × outputs) = A · Wᵀ, W stored as patch × outputs column-major
                 Buffers.gemm false false rows outputs patch b.Scratch 0 rows b.Parameters wOff patch false z 0 rows
-                for n in 0 .. m - 1 do
-                    for o in 0 .. outputs - 1 do
-                        TensorPrimitives.Add(ReadOnlySpan<'T>(z, o * rows + n * positions, positions), b.Parameters.[bOff + o],
-                                             Span<'T>(b.Output, n * outSize + o * positions, positions))
+                Buffers.forParts m addBias
             member _.Backward() =
                 let m = b.Samples
                 let rows = m * positions
                 // δ turned the other way, into z's layout
-                for n in 0 .. m - 1 do
-                    for o in 0 .. outputs - 1 do
-                        Array.blit b.DOutput (n * outSize + o * positions) z (o * rows + n * positions) positions
+                Buffers.forParts m turnDelta
                 // ∂C/∂W (patch × outputs) = Aᵀ · δ; ∂C/∂b = δ summed over samples and positions
                 Buffers.gemm true false patch outputs rows b.Scratch 0 rows z 0 rows false b.Gradients wOff patch
                 for o in 0 .. outputs - 1 do
@@ -98,6 +117,4 @@ type Conv2D(input: SampleShape, outputs: int, kernel: int, stride: int, padding:
                 if not (isNull b.DInput) then
                     // ∂C/∂A (samples·positions × patch) = δ · W, then back onto each image
                     Buffers.gemm false true rows patch outputs z 0 rows b.Parameters wOff patch false dCols 0 rows
-                    Span<'T>(b.DInput, 0, m * inSize).Clear()
-                    for n in 0 .. m - 1 do
-                        Im2col.scatterAdd input win dCols (n * positions) rows b.DInput (n * inSize) }
+                    Buffers.forParts m scatter }

@@ -8,13 +8,13 @@ open System.Runtime.CompilerServices
 /// The pooling loops, as plain functions of their sizes (the JIT keeps such loops tight).
 module internal Pooling =
 
-    /// <summary>Max pooling of m samples: each window's largest value into output, and where it
-    /// was (its index in the sample) into at.</summary>
-    let max<'T when 'T :> IFloatingPointIeee754<'T>> (shape: SampleShape) (win: Window) (m: int) (input: 'T[]) (output: 'T[]) (at: 'T[]) =
+    /// <summary>Max pooling of the samples first … last − 1: each window's largest value into
+    /// output, and where it was (its index in the sample) into at.</summary>
+    let max<'T when 'T :> IFloatingPointIeee754<'T>> (shape: SampleShape) (win: Window) (first: int) (last: int) (input: 'T[]) (output: 'T[]) (at: 'T[]) =
         let h, w, k, s, p = shape.Height, shape.Width, win.Size, win.Stride, win.Padding
         let oh, ow = win.Count h, win.Count w
         let channels, size = shape.Channels, shape.Size
-        for plane in 0 .. m * channels - 1 do
+        for plane in first * channels .. last * channels - 1 do
             // sample n's channel c is plane n·C + c: the planes lie one after another
             let src, dst, sample = plane * h * w, plane * oh * ow, (plane / channels) * size
             for y in 0 .. oh - 1 do
@@ -36,6 +36,38 @@ module internal Pooling =
                     output.[dst + y * ow + x] <- bestValue
                     // an index below 2²⁴ (checked when the layer is made) is exact in float32 too
                     at.[dst + y * ow + x] <- 'T.CreateTruncating(best - sample)
+
+    /// <summary>Average pooling of the samples first … last − 1 (padding counted as zeros).</summary>
+    let average<'T when 'T :> IFloatingPointIeee754<'T>> (shape: SampleShape) (win: Window) (first: int) (last: int) (input: 'T[]) (output: 'T[]) =
+        let h, w, k, s, p = shape.Height, shape.Width, win.Size, win.Stride, win.Padding
+        let oh, ow = win.Count h, win.Count w
+        let area = 'T.CreateTruncating(1.0 / float (k * k))
+        for plane in first * shape.Channels .. last * shape.Channels - 1 do
+            let src, dst = plane * h * w, plane * oh * ow
+            for y in 0 .. oh - 1 do
+                let u0, u1 = Math.Max(0, s * y - p), Math.Min(h - 1, s * y - p + k - 1)
+                for x in 0 .. ow - 1 do
+                    let v0, v1 = Math.Max(0, s * x - p), Math.Min(w - 1, s * x - p + k - 1)
+                    let mutable sum = 'T.Zero
+                    for u in u0 .. u1 do
+                        for v in v0 .. v1 do sum <- sum + input.[src + u * w + v]
+                    output.[dst + y * ow + x] <- sum * area
+
+    /// <summary>Average pooling's backward for the samples first … last − 1: each output's δ/k²
+    /// added to every input of its window.</summary>
+    let spread<'T when 'T :> IFloatingPointIeee754<'T>> (shape: SampleShape) (win: Window) (first: int) (last: int) (dOutput: 'T[]) (dInput: 'T[]) =
+        let h, w, k, s, p = shape.Height, shape.Width, win.Size, win.Stride, win.Padding
+        let oh, ow = win.Count h, win.Count w
+        let area = 'T.CreateTruncating(1.0 / float (k * k))
+        for plane in first * shape.Channels .. last * shape.Channels - 1 do
+            let src, dst = plane * h * w, plane * oh * ow
+            for y in 0 .. oh - 1 do
+                let u0, u1 = Math.Max(0, s * y - p), Math.Min(h - 1, s * y - p + k - 1)
+                for x in 0 .. ow - 1 do
+                    let v0, v1 = Math.Max(0, s * x - p), Math.Min(w - 1, s * x - p + k - 1)
+                    let d = dOutput.[dst + y * ow + x] * area
+                    for u in u0 .. u1 do
+                        for v in v0 .. v1 do dInput.[src + u * w + v] <- dInput.[src + u * w + v] + d
 
 /// <summary>
 /// Pooling over square windows of each channel, no parameters: <c>MaxPool2D</c> keeps each
@@ -91,15 +123,17 @@ type MaxPool2D(input: SampleShape, size: int, stride: int, padding: int) =
     override l.Bind<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
         let win, input, output = l.Window, l.InputShape, l.OutputShape
         let inSize, outSize = input.Size, output.Size
+        let forward = Action<int, int>(fun first last -> Pooling.max input win first last b.Input b.Output b.Scratch)
+        let backward =
+            Action<int, int>(fun first last ->
+                Span<'T>(b.DInput, first * inSize, (last - first) * inSize).Clear()
+                for n in first .. last - 1 do
+                    for o in 0 .. outSize - 1 do
+                        let at = n * inSize + int (Precision.load b.Scratch.[n * outSize + o])
+                        b.DInput.[at] <- b.DInput.[at] + b.DOutput.[n * outSize + o])
         { new ILayerPass with
-            member _.Forward() = Pooling.max input win b.Samples b.Input b.Output b.Scratch
-            member _.Backward() =
-                if not (isNull b.DInput) then
-                    Span<'T>(b.DInput, 0, b.Samples * inSize).Clear()
-                    for n in 0 .. b.Samples - 1 do
-                        for o in 0 .. outSize - 1 do
-                            let at = n * inSize + int (Precision.load b.Scratch.[n * outSize + o])
-                            b.DInput.[at] <- b.DInput.[at] + b.DOutput.[n * outSize + o] }
+            member _.Forward() = Buffers.forParts b.Samples forward
+            member _.Backward() = if not (isNull b.DInput) then Buffers.forParts b.Samples backward }
 
 /// <summary>Average pooling: each window's mean (padding counted as zeros); backward spreads δ/k²
 /// over the window.</summary>
@@ -111,37 +145,13 @@ type AvgPool2D(input: SampleShape, size: int, stride: int, padding: int) =
     /// "avgpool"
     override _.Kind = "avgpool"
     override l.Bind<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
-        let win, input, output = l.Window, l.InputShape, l.OutputShape
-        let h, w, oh, ow = input.Height, input.Width, output.Height, output.Width
-        let inSize, outSize = input.Size, output.Size
-        let area = Precision.store<'T> (1.0 / float (win.Size * win.Size))
+        let win, input = l.Window, l.InputShape
+        let inSize = input.Size
+        let forward = Action<int, int>(fun first last -> Pooling.average input win first last b.Input b.Output)
+        let backward =
+            Action<int, int>(fun first last ->
+                Span<'T>(b.DInput, first * inSize, (last - first) * inSize).Clear()
+                Pooling.spread input win first last b.DOutput b.DInput)
         { new ILayerPass with
-            member _.Forward() =
-                for n in 0 .. b.Samples - 1 do
-                    for c in 0 .. input.Channels - 1 do
-                        for y in 0 .. oh - 1 do
-                            for x in 0 .. ow - 1 do
-                                let mutable sum = 'T.Zero
-                                for i in 0 .. win.Size - 1 do
-                                    let u = win.Stride * y + i - win.Padding
-                                    if u >= 0 && u < h then
-                                        for j in 0 .. win.Size - 1 do
-                                            let v = win.Stride * x + j - win.Padding
-                                            if v >= 0 && v < w then sum <- sum + b.Input.[n * inSize + (c * h + u) * w + v]
-                                b.Output.[n * outSize + (c * oh + y) * ow + x] <- sum * area
-            member _.Backward() =
-                if not (isNull b.DInput) then
-                    Span<'T>(b.DInput, 0, b.Samples * inSize).Clear()
-                    for n in 0 .. b.Samples - 1 do
-                        for c in 0 .. input.Channels - 1 do
-                            for y in 0 .. oh - 1 do
-                                for x in 0 .. ow - 1 do
-                                    let d = b.DOutput.[n * outSize + (c * oh + y) * ow + x] * area
-                                    for i in 0 .. win.Size - 1 do
-                                        let u = win.Stride * y + i - win.Padding
-                                        if u >= 0 && u < h then
-                                            for j in 0 .. win.Size - 1 do
-                                                let v = win.Stride * x + j - win.Padding
-                                                if v >= 0 && v < w then
-                                                    let at = n * inSize + (c * h + u) * w + v
-                                                    b.DInput.[at] <- b.DInput.[at] + d }
+            member _.Forward() = Buffers.forParts b.Samples forward
+            member _.Backward() = if not (isNull b.DInput) then Buffers.forParts b.Samples backward }
