@@ -57,7 +57,7 @@ type TrainArgs =
             | Classes _ -> "a file of class names, one per line (default: a CSV's own names, classes.txt beside IDX files, Fashion-MNIST's for its folder, else numbers)"
             | Header _ -> "CSV: yes or no, whether the first line names the columns (default: decided from the data)"
             | Standardize _ -> "yes or no: train on each feature scaled to mean 0 and deviation 1 (by the training set), the scaling folded into the first layer of the saved model so it takes raw features (default: yes for CSV, no for images)"
-            | Layers _ -> "layer sizes (default: the data's features,30,classes, 784,30,10 for Fashion-MNIST), or the layers themselves after the input, e.g. dense(256)-relu-dropout(0.2)-dense(10)-softmax"
+            | Layers _ -> "layer sizes (default: the data's features,30,classes, 784,30,10 for Fashion-MNIST), or the layers themselves after the input, e.g. dense(256)-relu-dropout(0.2)-dense(10)-softmax, or for images conv(32,3,pad=1)-relu-pool(2)-dense(10)-softmax (conv, maxpool or pool, avgpool, batchnorm, flatten, dense, dropout, activations)"
             | Activation _ -> sprintf "hidden activation: sigmoid (default), or any of %s" (String.Join(", ", Toolkit.Nn.Activation.names ()))
             | Output _ -> "output activation: sigmoid (default), softmax, identity, or any hidden one"
             | Loss _ -> "cost: quadratic (default), cross-entropy, bce, hinge"
@@ -353,7 +353,7 @@ let run (args: ParseResults<TrainArgs>) : int =
     | None ->
         // processes of a data-parallel run on one machine share its cores
         let perProcess = match mpi with Some w -> max 1 (Environment.ProcessorCount / w.Size) | None -> Environment.ProcessorCount
-        Blas.setThreads (min perProcess (Toolkit.Nn.FastPath.suggestedThreads sizes batch))
+        Blas.setThreads (min perProcess (Toolkit.Nn.FastPath.threadsFor net.Layers batch))
     // every process starts from the first one's weights
     match mpi with Some w -> w.Broadcast net.Parameters | None -> ()
     let config =
@@ -371,7 +371,7 @@ let run (args: ParseResults<TrainArgs>) : int =
         | Toolkit.Nn.Optimizer.RandomLocalSearch s -> sprintf "random local search (step %g)" s
     if not json then
         printfn "%s (%s), %s cost, %s, batch %d, %d epoch%s, %s; %s"
-            (String.Join("-", sizes)) (Network.describe net) (Toolkit.Tensors.Loss.name loss)
+            (Network.shapes net) (Network.describe net) (Toolkit.Tensors.Loss.name loss)
             (describe optimizer) batch epochs (if epochs = 1 then "" else "s") (match precision with Toolkit.Training.Precision.Single -> "float32" | _ -> "float64") (Blas.describe ())
     // what makes this run this run: a resumed run must match the checkpoint in all of it
     let fingerprint =
@@ -504,7 +504,7 @@ let run (args: ParseResults<TrainArgs>) : int =
         Toolkit.AtomicFile.writeAllText (IO.Path.Combine(dir, "run.json")) (runJson + "\n")
         let e = result.Epochs
         let curves : Pictures.Curves =
-            { Title = String.Join("-", sizes)
+            { Title = Network.shapes net
               TrainLoss = e |> Array.map (fun m -> m.TrainLoss); TestLoss = e |> Array.map (fun m -> m.TestLoss)
               TrainAccuracy = e |> Array.map (fun m -> m.TrainAccuracy); TestAccuracy = e |> Array.map (fun m -> m.TestAccuracy) }
         Pictures.writeCurves (IO.Path.Combine(dir, "curves.svg")) curves

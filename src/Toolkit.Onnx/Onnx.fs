@@ -11,7 +11,9 @@ open Toolkit.Nn
 /// Networks as ONNX models: one input "input" (float32, batch × features, the batch dimension
 /// named and dynamic), one output "output" (batch × outputs), each dense layer a Gemm with its
 /// weights as initializers, each activation its ONNX operator (or a few, for step and Φ), dropout
-/// gone (inference), opset 20. The layout is rows-as-samples, as ONNX readers and PyTorch expect;
+/// gone (inference), opset 20. The image layers are Conv, MaxPool, AveragePool,
+/// BatchNormalization (the running averages) and Flatten on batch × channels × height × width,
+/// after a Reshape of the input's features (which are channel after channel, as PyTorch's are). The layout is rows-as-samples, as ONNX readers and PyTorch expect;
 /// the toolkit's columns-as-samples weights are written transposed accordingly.
 /// </summary>
 [<RequireQualifiedAccess>]
@@ -110,25 +112,68 @@ module Onnx =
         let b = Builder()
         let offsets = n.Offsets
         let mutable x = "input"
+        // the value so far is samples × features (false) or samples × channels × height × width (true)
+        let mutable image = false
+        let toImage (shape: SampleShape) =
+            if not image then
+                x <- b.Node("Reshape", [ x; b.Int64s("shape", [ -1L; int64 shape.Channels; int64 shape.Height; int64 shape.Width ]) ])
+                image <- true
+        let toFeatures () =
+            if image then
+                x <- b.Node("Flatten", [ x ], [ intAttribute "axis" 1L ])
+                image <- false
+        let ints (name: string) (values: int list) =
+            let a = AttributeProto(Name = name, Type = AttributeProto.Types.AttributeType.Ints)
+            a.Ints.AddRange(values |> List.map int64)
+            a
+        let window (k: int) (stride: int) (pad: int) = [ ints "kernel_shape" [ k; k ]; ints "strides" [ stride; stride ]; ints "pads" [ pad; pad; pad; pad ] ]
+        let slice (o: int) (count: int) = Array.init count (fun i -> float32 n.Parameters.[o + i])
         n.Layers |> Array.iteri (fun l layer ->
+            let o = offsets.[l]
             match layer with
             | :? Dense ->
+                toFeatures ()
                 let nIn, nOut = layer.Inputs, layer.Outputs
-                let o = offsets.[l]
                 // column-major W (n_out × n_in) to row-major [n_out, n_in]: Gemm(x, W, b, transB = 1) = x·Wᵀ + b
                 let w = Array.init (nOut * nIn) (fun k -> let i, j = k / nIn, k % nIn in float32 n.Parameters.[o + j * nOut + i])
                 let bias = Array.init nOut (fun i -> float32 n.Parameters.[o + nOut * nIn + i])
                 let wName = b.Tensor(sprintf "W%d" (l + 1), [ int64 nOut; int64 nIn ], w)
                 let bName = b.Tensor(sprintf "b%d" (l + 1), [ int64 nOut ], bias)
                 x <- b.Node("Gemm", [ x; wName; bName ], [ intAttribute "transB" 1L ])
+            | :? Conv2D as c ->
+                toImage c.InputShape
+                let cIn = c.InputShape.Channels
+                // the toolkit keeps W as outputs × channels × k × k, ONNX's order
+                let count = c.Channels * cIn * c.Kernel * c.Kernel
+                let wName = b.Tensor(sprintf "W%d" (l + 1), [ int64 c.Channels; int64 cIn; int64 c.Kernel; int64 c.Kernel ], slice o count)
+                let bName = b.Tensor(sprintf "b%d" (l + 1), [ int64 c.Channels ], slice (o + count) c.Channels)
+                x <- b.Node("Conv", [ x; wName; bName ], window c.Kernel c.Stride c.Padding)
+            | :? MaxPool2D as p ->
+                toImage p.InputShape
+                x <- b.Node("MaxPool", [ x ], window p.Size p.Stride p.Padding)
+            | :? AvgPool2D as p ->
+                toImage p.InputShape
+                // padding counts as zeros in the mean, as the toolkit's average does
+                x <- b.Node("AveragePool", [ x ], window p.Size p.Stride p.Padding @ [ intAttribute "count_include_pad" 1L ])
+            | :? BatchNorm as bn ->
+                // on samples × features or on images alike: one γ, β, mean and variance per channel
+                let c = layer.InputShape.Channels
+                if not layer.InputShape.IsFlat then toImage layer.InputShape
+                let part k = b.Tensor(sprintf "bn%d" (l + 1), [ int64 c ], slice (o + k * c) c)
+                x <- b.Node("BatchNormalization", [ x; part 0; part 1; part 2; part 3 ], [ floatAttribute "epsilon" bn.Epsilon ])
+            | :? Flatten -> toFeatures ()
             | :? ActivationLayer as a ->
                 match a.Activation with
                 | Activation.Identity -> ()
-                | Activation.Softmax -> x <- b.Node("Softmax", [ x ], [ intAttribute "axis" 1L ])
+                | Activation.Softmax ->
+                    // over each sample's values, all of them
+                    toFeatures ()
+                    x <- b.Node("Softmax", [ x ], [ intAttribute "axis" 1L ])
                 | Activation.Elementwise op -> x <- unary b op x
             // at inference dropout passes its input through
             | :? Dropout -> ()
             | _ -> raise (NotSupportedException(sprintf "layer %d (%s) has no ONNX form" (l + 1) layer.Spec)))
+        toFeatures ()
         // the last value under the output's name
         let output = NodeProto(OpType = "Identity", Name = "output")
         output.Input.Add x

@@ -91,6 +91,20 @@ let tests =
                     Expect.isLessThan (largestDifference path net x) 1e-5 (sprintf "%A" op)
                 finally File.Delete path
         }
+        testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 40 } "image networks (convolutions, pooling, batch normalisation, flatten) in ONNX Runtime give the toolkit's outputs" <|
+            FsCheck.FSharp.Prop.forAll (FsCheck.FSharp.Arb.fromGen (ConvTests.genImageNet true)) (fun c ->
+                // a training pass first, so that batch normalisation's running averages are not their start values
+                let f = FastNet<float>(c.Net, c.X.ColumnCount)
+                f.Gradient(c.X.ToColumnMajorArray(), c.Y.ToColumnMajorArray(), Array.init c.X.ColumnCount id, 0, c.X.ColumnCount) |> ignore
+                let net = f.ToNetwork()
+                let path = temp "image.onnx"
+                try
+                    Onnx.save path [||] net
+                    let rng = Random(3)
+                    let x = Matrix<float>.Build.Dense(net.Inputs, 16, fun _ _ -> 2.0 * rng.NextDouble() - 1.0)
+                    let d = largestDifference path net x
+                    if not (d < 1e-4) then failtestf "%s: ONNX Runtime differs by %g" c.Label d
+                finally File.Delete path)
         test "a stack with dropout and leaky ReLU, class names in the metadata; a layer of one's own is named" {
             let layers = Layers.parseStack 6 "dense(8)-leakyrelu:0.2-dropout(0.3)-dense(8)-gelu-dense(2)-sigmoid"
             let net = Network.ofLayers layers Toolkit.Tensors.Loss.Quadratic Init.He 3

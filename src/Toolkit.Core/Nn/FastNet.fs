@@ -18,6 +18,11 @@ module FastPath =
         let flops = sizes |> List.pairwise |> List.sumBy (fun (i, o) -> 2.0 * float i * float o * float batch)
         if flops < 1e7 then 1 else Environment.ProcessorCount
 
+    /// <summary>The same rule for any network, its forward products' FLOPs counted by its layers
+    /// (a convolution's are many times its parameters).</summary>
+    let threadsFor (layers: Layer seq) (batch: int) : int =
+        if Seq.sumBy (fun (l: Layer) -> l.Flops) layers * float batch < 1e7 then 1 else Environment.ProcessorCount
+
 /// <summary>
 /// A network laid out for training in float64 (<c>FastNet&lt;float&gt;</c>) or float32
 /// (<c>FastNet&lt;float32&gt;</c>, products by SGEMM): every layer's forward and backward pass

@@ -97,6 +97,10 @@ type Layer() =
     /// images); a layer that takes a vector takes any shape of that size (a dense layer flattens).</summary>
     abstract OutputShape : SampleShape
     default l.OutputShape = SampleShape.Flat l.Outputs
+    /// <summary>Floating-point operations per sample in the forward pass's products (2 per
+    /// multiply-add); backward does about twice as many. What the thread choice weighs.</summary>
+    abstract Flops : float
+    default _.Flops = 0.0
     /// How many parameters the layer has.
     abstract ParameterCount : int
     default _.ParameterCount = 0

@@ -93,6 +93,12 @@ module Network =
     /// with parameters (784-30-10 for the notes' network).
     let sizes (n: Network) = [ yield n.Inputs; for l in n.Layers do if l.ParameterCount > 0 then yield l.Outputs ]
 
+    /// <summary>The shapes a sample takes through the network as text, '-' between them: the
+    /// input, then the output of every layer with products (784-30-10 for the notes' network,
+    /// 1×28×28-32×28×28-64×14×14-128-10 for a convolutional one).</summary>
+    let shapes (n: Network) =
+        String.Join("-", [ yield n.InputShape; for l in n.Layers do if l.Flops > 0.0 then yield l.OutputShape ] |> List.map string)
+
     /// The layers as text, '-' between them (<c>dense(30)-sigmoid-dense(10)-sigmoid</c>).
     let describe (n: Network) = Layers.spec n.Layers
 

@@ -53,6 +53,8 @@ type Conv2D(input: SampleShape, outputs: int, kernel: int, stride: int, padding:
     override _.InputShape = input
     /// outputs × h′ × w′.
     override _.OutputShape = output
+    /// 2 · positions · channels·k·k · outputs
+    override _.Flops = 2.0 * float positions * float patch * float outputs
     /// outputs·channels·k·k weights and outputs biases.
     override _.ParameterCount = outputs * patch + outputs
     /// The windows of every sample, kept for the kernel's gradient.

@@ -26,6 +26,8 @@ type Dense(inputs: int, outputs: int) =
     override _.Inputs = inputs
     /// n_out
     override _.Outputs = outputs
+    /// 2·n_in·n_out
+    override _.Flops = 2.0 * float inputs * float outputs
     /// n_out·n_in weights and n_out biases.
     override _.ParameterCount = outputs * inputs + outputs
     /// W drawn column by column, then b (the order the notes' network has always used, so a seed
