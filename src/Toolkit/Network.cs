@@ -45,39 +45,6 @@ public enum WeightInit
     Uniform,
 }
 
-/// <summary>A layer of a <see cref="Network"/>: <see cref="Dense"/> or <see cref="Dropout"/>.</summary>
-public abstract record Layer
-{
-    private protected Layer() { }
-    internal abstract IEnumerable<Toolkit.Nn.Layer> ToCore(int inputs);
-}
-
-/// <summary>A dense layer: how many units, and their activation.</summary>
-/// <param name="Units">The number of outputs.</param>
-/// <param name="Activation">The activation.</param>
-public sealed record Dense(int Units, Activation Activation) : Layer
-{
-    internal override IEnumerable<Toolkit.Nn.Layer> ToCore(int inputs)
-    {
-        if (Units < 1) throw new ArgumentOutOfRangeException(nameof(Units), Units, "a dense layer needs at least one unit");
-        yield return new Toolkit.Nn.Dense(inputs, Units);
-        var g = Network.ToCore(Activation);
-        if (!g.IsIdentity) yield return new ActivationLayer(g, Units);
-    }
-}
-
-/// <summary>Inverted dropout: in training each value is kept with probability 1 − rate and scaled
-/// by 1/(1 − rate), else set to 0 (seeded by the trainer's seed); in evaluation it passes values through.</summary>
-/// <param name="Rate">The probability of dropping a value, at least 0 and below 1.</param>
-public sealed record Dropout(double Rate) : Layer
-{
-    internal override IEnumerable<Toolkit.Nn.Layer> ToCore(int inputs)
-    {
-        if (!(Rate >= 0 && Rate < 1)) throw new ArgumentOutOfRangeException(nameof(Rate), Rate, "a dropout rate is at least 0 and below 1");
-        yield return new Toolkit.Nn.Dropout(Rate, inputs);
-    }
-}
-
 /// <summary>The cost a network is trained on.</summary>
 public sealed class Loss
 {
@@ -274,23 +241,50 @@ public sealed class Network
     internal Toolkit.Nn.Network Core { get; set; }
 
     /// <summary>A network with N(0, 1) weights from seed 1 (the notes' choice).</summary>
+    /// <remarks>When the first layer is a <see cref="Conv2D"/> (or a pooling), the inputs are a square
+    /// image of its input channels (784 features and 1 channel: 28 × 28); give an
+    /// <see cref="ImageShape"/> instead for any other.</remarks>
     public Network(int inputs, params Layer[] layers) : this(inputs, WeightInit.Normal, 1, layers) { }
 
     /// <summary>A network with the given initialisation and seed (the same seed gives the same weights).</summary>
-    /// <exception cref="ArgumentException">No layers, or a layer's settings are out of range.</exception>
+    /// <exception cref="ArgumentException">No layers, a layer's settings are out of range, or a layer does not fit the one before.</exception>
     public Network(int inputs, WeightInit init, int seed, params Layer[] layers)
+        : this(Build(InputOf(inputs, layers), init, seed, layers)) { }
+
+    /// <summary>A network on images of the given shape (channels × height × width), with N(0, 1)
+    /// weights from seed 1; the samples' features are the image channel after channel, row by row.</summary>
+    public Network(ImageShape input, params Layer[] layers) : this(input, WeightInit.Normal, 1, layers) { }
+
+    /// <summary>A network on images of the given shape, with the given initialisation and seed.</summary>
+    /// <exception cref="ArgumentException">No layers, a layer's settings are out of range, or a layer does not fit the one before.</exception>
+    public Network(ImageShape input, WeightInit init, int seed, params Layer[] layers)
+        : this(Build(input.ToCore(), init, seed, layers)) { }
+
+    private static SampleShape InputOf(int inputs, Layer[] layers)
+    {
+        if (inputs < 1) throw new ArgumentOutOfRangeException(nameof(inputs), inputs, "a network needs at least one input");
+        if (layers is { Length: > 0 } && layers[0] is Conv2D conv)
+        {
+            var side = (int)Math.Round(Math.Sqrt(inputs / (double)conv.InChannels));
+            if (conv.InChannels * side * side != inputs)
+                throw new ArgumentException($"{inputs} inputs are not a square image of {conv.InChannels} channel(s): give the image's shape, new Network(new ImageShape(channels, height, width), …)", nameof(inputs));
+            return SampleShape.Image(conv.InChannels, side, side);
+        }
+        return SampleShape.Flat(inputs);
+    }
+
+    private static Toolkit.Nn.Network Build(SampleShape input, WeightInit init, int seed, Layer[] layers)
     {
         if (layers is null || layers.Length == 0) throw new ArgumentException("a network needs at least one layer", nameof(layers));
-        if (inputs < 1) throw new ArgumentOutOfRangeException(nameof(inputs), inputs, "a network needs at least one input");
         var fInit = init switch { WeightInit.Xavier => Init.Xavier, WeightInit.He => Init.He, WeightInit.Uniform => Init.Uniform, _ => Init.Normal };
         var core = new List<Toolkit.Nn.Layer>();
-        var size = inputs;
+        var shape = input;
         foreach (var layer in layers)
         {
             ArgumentNullException.ThrowIfNull(layer, nameof(layers));
-            foreach (var l in layer.ToCore(size)) { core.Add(l); size = l.Outputs; }
+            foreach (var l in layer.ToCore(shape)) { core.Add(l); shape = l.OutputShape; }
         }
-        Core = FNetwork.ofLayers(core, FLoss.Quadratic, fInit, seed);
+        return FNetwork.ofLayers(core, FLoss.Quadratic, fInit, seed);
     }
 
     internal Network(Toolkit.Nn.Network core) => Core = core;
@@ -310,6 +304,9 @@ public sealed class Network
 
     /// <summary>The layer sizes, inputs first.</summary>
     public IReadOnlyList<int> Sizes => FNetwork.sizes(Core).ToArray();
+
+    /// <summary>The shape of a sample coming in (height and width 1 for a vector of features).</summary>
+    public ImageShape InputShape => ImageShape.Of(Core.InputShape);
 
     private Matrix<double> Columns(Matrix<double> features)
     {
