@@ -185,6 +185,16 @@ public sealed class Dataset
     /// <summary>The number of features of a sample.</summary>
     public int FeatureCount => Data.X.RowCount;
 
+    /// <summary>The first <paramref name="count"/> samples (all of them if there are fewer), with the same classes.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The count is below 1.</exception>
+    public Dataset Take(int count)
+    {
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "a data set has at least one sample");
+        var n = Math.Min(count, Count);
+        var labels = Data.Labels.Length == 0 ? Array.Empty<int>() : Data.Labels[..n];
+        return new Dataset(new LabelledData(Data.X.SubMatrix(0, Data.X.RowCount, 0, n), Data.Y.SubMatrix(0, Data.Y.RowCount, 0, n), labels), classNames);
+    }
+
     /// <summary>A CSV table's training and test sets: every column but <paramref name="label"/>
     /// (a name, or a number from 1) is a feature; the label column holds classes, as numbers
     /// 0, 1, … or as names. The test set is <paramref name="testPath"/> if given, else
@@ -324,6 +334,35 @@ public sealed class Network
     /// <exception cref="ArgumentException">The sample does not have the network's number of inputs.</exception>
     public double[] Predict(double[] sample) =>
         Predict(Matrix<double>.Build.DenseOfRowArrays(sample ?? throw new ArgumentNullException(nameof(sample)))).Row(0).ToArray();
+
+    /// <summary>Every parameter, layer after layer in each layer's own order (a dense layer's W
+    /// column-major, then b; a convolution's kernels as outputs × channels × k × k, then b): a copy.</summary>
+    public double[] GetParameters() => (double[])Core.Parameters.Clone();
+
+    /// <summary>Replaces every parameter (laid out as <see cref="GetParameters"/> gives them).</summary>
+    /// <exception cref="ArgumentException">The count is not the network's.</exception>
+    public void SetParameters(IReadOnlyList<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Count != Core.Parameters.Length)
+            throw new ArgumentException($"the network has {Core.Parameters.Length} parameters, not {values.Count}", nameof(values));
+        Core = FNetwork.withParameters(Core, values.ToArray());
+    }
+
+    /// <summary>The gradient of the mean loss over the samples (one per row) with respect to every
+    /// parameter, laid out as <see cref="GetParameters"/> gives them: one backward pass, in float64,
+    /// in training mode (dropout drops, batch normalisation uses the batch's statistics).</summary>
+    /// <exception cref="ArgumentException">The features or targets do not fit the network.</exception>
+    public double[] Gradient(Matrix<double> features, Matrix<double> targets, Loss loss)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        ArgumentNullException.ThrowIfNull(loss);
+        var x = Columns(features);
+        if (targets.RowCount != features.RowCount || targets.ColumnCount != Core.Outputs)
+            throw new ArgumentException($"{features.RowCount} samples need {features.RowCount}×{Core.Outputs} targets, not {targets.RowCount}×{targets.ColumnCount}", nameof(targets));
+        var withLoss = new Toolkit.Nn.Network(Core.Layers, Core.Parameters, loss.Value);
+        return FNetwork.backward(withLoss, x, targets.Transpose()).Parameters;
+    }
 
     /// <summary>The predicted class (the largest output) of every sample, one sample per row.</summary>
     /// <exception cref="ArgumentException">The rows do not have the network's number of inputs.</exception>
