@@ -280,6 +280,17 @@ let tests =
                 Expect.stringContains e.Message "the input shape 2×6×4 has 48 values, not the 60 inputs" "message"
             finally File.Delete path
         }
+        test "colour images become samples channel after channel, as the convolutions read them" {
+            // two 2×3 images of 3 channels, each pixel's channels together in the file: value = 100·c + 10·row + col (+1 for the second)
+            let pixels = [| for n in 0 .. 1 do for r in 0 .. 1 do for q in 0 .. 2 do for c in 0 .. 2 -> byte (100 * c + 10 * r + q + n) |]
+            let images : Toolkit.Data.LabelledImages = { Count = 2; Rows = 2; Cols = 3; Channels = 3; Pixels = pixels; Labels = [| 0uy; 1uy |] }
+            let data = Toolkit.Training.Datasets.ofImages [| "a"; "b" |] "test" images
+            for n in 0 .. 1 do
+                for c in 0 .. 2 do
+                    for r in 0 .. 1 do
+                        for q in 0 .. 2 do
+                            Expect.floatClose Accuracy.veryHigh data.X.[(c * 2 + r) * 3 + q, n] (float (100 * c + 10 * r + q + n) / 255.0) (sprintf "sample %d, channel %d, (%d, %d)" n c r q)
+        }
         test "batch normalisation: training normalises each channel by its batch, evaluation by the running averages" {
             let input = SampleShape.Image(2, 2, 2)
             let net = Network.ofLayers [ BatchNorm(input, 0.5, 1e-5) :> Layer ] Loss.Quadratic Init.He 1
