@@ -18,3 +18,4 @@ dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- train --w
 dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- activations --write docs/performance.md
 dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- scale --write docs/performance.md
 dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- accuracy --write docs/performance.md
+dotnet run --project tests/Toolkit.Benchmarks -c Release --no-build -- cnn --write docs/performance.md

@@ -1,4 +1,4 @@
-/// `dotnet run --project tests/Toolkit.Benchmarks -c Release -- graph|csharp|linalg|train|activations|scale|accuracy|machine [--write docs/performance.md]`
+/// `dotnet run --project tests/Toolkit.Benchmarks -c Release -- graph|csharp|linalg|train|activations|scale|accuracy|cnn|machine [--write docs/performance.md]`
 module Toolkit.Benchmarks.Program
 
 open System
@@ -78,6 +78,11 @@ let main argv =
     | "accuracy" :: _ ->
         write "accuracy" (TrainBench.accuracy [ 1; 2; 3; 4; 5 ]) ""
         0
+    | "cnn" :: rest ->
+        // `cnn --epochs N` for a quick look; the page's table is 3 seeds × 10 epochs
+        let epochs = match rest with "--epochs" :: n :: _ -> int n | _ -> 10
+        write "cnn" (TrainBench.cnn [ 1; 2; 3 ] epochs) ""
+        0
     | "machine" :: _ ->
         let lines = machine ()
         lines |> List.iter (printfn "%s")
@@ -91,5 +96,5 @@ let main argv =
         write "scale" lines ""
         0
     | _ ->
-        eprintfn "usage: Toolkit.Benchmarks graph|csharp|linalg|train|activations|scale|accuracy|machine [--write PAGE.md]"
+        eprintfn "usage: Toolkit.Benchmarks graph|csharp|linalg|train|activations|scale|accuracy|cnn|machine [--write PAGE.md]"
         2

@@ -132,3 +132,83 @@ let accuracy (seeds: int list) : string list =
             let summary = if got.IsEmpty then "– | –" else sprintf "%.4f | %.4f" (List.average got) (List.min got)
             add (sprintf "| %s, %d epochs | ≥ %.3f | %s | %s | %s |" c.Name epochs yardstick name (String.Join(" | ", List.map cell accs)) summary)
     lines |> List.ofSeq
+
+/// The convolutional network of docs/convolution.fsx and issue "Convolutional networks", as
+/// the command line and PyTorch's reference (scripts/train_torch.py, "cnn") train it: the same
+/// layers, Adam η = 0.001, batch 64, cross-entropy, PyTorch's initialisation (uniform ±1/√fan-in).
+let cnnLayers = "conv(32,3,pad=1)-relu-pool(2)-conv(64,3,pad=1)-relu-pool(2)-dense(128)-relu-dropout(0.3)-dense(10)-softmax"
+let private cnnArgs = sprintf "--layers \"%s\" --loss cross-entropy --optimizer adam --lr 0.001 --batch 64 --init uniform" cnnLayers
+
+/// Seconds for one epoch of the CNN's products as single SGEMM calls at the fast path's shapes
+/// (im2col: samples·positions × channels·k·k; the dense layers as in gemmLimit), on the given threads.
+let cnnGemmLimit (threads: int) =
+    Blas.setThreads threads
+    let b = 64
+    let batches = (60000 + b - 1) / b
+    // (m, n, k, transposes) of forward, ∂W and ∂A per layer
+    let conv positions patch outputs first =
+        [ yield false, false, b * positions, outputs, patch       // Z = A·Wᵀ
+          yield true, false, patch, outputs, b * positions        // ∂W = Aᵀ·δ
+          if not first then yield false, true, b * positions, patch, outputs ] // ∂A = δ·W
+    let dense nIn nOut = [ false, false, nOut, b, nIn; false, true, nOut, nIn, b; true, false, nIn, b, nOut ]
+    let shapes = conv 784 9 32 true @ conv 196 288 64 false @ dense 3136 128 @ dense 128 10
+    let seconds =
+        shapes |> List.sumBy (fun (ta, tb, m, n, k) ->
+            let a = Array.create (m * k) 0.5f
+            let bm = Array.create (k * n) 0.25f
+            let cc = Array.zeroCreate (m * n)
+            let lda, ldb = (if ta then k else m), (if tb then n else k)
+            let reps = 20
+            Blas.sgemm ta tb m n k 1.0f a lda bm ldb 0.0f cc m
+            let sw = Stopwatch.StartNew()
+            for _ in 1 .. reps do Blas.sgemm ta tb m n k 1.0f a lda bm ldb 0.0f cc m
+            sw.Elapsed.TotalSeconds / float reps)
+    let flops = shapes |> List.sumBy (fun (_, _, m, n, k) -> 2.0 * float m * float n * float k) |> fun f -> f * float batches
+    seconds * float batches, flops
+
+/// The CNN's yardsticks beside PyTorch in one run: test accuracy after 10 epochs for each seed,
+/// seconds per epoch (median over every epoch run), peak memory, on 2 threads (this machine's
+/// cores) for both; then 2 epochs on 1 thread each; and the GEMM limit of both thread counts.
+let cnn (seeds: int list) (epochs: int) : string list =
+    let lines = ResizeArray<string>()
+    let add (s: string) = lines.Add s; printfn "%s" s
+    let secs (js: JsonElement list) = median [| for j in js do for e in j.GetProperty("seconds_per_epoch").EnumerateArray() -> e.GetDouble() |]
+    let final (j: JsonElement) = (j.GetProperty("test_accuracy_per_epoch").EnumerateArray() |> Seq.last).GetDouble()
+    let mem (js: JsonElement list) = js |> List.map (fun j -> j.GetProperty("peak_memory_mb").GetDouble()) |> List.max
+    let toolkit threads epochs seed = runJson "dotnet" (sprintf "%s train %s --epochs %d --seed %d --threads %d --json" toolkitDll cnnArgs epochs seed threads) []
+    let torch threads epochs seed =
+        runJson "/usr/bin/python3" (sprintf "%s %s cnn %d %d" (Path.Combine(root, "scripts", "train_torch.py")) data epochs seed) [ "OPENBLAS_NUM_THREADS", "1"; "TORCH_THREADS", string threads ]
+    add (sprintf "`%s` on Fashion-MNIST: Adam η = 0.001, batch 64, cross-entropy, float32, PyTorch's initialisation in both; %s." cnnLayers (Blas.describe ()))
+    add ""
+    add (sprintf "| implementation | threads | %s | mean accuracy | s/epoch (median) | peak memory |" (String.Join(" | ", [ for s in seeds -> sprintf "seed %d, %d epochs" s epochs ])))
+    add (sprintf "|---|---:|%s---:|---:|---:|" (String.replicate seeds.Length "---:|"))
+    let results = Collections.Generic.Dictionary<string, float>()
+    for name, run, threads in [ "Toolkit", toolkit, 2; "PyTorch 1.13 CPU", torch, 2 ] do
+        let js = [ for s in seeds -> run threads epochs s ]
+        let got = js |> List.choose id
+        let cells = js |> List.map (function Some j -> sprintf "%.4f" (final j) | None -> "not run")
+        if got.IsEmpty then add (sprintf "| %s | %d | %s | – | – | – |" name threads (String.Join(" | ", cells)))
+        else
+            let mean = got |> List.averageBy final
+            results.[name + "acc"] <- mean
+            results.[sprintf "%s%d" name threads] <- secs got
+            add (sprintf "| %s | %d | %s | %.4f | %.2f | %.0f MB |" name threads (String.Join(" | ", cells)) mean (secs got) (mem got))
+    for name, run in [ "Toolkit", toolkit; "PyTorch 1.13 CPU", torch ] do
+        match run 1 2 seeds.Head with
+        | Some j ->
+            results.[name + "1"] <- secs [ j ]
+            add (sprintf "| %s | 1 | %s | – | %.2f | %.0f MB |" name (String.Join(" | ", [ for s in seeds -> if s = seeds.Head then sprintf "(%.4f after 2)" (final j) else "" ])) (secs [ j ]) (mem [ j ]))
+        | None -> add (sprintf "| %s | 1 | not run | | | |" name)
+    add ""
+    for t in [ 1; 2 ] do
+        let limit, flops = cnnGemmLimit t
+        let ratio name = match results.TryGetValue(sprintf "%s%d" name t) with | true, s -> sprintf "%.2f" (s / limit) | _ -> "–"
+        let ours = match results.TryGetValue(sprintf "Toolkit%d" t) with | true, s -> sprintf "%.0f%%" (100.0 * limit / s) | _ -> "–"
+        let peer = match results.TryGetValue(sprintf "Toolkit%d" t), results.TryGetValue(sprintf "PyTorch 1.13 CPU%d" t) with
+                   | (true, o), (true, p) -> sprintf "%.2f" (o / p) | _ -> "–"
+        add (sprintf "%d thread%s: the products alone (%.0f GFLOP per epoch as SGEMM calls at im2col's shapes) take %.2f s, so Toolkit runs at %s of the GEMM limit (%s × it), PyTorch at %s × it; Toolkit ÷ PyTorch time %s." t (if t = 1 then "" else "s") (flops / 1e9) limit ours (ratio "Toolkit") (ratio "PyTorch 1.13 CPU") peer)
+        add ""
+    match results.TryGetValue "Toolkitacc", results.TryGetValue "PyTorch 1.13 CPUacc" with
+    | (true, a), (true, b) -> add (sprintf "Mean accuracy: Toolkit %.4f, PyTorch %.4f (difference %+.4f; the goal: mean ≥ 0.91, within 0.005 of PyTorch's)." a b (a - b))
+    | _ -> ()
+    lines |> List.ofSeq
