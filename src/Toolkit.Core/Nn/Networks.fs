@@ -81,7 +81,7 @@ module Network =
         n.Layers |> Array.iteri (fun l layer ->
             layers.Add layer
             if l + 1 < n.Layers.Length && n.Layers.[l + 1].ParameterCount > 0 then
-                layers.Add(Dropout(rate, layer.Outputs)))
+                layers.Add(Dropout(rate, layer.OutputShape)))
         { n with Layers = layers.ToArray() }
 
     /// The same layers with other parameters.

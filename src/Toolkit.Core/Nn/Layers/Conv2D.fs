@@ -12,8 +12,8 @@ open System.Numerics.Tensors
 /// order), then b (one per output channel).
 /// The fast passes: im2col lays the batch's windows out as the rows of a matrix A
 /// (samples·positions × channels·k·k), then one product per pass, each through OpenBLAS:
-/// forward Z = A·Wᵀ (+ b), which is the sample's output channel by channel;
-/// ∂C/∂W += δᵀ·A (the input correlated with δ); ∂C/∂A = δ·W, added back onto the image by col2im
+/// forward Z = A·Wᵀ (+ b), turned into each sample's output channel by channel;
+/// ∂C/∂W = Aᵀ·δ (the input correlated with δ); ∂C/∂A = δ·W, added back onto the images by col2im
 /// (the full correlation of δ with the turned kernel). A is kept from forward to backward.
 /// </summary>
 [<Sealed>]
@@ -73,7 +73,8 @@ type Conv2D(input: SampleShape, outputs: int, kernel: int, stride: int, padding:
         // each pass is one product big enough for OpenBLAS to run near its peak; its result comes
         // out channel-major over the batch (outputs × samples × positions) and is turned per sample
         let z = Array.zeroCreate<'T> (outputs * positions * maxBatch)
-        let dCols = Array.zeroCreate<'T> (patch * positions * maxBatch)
+        // ∂C/∂A, made on the first backward pass (a network that only evaluates never needs it)
+        let dCols : 'T[] ref = ref null
         // each sample's share of the loops around the products, made once (they run on every core)
         let gather =
             Action<int, int>(fun first last ->
@@ -98,7 +99,7 @@ type Conv2D(input: SampleShape, outputs: int, kernel: int, stride: int, padding:
                 let rows = b.Samples * positions
                 Span<'T>(b.DInput, first * inSize, (last - first) * inSize).Clear()
                 for n in first .. last - 1 do
-                    Im2col.scatterAdd input win dCols (n * positions) rows b.DInput (n * inSize))
+                    Im2col.scatterAdd input win dCols.Value (n * positions) rows b.DInput (n * inSize))
         { new ILayerPass with
             member _.Forward() =
                 let m = b.Samples
@@ -117,6 +118,7 @@ type Conv2D(input: SampleShape, outputs: int, kernel: int, stride: int, padding:
                 for o in 0 .. outputs - 1 do
                     b.Gradients.[bOff + o] <- TensorPrimitives.Sum(ReadOnlySpan<'T>(z, o * rows, rows))
                 if not (isNull b.DInput) then
+                    if isNull dCols.Value then dCols.Value <- Array.zeroCreate<'T> (patch * positions * maxBatch)
                     // ∂C/∂A (samples·positions × patch) = δ · W, then back onto each image
-                    Buffers.gemm false true rows patch outputs z 0 rows b.Parameters wOff patch false dCols 0 rows
+                    Buffers.gemm false true rows patch outputs z 0 rows b.Parameters wOff patch false dCols.Value 0 rows
                     Buffers.forParts m scatter }
