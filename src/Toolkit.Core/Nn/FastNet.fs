@@ -18,6 +18,13 @@ module FastPath =
         let flops = sizes |> List.pairwise |> List.sumBy (fun (i, o) -> 2.0 * float i * float o * float batch)
         if flops < 1e7 then 1 else Environment.ProcessorCount
 
+    /// <summary>How many samples an evaluation pass takes at once: up to 1,000, fewer when the
+    /// layers' buffers for that many would pass 256 MB in float64 (a convolutional network keeps
+    /// about a megabyte per sample), never fewer than <paramref name="least"/> (the training batch).</summary>
+    let evaluationBatch (layers: Layer seq) (least: int) : int =
+        let perSample = layers |> Seq.sumBy (fun l -> 2L * int64 l.Outputs + int64 l.ScratchSize) |> max 1L
+        int (max (int64 least) (min 1000L ((256L <<< 20) / 8L / perSample)))
+
     /// <summary>The same rule for any network, its forward products' FLOPs counted by its layers
     /// (a convolution's are many times its parameters).</summary>
     let threadsFor (layers: Layer seq) (batch: int) : int =

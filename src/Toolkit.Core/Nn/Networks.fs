@@ -127,7 +127,7 @@ module Network =
         checkInputs n x
         let m = x.ColumnCount
         let result = Array.zeroCreate (n.Outputs * m)
-        FastNet<float>(n, max 1 (min m 1000)).Predict(Kernels.storage x, m, result)
+        FastNet<float>(n, max 1 (min m (FastPath.evaluationBatch n.Layers 1))).Predict(Kernels.storage x, m, result)
         Matrix<float>.Build.Dense(n.Outputs, m, result)
 
     /// The mean cost on a batch, in evaluation mode.

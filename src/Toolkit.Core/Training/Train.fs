@@ -175,7 +175,7 @@ module Train =
     /// <summary>The mean loss and the accuracy (largest output = label) of a network over a data
     /// set, in evaluation mode, in batches of up to 1,000 samples.</summary>
     let evaluate (n: Network) (d: LabelledData) : float * float =
-        FastNet<float>(n, max 1 (min d.X.ColumnCount 1000)).Evaluate(Toolkit.Tensors.Kernels.storage d.X, Toolkit.Tensors.Kernels.storage d.Y, d.Labels)
+        FastNet<float>(n, max 1 (min d.X.ColumnCount (FastPath.evaluationBatch n.Layers 1))).Evaluate(Toolkit.Tensors.Kernels.storage d.X, Toolkit.Tensors.Kernels.storage d.Y, d.Labels)
 
     /// <summary>How the processes of a data-parallel run combine their work: the sum over every
     /// process of an array (an allreduce, e.g. MPI's), in place.</summary>
@@ -211,7 +211,7 @@ module Train =
             (config: TrainConfig, net: Network, trainSet: LabelledData, test: LabelledData, idx: int[], sum: IGradientSum option) =
         let m = trainSet.X.ColumnCount
         let f = FastNet<'T>(net, config.BatchSize, config.Seed + 2)
-        let e = FastNet<'T>(net, max config.BatchSize 1000)
+        let e = FastNet<'T>(net, FastPath.evaluationBatch net.Layers config.BatchSize)
         let state = Optimizer.init<'T> net.Parameters.Length (config.Seed + 1)
         // the random strategies search in float64 over the batch's cost
         let search = Optimizer.init<float> net.Parameters.Length (config.Seed + 1)
