@@ -152,7 +152,8 @@ speed-up over one node at the same per-node batch, and the share of the epoch sp
   samples per step stop buying progress per epoch, and then more nodes buy nothing: a faster epoch
   is only worth it if the network learns as much from it.
 - **The convolutional network pays most.** It has far more arithmetic per parameter than a dense
-  one (its 420,000 parameters cost about 25 MFLOP per sample, the wide network's 235,000 about 0.5):
+  one (its 420,000 parameters cost about 25 MFLOP per sample forward and backward, the wide
+  network's 235,000 about 1.4):
   a step of tens of milliseconds against a gradient of 1.7 MB, so talking stays a small share of
   the epoch even on 64 nodes over 10 Gb/s, and the speed-up stays near the node count as long as
   the global batch K·b is one the learning rate can follow.

@@ -230,14 +230,18 @@ let run (args: ParseResults<TrainArgs>) : int =
         | None, Some layersText ->
             if args.Contains Activation || args.Contains Output || args.Contains Dropout then
                 fail "--layers: a stack of layers names its activations and dropout itself; --activation, --output and --dropout go with sizes such as 784,30,10"
-            // image layers are read against a stand-in image, the rest against a stand-in vector
-            let standIn = if Layers.startsWithImageLayer layersText then SampleShape.Image(1, 256, 256) else SampleShape.Flat 1
-            try Some(Layers.parseStackShaped standIn layersText)
-            with :? LayerSpecException as e -> fail "--layers: %s" e.Message
+            // image layers are read against a stand-in image, the rest against a stand-in vector;
+            // a stack of image layers whose sizes do not fit the stand-in waits for the data's shape
+            let image = Layers.startsWithImageLayer layersText
+            try Some(Layers.parseStackShaped (if image then SampleShape.Image(1, 256, 256) else SampleShape.Flat 1) layersText)
+            with :? LayerSpecException as e -> if image then None else fail "--layers: %s" e.Message
     let hidden =
-        match stack with
-        | None -> activation "--activation" (args.GetResult(Activation, "sigmoid"))
-        | Some layers -> layers |> Array.tryPick (fun l -> Toolkit.Nn.Activation.tryParse l.Kind) |> Option.defaultValue Toolkit.Nn.Activation.Identity
+        match stack, sizes, layersText with
+        | Some layers, _, _ -> layers |> Array.tryPick (fun l -> Toolkit.Nn.Activation.tryParse l.Kind) |> Option.defaultValue Toolkit.Nn.Activation.Identity
+        | None, None, Some text ->
+            // an image stack read later: its first activation by name
+            text.Split('-') |> Array.tryPick (fun t -> Toolkit.Nn.Activation.tryParse t) |> Option.defaultValue Toolkit.Nn.Activation.Identity
+        | None, _, _ -> activation "--activation" (args.GetResult(Activation, "sigmoid"))
     // a real value is predicted by an identity output under the quadratic loss
     let output = activation "--output" (args.GetResult(Output, (if regression then "identity" else "sigmoid")))
     let loss =
