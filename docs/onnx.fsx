@@ -26,7 +26,9 @@ batch dimension named `batch` and left dynamic; each dense layer is a `Gemm` who
 initializers (written transposed: the toolkit keeps samples as columns, ONNX readers as rows),
 each activation its ONNX operator (the step function as a comparison cast to float, Φ through
 `Erf`), dropout nothing at all (it is the identity at inference), the class names in the model's
-metadata. Every op of the vocabulary has its form: the match in `src/Toolkit.Onnx/Onnx.fs` is
+metadata. A convolutional network's features are turned into batch × channels × height × width
+by a `Reshape`, then each image layer is its operator: `Conv`, `MaxPool`, `AveragePool`,
+`BatchNormalization` (with the running averages), `Flatten` (see [the convolution page](convolution.html)). Every op of the vocabulary has its form: the match in `src/Toolkit.Onnx/Onnx.fs` is
 exhaustive, so a new op does not compile until it has one. A layer of a user's own making is
 refused with its name.
 
@@ -67,12 +69,14 @@ vocabulary, and a 784-30-10 network trained on Fashion-MNIST over its 10,000 tes
 ## And back in
 
 `toolkit import model.onnx --out model.json`, `Network.LoadOnnx(path)` from C#, `Onnx.load path`
-from F# read a chain of dense layers (`Gemm`, or `MatMul` then `Add`) and activations — what
-`torch.onnx.export` writes for a `Sequential` of `Linear` layers and activations — as a toolkit
-network that predicts what the model does and trains further like any other (a test exports two
-such PyTorch networks with Debian's `python3-torch` and gets PyTorch's outputs to 1e-5; measured
-5e-8). An operator with no toolkit layer (`Conv`, say) is named in the error. The file written
-above, read back:
+from F# read a chain of layers — dense (`Gemm`, or `MatMul` then `Add`), activations, and on
+images `Conv`, `MaxPool`, `AveragePool` (with a `Pad` before it, as PyTorch writes one),
+`BatchNormalization` and `Flatten` — what `torch.onnx.export` writes for a `Sequential` of such
+layers, as a toolkit network that predicts what the model does and trains further like any other
+(a test exports three PyTorch networks, one convolutional, with Debian's `python3-torch` and gets
+PyTorch's outputs to 1e-5). An image network needs its input's channels, height and width
+declared, as PyTorch declares them. An operator with no toolkit layer (`LSTM`, say) is named in
+the error. The file written above, read back:
 *)
 let back, backClasses = Toolkit.Onnx.Onnx.load path
 let backSummary =

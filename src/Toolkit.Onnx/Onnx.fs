@@ -160,7 +160,8 @@ module Onnx =
                 let c = layer.InputShape.Channels
                 if not layer.InputShape.IsFlat then toImage layer.InputShape
                 let part k = b.Tensor(sprintf "bn%d" (l + 1), [ int64 c ], slice (o + k * c) c)
-                x <- b.Node("BatchNormalization", [ x; part 0; part 1; part 2; part 3 ], [ floatAttribute "epsilon" bn.Epsilon ])
+                // ONNX's momentum weighs the running average (PyTorch's and the toolkit's, the batch)
+                x <- b.Node("BatchNormalization", [ x; part 0; part 1; part 2; part 3 ], [ floatAttribute "epsilon" bn.Epsilon; floatAttribute "momentum" (1.0 - bn.Momentum) ])
             | :? Flatten -> toFeatures ()
             | :? ActivationLayer as a ->
                 match a.Activation with
@@ -226,15 +227,30 @@ module Onnx =
         | 11 -> let raw = t.RawData.ToByteArray() in Array.init (raw.Length / 8) (fun i -> BitConverter.ToDouble(raw, 8 * i))
         | d -> raise (NotSupportedException(sprintf "the tensor '%s' holds data type %d; float and double are read" t.Name d))
 
-    /// <summary>A network from an ONNX model that is a chain of dense layers (<c>Gemm</c>, or
-    /// <c>MatMul</c> then <c>Add</c>) and activations, as <c>torch.onnx.export</c> writes a
-    /// <c>Sequential</c> of <c>Linear</c> layers and activations; and its class names if its
-    /// metadata has them. The loss is cross-entropy after a softmax, else quadratic.</summary>
+    /// A tensor of whole numbers (a shape): int64 in its typed field or its raw bytes.
+    let private numbersOf64 (t: TensorProto) : int64[] =
+        match t.DataType with
+        | 7 when t.Int64Data.Count > 0 -> Array.ofSeq t.Int64Data
+        | 7 -> let raw = t.RawData.ToByteArray() in Array.init (raw.Length / 8) (fun i -> BitConverter.ToInt64(raw, 8 * i))
+        | d -> raise (NotSupportedException(sprintf "the tensor '%s' holds data type %d; a shape is int64" t.Name d))
+
+    /// <summary>A network from an ONNX model that is a chain of layers — dense (<c>Gemm</c>, or
+    /// <c>MatMul</c> then <c>Add</c>), <c>Conv</c>, <c>MaxPool</c>, <c>AveragePool</c>,
+    /// <c>BatchNormalization</c>, <c>Flatten</c> and activations — as <c>torch.onnx.export</c>
+    /// writes a <c>Sequential</c> of them (the image layers need the input's declared channels,
+    /// height and width); and its class names if its metadata has them. The loss is cross-entropy
+    /// after a softmax, else quadratic.</summary>
     /// <exception cref="T:System.NotSupportedException">An operator or a shape has no toolkit layer (the message names the node).</exception>
     let ofModel (m: ModelProto) : Network * string[] =
         let g = m.Graph
         if isNull g then raise (NotSupportedException "the model has no graph")
-        let initializers = g.Initializer |> Seq.map (fun t -> t.Name, t) |> dict
+        // constant tensors: the initializers, and the values of Constant nodes (PyTorch writes a
+        // pooling's padding as one)
+        let initializers =
+            Seq.append (g.Initializer |> Seq.map (fun t -> t.Name, t))
+                       (g.Node |> Seq.filter (fun n -> n.OpType = "Constant" && n.Output.Count = 1)
+                               |> Seq.choose (fun n -> attribute n "value" |> Option.map (fun a -> n.Output.[0], a.T)))
+            |> dict
         let inputs = g.Input |> Seq.filter (fun i -> not (initializers.ContainsKey i.Name)) |> Array.ofSeq
         if inputs.Length <> 1 then raise (NotSupportedException(sprintf "the graph has %d inputs; a network has one" inputs.Length))
         let weights (node: NodeProto) (name: string) =
@@ -244,20 +260,61 @@ module Onnx =
         let layers = ResizeArray<Layer>()
         let parameters = ResizeArray<float>()
         let mutable current = inputs.[0].Name
-        let mutable width = -1
+        // the shape of a sample so far, from the input's declared dimensions (batch × features, or
+        // batch × channels × height × width as PyTorch exports a convolutional network)
+        let mutable shape : SampleShape option =
+            let dims = if isNull inputs.[0].Type || isNull inputs.[0].Type.TensorType || isNull inputs.[0].Type.TensorType.Shape then [||]
+                       else [| for d in inputs.[0].Type.TensorType.Shape.Dim -> if d.ValueCase = TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue then int d.DimValue else -1 |]
+            match dims with
+            | [| _; n |] when n > 0 -> Some(SampleShape.Flat n)
+            | [| _; c; h; w |] when c > 0 && h > 0 && w > 0 -> Some(SampleShape.Image(c, h, w))
+            | _ -> None
+        let add (layer: Layer) (values: float seq) =
+            layers.Add layer
+            parameters.AddRange values
+            shape <- Some layer.OutputShape
         let dense (node: NodeProto) (nIn: int) (nOut: int) (at: int -> int -> float) (bias: int -> float) =
-            if width >= 0 && width <> nIn then
-                raise (NotSupportedException(sprintf "node '%s' (%s) takes %d values but is given %d" node.Name node.OpType nIn width))
-            layers.Add(Dense(nIn, nOut))
+            match shape with
+            | Some s when s.Size <> nIn -> raise (NotSupportedException(sprintf "node '%s' (%s) takes %d values but is given %d" node.Name node.OpType nIn s.Size))
+            | _ -> ()
             // the toolkit's W is n_out × n_in, column-major
-            for j in 0 .. nIn - 1 do
-                for i in 0 .. nOut - 1 do parameters.Add(at i j)
-            for i in 0 .. nOut - 1 do parameters.Add(bias i)
-            width <- nOut
+            add (Dense(nIn, nOut)) (seq { for j in 0 .. nIn - 1 do for i in 0 .. nOut - 1 -> at i j
+                                          for i in 0 .. nOut - 1 -> bias i })
+        let known (node: NodeProto) =
+            match shape with
+            | Some s -> s
+            | None -> raise (NotSupportedException(sprintf "node '%s' (%s): the shape of its input is not known (the graph's input declares no sizes)" node.Name node.OpType))
+        let image (node: NodeProto) =
+            let s = known node
+            if s.IsFlat then raise (NotSupportedException(sprintf "node '%s' (%s) works on images, but is given %d features" node.Name node.OpType s.Size))
+            s
+        let ints (node: NodeProto) (name: string) = match attribute node name with Some a -> List.ofSeq a.Ints |> List.map int | None -> []
+        // a square window with one stride and the same padding on every side: what the toolkit's layers take
+        let window (node: NodeProto) (kernel: int) =
+            let uniform (values: int list) (otherwise: int) =
+                match values with
+                | [] -> Some otherwise
+                | v :: rest when List.forall ((=) v) rest -> Some v
+                | _ -> None
+            let kernelShape = ints node "kernel_shape"
+            let plain =
+                (kernelShape.IsEmpty || kernelShape = [ kernel; kernel ]) && ints node "dilations" |> List.forall ((=) 1)
+                && intOf node "ceil_mode" 0L = 0L && (match attribute node "auto_pad" with Some a -> a.S.ToStringUtf8() = "NOTSET" | None -> true)
+            match uniform (ints node "strides") 1, uniform (ints node "pads") 0 with
+            | Some stride, Some pad when plain -> stride, pad
+            | _ -> raise (NotSupportedException(sprintf "node '%s' (%s): only square windows with one stride and the same padding on every side are read" node.Name node.OpType))
+        let build (node: NodeProto) (make: unit -> Layer) =
+            try make ()
+            with :? ArgumentException as e -> raise (NotSupportedException(sprintf "node '%s' (%s): %s" node.Name node.OpType e.Message))
         let activation (a: Activation) =
-            if width < 0 then raise (NotSupportedException "an activation before any dense layer: the input's width is not known")
-            layers.Add(ActivationLayer(a, width))
-        for node in g.Node do
+            match shape with
+            | None -> raise (NotSupportedException "an activation before any layer: the input's shape is not known")
+            | Some s -> add (ActivationLayer(a, s)) []
+        // padding written as a Pad node before an AveragePool: zeros counted in the mean, as the toolkit's layer counts them
+        let mutable padBefore = 0
+        for node in g.Node |> Seq.filter (fun n -> n.OpType <> "Constant") do
+            if padBefore > 0 && node.OpType <> "AveragePool" then
+                raise (NotSupportedException(sprintf "node '%s' (%s) after a Pad: only an AveragePool is read there" node.Name node.OpType))
             let others = node.Input |> Seq.filter (fun i -> i <> current && not (initializers.ContainsKey i) && i <> "")
             if not (node.Input.Contains current) || not (Seq.isEmpty others) then
                 raise (NotSupportedException(sprintf "node '%s' (%s) does not continue the chain from '%s'; only chains of layers are read" node.Name node.OpType current))
@@ -281,8 +338,54 @@ module Onnx =
             | "Add" when layers.Count > 0 && (layers.[layers.Count - 1] :? Dense) ->
                 // the bias after a MatMul
                 let b = numbersOf (weights node (node.Input |> Seq.find (fun i -> i <> current)))
+                let width = layers.[layers.Count - 1].Outputs
                 if b.Length <> width then raise (NotSupportedException(sprintf "node '%s' (Add): %d values added to %d" node.Name b.Length width))
                 for i in 0 .. width - 1 do parameters.[parameters.Count - width + i] <- parameters.[parameters.Count - width + i] + b.[i]
+            | "Conv" ->
+                let s = image node
+                let w = weights node node.Input.[1]
+                if w.Dims.Count <> 4 || int w.Dims.[1] <> s.Channels || w.Dims.[2] <> w.Dims.[3] || intOf node "group" 1L <> 1L then
+                    raise (NotSupportedException(sprintf "node '%s' (Conv): kernels of %A on %O; square kernels over all %d channels are read" node.Name (List.ofSeq w.Dims) s s.Channels))
+                let outputs, k = int w.Dims.[0], int w.Dims.[2]
+                let stride, pad = window node k
+                let b = if node.Input.Count > 2 && node.Input.[2] <> "" then numbersOf (weights node node.Input.[2]) else Array.zeroCreate outputs
+                // ONNX keeps W as outputs × channels × k × k, the toolkit's order
+                add (build node (fun () -> Conv2D(s, outputs, k, stride, pad))) (Array.append (numbersOf w) b)
+            | "MaxPool" | "AveragePool" as op ->
+                let s = image node
+                let k = match ints node "kernel_shape" with [ a; b ] when a = b -> a | _ -> raise (NotSupportedException(sprintf "node '%s' (%s): only square windows are read" node.Name op))
+                let stride, pad = window node k
+                if op = "AveragePool" && pad > 0 && intOf node "count_include_pad" 0L <> 1L then
+                    raise (NotSupportedException(sprintf "node '%s' (AveragePool): padding left out of the mean (count_include_pad = 0) has no toolkit layer" node.Name))
+                if padBefore > 0 && pad > 0 then raise (NotSupportedException(sprintf "node '%s' (%s): padded twice" node.Name op))
+                let pad = pad + padBefore
+                padBefore <- 0
+                add (build node (fun () -> if op = "MaxPool" then MaxPool2D(s, k, stride, pad) :> Layer else AvgPool2D(s, k, stride, pad))) []
+            | "Pad" ->
+                // [0, 0, p, p, 0, 0, p, p]: the same zeros on every side of each image
+                let s = image node
+                let pads = numbersOf64 (weights node node.Input.[1])
+                let constant = node.Input.Count < 3 || node.Input.[2] = "" || numbersOf (weights node node.Input.[2]) |> Array.forall ((=) 0.0)
+                let mode = match attribute node "mode" with Some a -> a.S.ToStringUtf8() | None -> "constant"
+                match pads with
+                | [| 0L; 0L; p; q; 0L; 0L; r; t |] when p = q && q = r && r = t && mode = "constant" && constant -> padBefore <- int p
+                | _ -> raise (NotSupportedException(sprintf "node '%s' (Pad): only the same zeros on every side of %O images are read" node.Name s))
+            | "BatchNormalization" ->
+                let s = known node
+                let part i = numbersOf (weights node node.Input.[i])
+                let values = [| for i in 1 .. 4 do yield! part i |]
+                if values.Length <> 4 * s.Channels then raise (NotSupportedException(sprintf "node '%s' (BatchNormalization): %d values for %d channels" node.Name values.Length s.Channels))
+                add (build node (fun () -> BatchNorm(s, Math.Round(1.0 - floatOf node "momentum" 0.9, 12), floatOf node "epsilon" 1e-5))) values
+            | "Reshape" when (match shape with Some s -> s.IsFlat | None -> false) ->
+                // features to an image, as the toolkit's own export begins a convolutional network
+                let dims = numbersOf64 (weights node node.Input.[1])
+                match shape, dims with
+                | Some s, [| -1L; c; h; w |] when c * h * w = int64 s.Size -> shape <- Some(SampleShape.Image(int c, int h, int w))
+                | _ -> raise (NotSupportedException(sprintf "node '%s' (Reshape): only features to channels × height × width is read" node.Name))
+            | "Flatten" when intOf node "axis" 1L = 1L ->
+                match shape with
+                | Some s when not s.IsFlat -> add (Flatten(s)) []
+                | _ -> ()
             | "Relu" -> activation Activation.Relu
             | "Sigmoid" -> activation Activation.Sigmoid
             | "Tanh" -> activation Activation.Tanh
@@ -299,7 +402,6 @@ module Onnx =
             | "Softmax" when overFeatures node -> activation Activation.Softmax
             // nothing to do at inference, or on samples that are already rows of features
             | "Identity" | "Dropout" -> ()
-            | "Flatten" when intOf node "axis" 1L = 1L -> ()
             | op -> raise (NotSupportedException(sprintf "node '%s': the operator %s (with these attributes) has no toolkit layer" node.Name op))
             current <- node.Output.[0]
         if layers.Count = 0 then raise (NotSupportedException "the graph has no layers")

@@ -71,6 +71,22 @@ for name, m in nets.items():
                       dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, opset_version=13)
     with torch.no_grad():
         out[name] = m(x).tolist()
+# a convolutional network on 2 × 6 × 7 images, its batch normalisation's running averages moved by training steps
+cnn = torch.nn.Sequential(torch.nn.Conv2d(2, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                          torch.nn.Conv2d(4, 3, 2, stride=2, padding=1), torch.nn.Tanh(), torch.nn.AvgPool2d(2), torch.nn.Flatten(),
+                          torch.nn.Linear(3, 2), torch.nn.Softmax(dim=1))
+opt = torch.optim.SGD(cnn.parameters(), lr=0.1)
+for _ in range(3):
+    opt.zero_grad(); cnn(torch.rand(8, 2, 6, 7)).sum().backward(); opt.step()
+cnn.eval()
+xi = torch.rand(40, 2, 6, 7)
+# (the batch normalisation kept as its own node: an export for inference folds it into the convolution's weights)
+torch.onnx.export(cnn, xi[:1], sys.argv[1] + "cnn.onnx", input_names=["input"], output_names=["output"],
+                  dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, opset_version=13,
+                  training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+out["cnn-x"] = xi.reshape(40, -1).tolist()
+with torch.no_grad():
+    out["cnn"] = cnn(xi).tolist()
 json.dump(out, open(sys.argv[1] + "outputs.json", "w"))
 """
 
@@ -104,6 +120,22 @@ let tests =
                     let x = Matrix<float>.Build.Dense(net.Inputs, 16, fun _ _ -> 2.0 * rng.NextDouble() - 1.0)
                     let d = largestDifference path net x
                     if not (d < 1e-4) then failtestf "%s: ONNX Runtime differs by %g" c.Label d
+                    // and back: the same layers, predicting as the float32 weights do (when each of its
+                    // activations reads back on its own: a few are written as several operators)
+                    let readsBack (l: Layer) =
+                        match l with
+                        | :? ActivationLayer as a ->
+                            let alone = Network.ofLayers [ Dense(2, 2) :> Layer; ActivationLayer(a.Activation, 2) ] Toolkit.Tensors.Loss.Quadratic Init.He 1
+                            try Onnx.ofModel (Onnx.ofNetwork [||] alone) |> ignore; true with :? NotSupportedException -> false
+                        | _ -> true
+                    if Array.forall readsBack net.Layers then
+                        let back, _ = Onnx.load path
+                        // (dropout is gone at inference; a flatten before a dense layer is written either way)
+                        let kept (n: Network) = n.Layers |> Array.filter (fun l -> not (l :? Dropout || l :? Flatten)) |> Layers.spec
+                        if kept back <> kept net then failtestf "read back as %s, not %s" (kept back) (kept net)
+                        let a, b = Network.predict back x, Network.predict net x
+                        let e = Seq.max (seq { for i in 0 .. a.RowCount - 1 do for j in 0 .. a.ColumnCount - 1 -> if Double.IsNaN a.[i, j] && Double.IsNaN b.[i, j] then 0.0 else abs (a.[i, j] - b.[i, j]) / max 1.0 (abs b.[i, j]) })
+                        if not (e < 1e-4) then failtestf "%s: read back, it differs by %g" c.Label e
                 finally File.Delete path)
         test "a stack with dropout and leaky ReLU, class names in the metadata; a layer of one's own is named" {
             let layers = Layers.parseStack 6 "dense(8)-leakyrelu:0.2-dropout(0.3)-dense(8)-gelu-dense(2)-sigmoid"
@@ -196,14 +228,29 @@ let tests =
                     let r = Train.fit config net data data ignore Threading.CancellationToken.None
                     Expect.notEqual r.Network.Parameters net.Parameters (sprintf "%s: trained further" name)
                     Expect.isTrue (Double.IsFinite r.Epochs.[1].TrainLoss) "with a finite loss"
+                // the convolutional network: its image shape from the input's declared dimensions
+                let cnn, _ = Onnx.load (prefix + "cnn.onnx")
+                File.Delete(prefix + "cnn.onnx")
+                Expect.equal (string cnn.InputShape) "2×6×7" "the image's shape"
+                // (the flatten of a 3×1×1 image is no layer: it is already 3 features)
+                Expect.equal (Network.describe cnn) "conv(4,3,pad=1)-batchnorm-relu-maxpool(2)-conv(3,2,stride=2,pad=1)-tanh-avgpool(2)-dense(2)-softmax" "the CNN's layers"
+                let xi = Matrix<float>.Build.DenseOfColumnArrays(rows (doc.RootElement.GetProperty "cnn-x"))
+                let expected = rows (doc.RootElement.GetProperty "cnn")
+                let ours = Network.predict cnn xi
+                let largest = Seq.max (seq { for i in 0 .. 39 do for j in 0 .. 1 -> abs (ours.[j, i] - expected.[i].[j]) })
+                Expect.isLessThan largest 1e-5 "the CNN: PyTorch's outputs"
                 File.Delete(prefix + "outputs.json")
             finally File.Delete script
         }
         test "ONNX in: an operator with no toolkit layer is named; a file that is not ONNX is refused" {
             let model = Onnx.ofNetwork [||] (Network.create [ 2; 3 ] Activation.Relu Activation.Relu Toolkit.Tensors.Loss.Quadratic Init.He 1)
-            model.Graph.Node.[1].OpType <- "Conv"
+            model.Graph.Node.[1].OpType <- "LSTM"
             let message = try Onnx.ofModel model |> ignore; "" with :? NotSupportedException as e -> e.Message
-            Expect.stringContains message "the operator Conv" "named"
+            Expect.stringContains message "the operator LSTM" "named"
+            // an image operator on features is named with what it was given
+            model.Graph.Node.[1].OpType <- "MaxPool"
+            let message = try Onnx.ofModel model |> ignore; "" with :? NotSupportedException as e -> e.Message
+            Expect.stringContains message "(MaxPool) works on images, but is given 3 features" "named"
             let path = temp "not.onnx"
             try
                 File.WriteAllText(path, "this is not a model")
