@@ -37,6 +37,22 @@ let private runJson (file: string) (args: string) (env: (string * string) list) 
 
 let private median (xs: float[]) = let s = Array.sort xs in s.[s.Length / 2]
 
+/// Seconds for an epoch of <c>batches</c> steps, each the given SGEMM calls (transposes and
+/// m, n, k), each timed over <c>reps</c> calls; and the epoch's FLOPs.
+let private epochOfGemms (shapes: (bool * bool * int * int * int) list) (batches: int) (reps: int) =
+    let seconds =
+        shapes |> List.sumBy (fun (ta, tb, m, n, k) ->
+            let a = Array.create (m * k) 0.5f
+            let bm = Array.create (k * n) 0.25f
+            let cc = Array.zeroCreate (m * n)
+            let lda, ldb = (if ta then k else m), (if tb then n else k)
+            Blas.sgemm ta tb m n k 1.0f a lda bm ldb 0.0f cc m
+            let sw = Stopwatch.StartNew()
+            for _ in 1 .. reps do Blas.sgemm ta tb m n k 1.0f a lda bm ldb 0.0f cc m
+            sw.Elapsed.TotalSeconds / float reps)
+    let flops = shapes |> List.sumBy (fun (_, _, m, n, k) -> 2.0 * float m * float n * float k) |> fun f -> f * float batches
+    seconds * float batches, flops
+
 /// Seconds for one epoch's worth of the configuration's products as single SGEMM calls with the
 /// fast path's shapes and transpose flags (Z = W·A, dW = δ·Aᵀ, and dA = Wᵀ·δ for all but the
 /// first layer), at its batch size, on the given number of OpenBLAS threads: the GEMM limit.
@@ -49,19 +65,7 @@ let gemmLimit (c: Config) (threads: int) =
             yield false, false, nOut, b, nIn          // Z = W·A: (nOut×nIn)·(nIn×b)
             yield false, true, nOut, nIn, b           // dW = δ·Aᵀ
             if nIn <> List.head c.Layers then yield true, false, nIn, b, nOut ] // dA = Wᵀ·δ
-    let seconds =
-        shapes |> List.sumBy (fun (ta, tb, m, n, k) ->
-            let a = Array.create (m * k) 0.5f
-            let bm = Array.create (k * n) 0.25f
-            let cc = Array.zeroCreate (m * n)
-            let lda, ldb = (if ta then k else m), (if tb then n else k)
-            let reps = 2000
-            Blas.sgemm ta tb m n k 1.0f a lda bm ldb 0.0f cc m
-            let sw = Stopwatch.StartNew()
-            for _ in 1 .. reps do Blas.sgemm ta tb m n k 1.0f a lda bm ldb 0.0f cc m
-            sw.Elapsed.TotalSeconds / float reps)
-    let flops = shapes |> List.sumBy (fun (_, _, m, n, k) -> 2.0 * float m * float n * float k) |> fun f -> f * float batches
-    seconds * float batches, flops
+    epochOfGemms shapes batches 2000
 
 let run (epochs: int) : string list =
     let lines = ResizeArray<string>()
@@ -152,19 +156,7 @@ let cnnGemmLimit (threads: int) =
           if not first then yield false, true, b * positions, patch, outputs ] // ∂A = δ·W
     let dense nIn nOut = [ false, false, nOut, b, nIn; false, true, nOut, nIn, b; true, false, nIn, b, nOut ]
     let shapes = conv 784 9 32 true @ conv 196 288 64 false @ dense 3136 128 @ dense 128 10
-    let seconds =
-        shapes |> List.sumBy (fun (ta, tb, m, n, k) ->
-            let a = Array.create (m * k) 0.5f
-            let bm = Array.create (k * n) 0.25f
-            let cc = Array.zeroCreate (m * n)
-            let lda, ldb = (if ta then k else m), (if tb then n else k)
-            let reps = 20
-            Blas.sgemm ta tb m n k 1.0f a lda bm ldb 0.0f cc m
-            let sw = Stopwatch.StartNew()
-            for _ in 1 .. reps do Blas.sgemm ta tb m n k 1.0f a lda bm ldb 0.0f cc m
-            sw.Elapsed.TotalSeconds / float reps)
-    let flops = shapes |> List.sumBy (fun (_, _, m, n, k) -> 2.0 * float m * float n * float k) |> fun f -> f * float batches
-    seconds * float batches, flops
+    epochOfGemms shapes batches 20
 
 /// The CNN's yardsticks beside PyTorch in one run: test accuracy after 10 epochs for each seed,
 /// seconds per epoch (median over every epoch run), peak memory, on 2 threads (this machine's

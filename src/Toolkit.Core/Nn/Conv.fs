@@ -105,6 +105,11 @@ module ConvReference =
 /// one matrix (sample n's rows from n·positions on, ld = samples·positions).</summary>
 module internal Im2col =
 
+    /// The output columns first … last whose window puts kernel column j inside an image row of
+    /// w values (last < first when there are none).
+    let private inside (w: int) (ow: int) (s: int) (p: int) (j: int) =
+        struct (min ow (max 0 ((p - j + s - 1) / s)), min (ow - 1) (if w - 1 + p - j < 0 then -1 else (w - 1 + p - j) / s))
+
     /// <summary>cols (from cOff; entry (pos, (c·k + i)·k + j) at cOff + ((c·k + i)·k + j)·ld + pos)
     /// ← the windows of image a (from aOff), zeros off the edge.</summary>
     let gather<'T when 'T :> IFloatingPointIeee754<'T>> (input: SampleShape) (win: Window) (a: 'T[]) (aOff: int) (cols: 'T[]) (cOff: int) (ld: int) =
@@ -114,9 +119,7 @@ module internal Im2col =
             for i in 0 .. k - 1 do
                 for j in 0 .. k - 1 do
                     let col = cOff + ((c * k + i) * k + j) * ld
-                    // the output columns x whose window puts kernel column j inside the image
-                    let first = min ow (max 0 ((p - j + s - 1) / s))
-                    let last = min (ow - 1) (if w - 1 + p - j < 0 then -1 else (w - 1 + p - j) / s)
+                    let struct (first, last) = inside w ow s p j
                     if s = 1 && ow = w then
                         // "same" padding: the rows inside the image are one run of the image, copied
                         // at once, then the few values the run wrapped from a neighbouring row zeroed
@@ -151,8 +154,7 @@ module internal Im2col =
             for i in 0 .. k - 1 do
                 for j in 0 .. k - 1 do
                     let col = cOff + ((c * k + i) * k + j) * ld
-                    let first = min ow (max 0 ((p - j + s - 1) / s))
-                    let last = min (ow - 1) (if w - 1 + p - j < 0 then -1 else (w - 1 + p - j) / s)
+                    let struct (first, last) = inside w ow s p j
                     if last >= first && s = 1 && ow = w then
                         // as in gather: one run, the wrapped values zeroed first (cols is the caller's scratch)
                         let y0, y1 = max 0 (p - i), min (oh - 1) (h - 1 + p - i)

@@ -8,6 +8,9 @@ open System.Runtime.CompilerServices
 /// The pooling loops, as plain functions of their sizes (the JIT keeps such loops tight).
 module internal Pooling =
 
+    /// The first and last index, along an axis of n values, of window i (stride s, padding p, size k).
+    let inline private along (i: int) (s: int) (p: int) (k: int) (n: int) = struct (Math.Max(0, s * i - p), Math.Min(n - 1, s * i - p + k - 1))
+
     /// <summary>Max pooling of the samples first … last − 1: each window's largest value into
     /// output, and where it was (its index in the sample) into at.</summary>
     let max<'T when 'T :> IFloatingPointIeee754<'T>> (shape: SampleShape) (win: Window) (first: int) (last: int) (input: 'T[]) (output: 'T[]) (at: 'T[]) =
@@ -37,9 +40,9 @@ module internal Pooling =
                         at.[dst + y * ow + x] <- 'T.CreateTruncating(best - sample)
             else
             for y in 0 .. oh - 1 do
-                let u0, u1 = Math.Max(0, s * y - p), Math.Min(h - 1, s * y - p + k - 1)
+                let struct (u0, u1) = along y s p k h
                 for x in 0 .. ow - 1 do
-                    let v0, v1 = Math.Max(0, s * x - p), Math.Min(w - 1, s * x - p + k - 1)
+                    let struct (v0, v1) = along x s p k w
                     let mutable best = src + u0 * w + v0
                     let mutable bestValue = input.[best]
                     for u in u0 .. u1 do
@@ -64,9 +67,9 @@ module internal Pooling =
         for plane in first * shape.Channels .. last * shape.Channels - 1 do
             let src, dst = plane * h * w, plane * oh * ow
             for y in 0 .. oh - 1 do
-                let u0, u1 = Math.Max(0, s * y - p), Math.Min(h - 1, s * y - p + k - 1)
+                let struct (u0, u1) = along y s p k h
                 for x in 0 .. ow - 1 do
-                    let v0, v1 = Math.Max(0, s * x - p), Math.Min(w - 1, s * x - p + k - 1)
+                    let struct (v0, v1) = along x s p k w
                     let mutable sum = 'T.Zero
                     for u in u0 .. u1 do
                         for v in v0 .. v1 do sum <- sum + input.[src + u * w + v]
@@ -81,9 +84,9 @@ module internal Pooling =
         for plane in first * shape.Channels .. last * shape.Channels - 1 do
             let src, dst = plane * h * w, plane * oh * ow
             for y in 0 .. oh - 1 do
-                let u0, u1 = Math.Max(0, s * y - p), Math.Min(h - 1, s * y - p + k - 1)
+                let struct (u0, u1) = along y s p k h
                 for x in 0 .. ow - 1 do
-                    let v0, v1 = Math.Max(0, s * x - p), Math.Min(w - 1, s * x - p + k - 1)
+                    let struct (v0, v1) = along x s p k w
                     let d = dOutput.[dst + y * ow + x] * area
                     for u in u0 .. u1 do
                         for v in v0 .. v1 do dInput.[src + u * w + v] <- dInput.[src + u * w + v] + d
