@@ -118,7 +118,7 @@ open Toolkit.Training
 open Toolkit.Charts
 
 let data = Datasets.images Toolkit.Data.FashionMnist.defaultDirectory None
-let first n (d: LabelledData) = { X = d.X.SubMatrix(0, d.X.RowCount, 0, n); Y = d.Y.SubMatrix(0, d.Y.RowCount, 0, n); Labels = Array.sub d.Labels 0 n }
+let first n (d: LabelledData) = { X = d.X.Columns [| 0 .. n - 1 |]; Y = d.Y.SubMatrix(0, d.Y.RowCount, 0, n); Labels = Array.sub d.Labels 0 n }
 let image = SampleShape.Image(1, 28, 28)
 let cnn = Network.ofLayers (Layers.parseStackShaped image "conv(8,3,pad=1)-relu-pool(2)-dense(10)-softmax") Loss.CrossEntropy Init.He 1
 let config = { Epochs = 1; BatchSize = 32; Optimizer = Optimizer.Adam(0.002, 0.9, 0.999, 1e-8); Schedule = Schedule.Constant; Seed = 1; ValidationFraction = 0.0; Patience = 3; Precision = Precision.Single }
@@ -139,7 +139,7 @@ let filters = [ for o in 0 .. 7 -> toBytes trained.Parameters.[o * 9 .. o * 9 + 
 (*** hide ***)
 ImageGrid.svg "conv(8,3): the learned 3×3 filters" 3 3 1 8 12 filters
 (*** include-it-raw ***)
-let sample = data.Test.X.SubMatrix(0, 784, 0, 1)
+let sample = data.Test.X.Columns([| 0 |]).ToMatrix()
 let maps = (Network.forward trained sample).Outputs.[2].Column(0).ToArray()       // after conv and ReLU: 8 × 28 × 28
 let pictures =
     [ yield toBytes (sample.Column(0).ToArray()), sprintf "the input (%s)" Toolkit.Data.FashionMnist.classNames.[data.Test.Labels.[0]]

@@ -84,9 +84,9 @@ let scaled = fitOn (Datasets.standardise mean sd d.Train) (Datasets.standardise 
 let model = Network.withInputScaling mean sd scaled
 let accuracies =
     sprintf "raw features: %.3f; standardised: %.3f; the folded model on raw features: %.3f"
-        (Network.accuracy raw d.Test.X d.Test.Labels)
-        (Network.accuracy scaled (Datasets.standardise mean sd d.Test).X d.Test.Labels)
-        (Network.accuracy model d.Test.X d.Test.Labels)
+        (snd (Train.evaluate raw d.Test))
+        (snd (Train.evaluate scaled (Datasets.standardise mean sd d.Test)))
+        (snd (Train.evaluate model d.Test))
 (*** include-value: accuracies ***)
 (**
 ## A real-valued target
@@ -107,7 +107,7 @@ let regression =
     let r = Train.fit { config with Optimizer = Optimizer.Sgd 0.05 } net (Datasets.standardise hm hs h.Train) (Datasets.standardise hm hs h.Test) ignore Threading.CancellationToken.None
     Network.withInputScaling hm hs r.Network
 let rms =
-    let e = Network.predict regression h.Test.X - h.Test.Y
+    let e = Network.predictSamples regression h.Test.X - h.Test.Y
     sqrt (e.Enumerate() |> Seq.averageBy (fun v -> v * v))
 let spread = h.Test.Y.Row(0) |> Seq.toArray |> fun v -> sqrt (Array.averageBy (fun y -> (y - Array.average v) ** 2.0) v)
 let regressionSummary = sprintf "RMS error on the test rows %.4f (the noise is 0.05; predicting the mean would give %.3f)" rms spread

@@ -49,7 +49,7 @@ LineChart.svg "Quadratic cost per mini-batch, epoch 1" "mini-batch" "cost" false
 (**
 What the network gets wrong, by class (rows: the true class, columns: the predicted one):
 *)
-let predicted = Network.classify result.Network test.X
+let predicted = Network.classifySamples result.Network test.X
 let confusion = Array2D.zeroCreate<int> 10 10
 for k in 0 .. predicted.Length - 1 do
     confusion.[test.Labels.[k], predicted.[k]] <- confusion.[test.Labels.[k], predicted.[k]] + 1

@@ -79,7 +79,7 @@ let cnn () =
 let timedSteps (make: unit -> Network) (optimizer: Optimizer) (batch: int) =
     let f = FastNet<float32>(make (), batch, 1)
     let state = OptimizerState<float32>(f.ParameterCount, 1)
-    let xs, ys = Toolkit.Tensors.Kernels.storage train.X, Toolkit.Tensors.Kernels.storage train.Y
+    let xs, ys = train.X, Toolkit.Tensors.Kernels.storage train.Y
     let order = Array.init samples id
     let step k = f.Step(optimizer, state, Optimizer.learningRate optimizer, xs, ys, order, (k * batch) % (samples - batch), batch) |> ignore
     for k in 1 .. 5 do step k

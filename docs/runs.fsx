@@ -141,7 +141,7 @@ let blobs (seed: int) : LabelledData =
     for i in 0 .. 399 do
         x.[0, i] <- float (labels.[i] * 2 - 1) + rng.NextDouble() - 0.5
         x.[1, i] <- rng.NextDouble() * 2.0 - 1.0
-    { X = Matrix<float>.Build.DenseOfArray x
+    { X = Samples.OfMatrix(Matrix<float>.Build.DenseOfArray x)
       Y = Matrix<float>.Build.Dense(2, 400, fun c i -> if labels.[i] = c then 1.0 else 0.0)
       Labels = labels }
 let train, test = blobs 1, blobs 2

@@ -11,7 +11,7 @@ let train, test =
     let d = Toolkit.Data.FashionMnist.load Toolkit.Data.FashionMnist.defaultDirectory
     let convert (s: Toolkit.Data.LabelledImages) =
         let labels = s.Labels |> Array.map int
-        { X = Matrix<float>.Build.Dense(784, s.Count, Array.map (fun (b: byte) -> float b / 255.0) s.Pixels)
+        { X = Samples.OfPixels(784, s.Pixels)
           Y = Train.oneHot 10 labels
           Labels = labels }
     convert d.Train, convert d.Test

@@ -517,7 +517,7 @@ let run (args: ParseResults<TrainArgs>) : int =
         match data.Task with
         | Task.Regression _ -> ()
         | Task.Classes names ->
-            let predicted = Network.classify result.Network test.X
+            let predicted = Network.classifySamples result.Network test.X
             let counts = Network.confusionOf predicted test.Labels names.Length
             let title = sprintf "test set: %d samples, accuracy %.4f" test.Labels.Length last.TestAccuracy
             Pictures.write (IO.Path.Combine(dir, "confusion.svg"))
@@ -598,16 +598,16 @@ let private modelAndData (args: ParseResults<ModelArgs>) =
 /// the test set.
 let eval (args: ParseResults<ModelArgs>) : int =
     let net, test, task = modelAndData args
-    let n = test.X.ColumnCount
-    let loss = Network.cost net test.X test.Y
+    let n = test.X.Count
+    // batch by batch from the samples' own storage (images stay bytes)
+    let loss, acc = Train.evaluate net test
     match task with
     | Task.Classes _ ->
-        let acc = Network.accuracy net test.X test.Labels
         if args.Contains ModelArgs.Json then
             stdout.WriteLine(Json.objectText (fun w -> w.WriteNumber("test_accuracy", acc); w.WriteNumber("test_loss", loss); w.WriteNumber("samples", n)))
         else printfn "test accuracy %.4f, test loss %.4f on %d samples" acc loss n
     | Task.Regression target ->
-        let predicted = Network.predict net test.X
+        let predicted = Network.predictSamples net test.X
         let rms = sqrt ((predicted - test.Y).Enumerate() |> Seq.averageBy (fun d -> d * d))
         if args.Contains ModelArgs.Json then
             stdout.WriteLine(Json.objectText (fun w -> w.WriteNumber("test_loss", loss); w.WriteNumber("rms_error", rms); w.WriteNumber("samples", n)))
@@ -617,10 +617,10 @@ let eval (args: ParseResults<ModelArgs>) : int =
 /// Runs `toolkit predict MODEL`: the predictions for the first test samples.
 let predict (args: ParseResults<ModelArgs>) : int =
     let net, test, task = modelAndData args
-    let n = min test.X.ColumnCount (args.GetResult(Count, 10))
+    let n = min test.X.Count (args.GetResult(Count, 10))
     if n < 1 then fail "--count: %d is not a positive number of samples" (args.GetResult(Count, 10))
     let idx = [| 0 .. n - 1 |]
-    let x = Train.columns test.X idx
+    let x = test.X.Columns(idx).ToMatrix()
     let json = args.Contains ModelArgs.Json
     // one JSON object per sample, its fields by kind of task
     let writeJson (fields: System.Text.Json.Utf8JsonWriter -> int -> unit) =

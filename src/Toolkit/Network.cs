@@ -144,7 +144,7 @@ public sealed class Dataset
         if (k < 2) throw new ArgumentOutOfRangeException(nameof(classes), k, "at least two classes");
         var bad = Array.FindIndex(l, c => c < 0 || c >= k);
         if (bad >= 0) throw new ArgumentException($"sample {bad} has the label {l[bad]}, outside the {k} classes 0 … {k - 1}", nameof(labels));
-        Data = new LabelledData(features.Transpose(), Train.oneHot(k, l), l);
+        Data = new LabelledData(Samples.OfMatrix(features.Transpose()), Train.oneHot(k, l), l);
         classNames = Datasets.numbered(k);
     }
 
@@ -161,7 +161,7 @@ public sealed class Dataset
             throw new ArgumentException($"{x.RowCount} samples (rows) but {targets.Count} targets", nameof(targets));
         CheckFinite(x, nameof(features));
         if (targets.Any(t => !double.IsFinite(t))) throw new ArgumentException("a target is NaN or infinite", nameof(targets));
-        return new Dataset(new LabelledData(x.Transpose(), Matrix<double>.Build.Dense(1, targets.Count, targets.ToArray()), Array.Empty<int>()), Array.Empty<string>());
+        return new Dataset(new LabelledData(Samples.OfMatrix(x.Transpose()), Matrix<double>.Build.Dense(1, targets.Count, targets.ToArray()), Array.Empty<int>()), Array.Empty<string>());
     }
 
     private static void CheckFinite(Matrix<double> x, string name)
@@ -171,7 +171,7 @@ public sealed class Dataset
     }
 
     /// <summary>The features, one sample per row (a copy).</summary>
-    public Matrix<double> Features => Data.X.Transpose();
+    public Matrix<double> Features => Data.X.ToMatrix().Transpose();
     /// <summary>The class of each sample (empty for regression).</summary>
     public IReadOnlyList<int> Labels => Data.Labels;
     /// <summary>The target of each sample for regression (empty for classification).</summary>
@@ -192,7 +192,7 @@ public sealed class Dataset
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "a data set has at least one sample");
         var n = Math.Min(count, Count);
         var labels = Data.Labels.Length == 0 ? Array.Empty<int>() : Data.Labels[..n];
-        return new Dataset(new LabelledData(Data.X.SubMatrix(0, Data.X.RowCount, 0, n), Data.Y.SubMatrix(0, Data.Y.RowCount, 0, n), labels), classNames);
+        return new Dataset(new LabelledData(Data.X.Columns(Enumerable.Range(0, n).ToArray()), Data.Y.SubMatrix(0, Data.Y.RowCount, 0, n), labels), classNames);
     }
 
     /// <summary>A CSV table's training and test sets: every column but <paramref name="label"/>
@@ -369,7 +369,7 @@ public sealed class Network
     public int[] Classify(Matrix<double> features) => FNetwork.classify(Core, Columns(features));
 
     /// <summary>The predicted class of every sample of a data set.</summary>
-    public int[] Classify(Dataset data) => FNetwork.classify(Core, (data ?? throw new ArgumentNullException(nameof(data))).Data.X);
+    public int[] Classify(Dataset data) => FNetwork.classifySamples(Core, (data ?? throw new ArgumentNullException(nameof(data))).Data.X);
 
     /// <summary>The fraction of the data set classified correctly.</summary>
     /// <exception cref="InvalidOperationException">The data set has real-valued targets, not classes.</exception>
@@ -377,12 +377,13 @@ public sealed class Network
     {
         ArgumentNullException.ThrowIfNull(data);
         if (data.IsRegression) throw new InvalidOperationException("a regression data set has no classes to be accurate about; use Loss");
-        return FNetwork.accuracy(Core, data.Data.X, data.Data.Labels);
+        var predicted = FNetwork.classifySamples(Core, data.Data.X);
+        return (double)predicted.Where((c, j) => c == data.Data.Labels[j]).Count() / predicted.Length;
     }
 
     /// <summary>The mean loss over a data set (the loss the network was last trained with;
     /// the quadratic loss before training).</summary>
-    public double Loss(Dataset data) => FNetwork.cost(Core, (data ?? throw new ArgumentNullException(nameof(data))).Data.X, data.Data.Y);
+    public double Loss(Dataset data) => Train.evaluate(Core, (data ?? throw new ArgumentNullException(nameof(data))).Data).Item1;
 
     /// <summary>Saves the network (a versioned JSON model file, written atomically), with the names
     /// of the classes its outputs stand for, if given (one per output).</summary>

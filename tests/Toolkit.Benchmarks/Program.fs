@@ -46,8 +46,8 @@ let machine () : string list =
 [<EntryPoint>]
 let main argv =
     let write name lines extra =
-        match List.ofArray argv |> List.tail with
-        | [ "--write"; path ] -> writeSection path name lines extra
+        match Array.tryFindIndex ((=) "--write") argv with
+        | Some i when i + 1 < argv.Length -> writeSection argv.[i + 1] name lines extra
         | _ -> ()
     match List.ofArray argv with
     | "graph" :: _ ->
@@ -66,8 +66,13 @@ let main argv =
     | "linalg" :: _ ->
         write "linalg" (LinalgBench.run ()) ""
         0
-    | "train" :: _ ->
-        write "train" (TrainBench.run 3) ""
+    | "train" :: rest ->
+        // `train --runs N` for a quick look; the page's table is 3 runs under each kernel setting
+        let runs = match rest with "--runs" :: n :: _ -> int n | _ -> 3
+        write "train" (TrainBench.run 3 runs) ""
+        0
+    | [ "gemm-limit"; key; threads ] ->
+        printfn "%s" (TrainBench.gemmLimitJson key (int threads))
         0
     | "csharp" :: _ ->
         write "csharp" (CSharpBench.table ()) ""

@@ -31,11 +31,11 @@ let widthSpecs = [ for w in widths -> { Sizes = [ 784; w; 10 ]; Batch = 128; Sam
 let batchSpecs = [ for b in batches -> { Sizes = [ 784; 256; 128; 10 ]; Batch = b; Samples = samplesFor b } ]
 
 /// Fashion-MNIST's training set as columns (pixels/255) and one-hot targets, stored as
-/// `toolkit train` stores them (float64; the fast path converts each batch to float32).
+/// `toolkit train` stores them (the pixels as bytes; the fast path converts each batch to float32).
 let private load () =
     let d = Toolkit.Data.FashionMnist.load Toolkit.Data.FashionMnist.defaultDirectory
     let t = d.Train
-    let xs = t.Pixels |> Array.map (fun b -> float b / 255.0)
+    let xs = Samples.OfPixels(t.Size, t.Pixels)
     let ys = Array.zeroCreate<float> (10 * t.Count)
     t.Labels |> Array.iteri (fun i l -> ys.[i * 10 + int l] <- 1.0)
     xs, ys, t.Count
@@ -43,7 +43,7 @@ let private load () =
 /// Seconds per 60,000-sample epoch of Toolkit's fast path (float32, ReLU, softmax
 /// cross-entropy, momentum 0.9) with the given OpenBLAS threads, timed like the PyTorch script:
 /// five warm-up batches, then Samples samples of a shuffled order.
-let private ours (xs: float[]) (ys: float[]) (m: int) (threads: int) (s: Spec) =
+let private ours (xs: Samples) (ys: float[]) (m: int) (threads: int) (s: Spec) =
     Blas.setThreads threads
     let net = Network.create s.Sizes Activation.Relu Activation.Softmax Loss.CrossEntropy Init.He 1
     let fast = FastNet<float32>(net, s.Batch)

@@ -24,10 +24,12 @@ let private root = Path.Combine(__SOURCE_DIRECTORY__, "..", "..")
 let private data = Toolkit.Data.FashionMnist.defaultDirectory
 let private toolkitDll = Path.Combine(root, "src", "Toolkit.Cli", "bin", "Release", "net10.0", "toolkit.dll")
 
-/// Runs a command, returns its last stdout line parsed as JSON (None if it failed).
+/// Runs a command, returns its last stdout line parsed as JSON (None if it failed). An
+/// environment value of null removes the variable.
 let private runJson (file: string) (args: string) (env: (string * string) list) =
     let psi = ProcessStartInfo(file, args, RedirectStandardOutput = true, RedirectStandardError = true)
-    for k, v in env do psi.Environment.[k] <- v
+    for k, v in env do
+        if isNull v then psi.Environment.Remove k |> ignore else psi.Environment.[k] <- v
     use p = Process.Start psi
     let out = p.StandardOutput.ReadToEnd()
     p.StandardError.ReadToEnd() |> ignore
@@ -67,47 +69,86 @@ let gemmLimit (c: Config) (threads: int) =
             if nIn <> List.head c.Layers then yield true, false, nIn, b, nOut ] // dA = Wᵀ·δ
     epochOfGemms shapes batches 2000
 
-let run (epochs: int) : string list =
+/// The two OpenBLAS kernel settings the training table is measured under: the machine's own
+/// (whatever its environment says) and the other one of "OPENBLAS_CORETYPE=Haswell" and
+/// OpenBLAS's own choice; each with the environment its processes run in.
+let kernelSettings () : (string * (string * string) list) list =
+    let own = Environment.GetEnvironmentVariable "OPENBLAS_CORETYPE"
+    if String.IsNullOrEmpty own then
+        [ "OpenBLAS's own kernel choice (this machine's setting)", []
+          "OPENBLAS_CORETYPE=Haswell", [ "OPENBLAS_CORETYPE", "Haswell" ] ]
+    else
+        [ sprintf "OPENBLAS_CORETYPE=%s (this machine's setting)" own, []
+          "OpenBLAS's own kernel choice", [ "OPENBLAS_CORETYPE", null; "OPENBLAS_L2_SIZE", null ] ]
+
+/// `Toolkit.Benchmarks gemm-limit KEY THREADS`: the configuration's GEMM limit in this process's
+/// kernels, as one JSON line (the training table runs it under each kernel setting).
+let gemmLimitJson (key: string) (threads: int) =
+    let c = configs |> List.find (fun c -> c.Key = key)
+    let seconds, flops = gemmLimit c threads
+    sprintf "{\"seconds\": %g, \"flops\": %g, \"blas\": %s}" seconds flops (JsonSerializer.Serialize(Blas.describe ()))
+
+let private benchDll = Reflection.Assembly.GetExecutingAssembly().Location
+
+/// The training table: under each kernel setting, <c>runs</c> repetitions of every configuration
+/// trained by Toolkit (its default threads, and one thread), NumPy and PyTorch, one after the
+/// other in the same run; the median and spread of each one's seconds per epoch (each run's
+/// median epoch), its accuracy and peak memory, the best peer's time over Toolkit's in each run,
+/// and the GEMM limit of each setting and thread count.
+let run (epochs: int) (runs: int) : string list =
     let lines = ResizeArray<string>()
     let add (s: string) = lines.Add s; printfn "%s" s
-    add (sprintf "Fashion-MNIST, %d epochs each, same run; seconds per epoch are the median of the epochs (training only); %s." epochs (Blas.describe ()))
+    let secs (j: JsonElement) = median [| for e in j.GetProperty("seconds_per_epoch").EnumerateArray() -> e.GetDouble() |]
+    let acc (j: JsonElement) = (j.GetProperty("test_accuracy_per_epoch").EnumerateArray() |> Seq.last).GetDouble()
+    let mem (j: JsonElement) = j.GetProperty("peak_memory_mb").GetDouble()
+    let plural n = if n = 1 then "" else "s"
+    add (sprintf "Fashion-MNIST, %d epochs each, %d runs under each kernel setting, every implementation in each run; seconds per epoch are each run's median epoch (training only), then the median and the range over the runs." epochs runs)
     add ""
-    add "| configuration | implementation | s/epoch | samples/s | test accuracy | peak memory | peer ÷ Toolkit (time): default threads / 1 thread |"
-    add "|---|---|---:|---:|---:|---:|---:|"
-    for c in configs do
-        let threads = Toolkit.Nn.FastPath.suggestedThreads c.Layers c.Batch
-        let ours = runJson "dotnet" (sprintf "%s train %s --epochs %d --json" toolkitDll c.ToolkitArgs epochs) []
-        // the peers run on one thread; so does this row when the default takes more
-        let oursOne = if threads = 1 then ours else runJson "dotnet" (sprintf "%s train %s --epochs %d --threads 1 --json" toolkitDll c.ToolkitArgs epochs) []
-        let numpy = runJson "/usr/bin/python3" (sprintf "%s %s %s %d" (Path.Combine(root, "scripts", "train_numpy.py")) data c.Key epochs) []
-        let torch = runJson "/usr/bin/python3" (sprintf "%s %s %s %d" (Path.Combine(root, "scripts", "train_torch.py")) data c.Key epochs) [ "OPENBLAS_NUM_THREADS", "1" ]
-        let secs (j: JsonElement) = median [| for e in j.GetProperty("seconds_per_epoch").EnumerateArray() -> e.GetDouble() |]
-        let acc (j: JsonElement) = (j.GetProperty("test_accuracy_per_epoch").EnumerateArray() |> Seq.last).GetDouble()
-        let mem (j: JsonElement) = j.GetProperty("peak_memory_mb").GetDouble()
-        let oursSecs, oneSecs = ours |> Option.map secs, oursOne |> Option.map secs
-        let plural n = if n = 1 then "" else "s"
-        let rows =
-            [ yield sprintf "Toolkit (float32, fast path, %d OpenBLAS thread%s: the default)" threads (plural threads), ours
-              if threads <> 1 then yield "Toolkit (float32, fast path, 1 OpenBLAS thread)", oursOne
-              yield "NumPy (float32, vectorized by batch; OpenBLAS's default threads)", numpy
-              yield "PyTorch 1.13 CPU (float32, OPENBLAS_NUM_THREADS=1, 1 thread)", torch ]
-        for name, r in rows do
-            match r with
-            | Some j ->
-                let s = secs j
-                let ratio =
-                    match oursSecs, oneSecs with
-                    | Some o, Some one when not (name.StartsWith "Toolkit") -> sprintf "%.2f× / %.2f×" (s / o) (s / one)
-                    | _ -> "–"
-                add (sprintf "| %s | %s | %.3f | %.0f | %.4f | %.0f MB | %s |" c.Name name s (60000.0 / s) (acc j) (mem j) ratio)
-            | None -> add (sprintf "| %s | %s | not run | | | | |" c.Name name)
-        for t, toolkit in [ 1, oneSecs; 2, oursSecs ] do
-            match toolkit with
-            | Some o ->
-                let limit, flops = gemmLimit c t
-                add (sprintf "| %s | GEMM limit, %d OpenBLAS thread%s (%.1f GFLOP per epoch as single-precision OpenBLAS calls at these shapes) | %.3f | | | | Toolkit (%s) at %.0f%% of it |"
-                         c.Name t (plural t) (flops / 1e9) limit (if t = 1 then "1 thread" else "default") (100.0 * limit / o))
-            | None -> ()
+    add "| kernels | configuration | implementation | s/epoch (median) | range | test accuracy (median) | peak memory (largest) | Toolkit ÷ best peer (time), each run |"
+    add "|---|---|---|---:|---|---:|---:|---|"
+    for setting, env in kernelSettings () do
+        for c in configs do
+            let threads = Toolkit.Nn.FastPath.suggestedThreads c.Layers c.Batch
+            let toolkit t = runJson "dotnet" (sprintf "%s train %s --epochs %d%s --json" toolkitDll c.ToolkitArgs epochs (match t with Some t -> sprintf " --threads %d" t | None -> "")) env
+            let py script extra = runJson "/usr/bin/python3" (sprintf "%s %s %s %d" (Path.Combine(root, "scripts", script)) data c.Key epochs) (env @ extra)
+            let impls =
+                [ yield sprintf "Toolkit (float32, %d OpenBLAS thread%s: the default)" threads (plural threads), (fun () -> toolkit None)
+                  if threads <> 1 then yield "Toolkit (float32, 1 OpenBLAS thread)", (fun () -> toolkit (Some 1))
+                  yield "NumPy (float32, vectorized by batch; OpenBLAS's default threads)", (fun () -> py "train_numpy.py" [])
+                  yield "PyTorch 1.13 CPU (float32, 1 thread)", (fun () -> py "train_torch.py" [ "OPENBLAS_NUM_THREADS", "1" ]) ]
+            // runs × implementations, each run every implementation in turn
+            let results = [ for _ in 1 .. runs -> [ for name, f in impls -> name, f () ] ]
+            let ofImpl name = results |> List.map (fun r -> r |> List.find (fst >> (=) name) |> snd)
+            let peerBest (r: (string * JsonElement option) list) =
+                r |> List.filter (fun (n, _) -> not (n.StartsWith "Toolkit")) |> List.choose (snd >> Option.map secs) |> function [] -> None | l -> Some(List.min l)
+            for name, _ in impls do
+                let js = ofImpl name |> List.choose id
+                if js.IsEmpty then add (sprintf "| %s | %s | %s | not run | | | | |" setting c.Name name)
+                else
+                    let ss = js |> List.map secs |> Array.ofList
+                    let ratios =
+                        if name.StartsWith "Toolkit" then
+                            results |> List.map (fun r ->
+                                match r |> List.find (fst >> (=) name) |> snd, peerBest r with
+                                | Some j, Some p -> sprintf "%.2f" (secs j / p)
+                                | _ -> "–")
+                            |> fun l -> String.Join(" / ", l)
+                        else "–"
+                    add (sprintf "| %s | %s | %s | %.3f | %.3f–%.3f | %.4f | %.0f MB | %s |" setting c.Name name (median ss) (Array.min ss) (Array.max ss)
+                             (median (js |> List.map acc |> Array.ofList)) (js |> List.map mem |> List.max) ratios)
+            for t in [ 1; 2 ] do
+                // Toolkit's rows at this thread count (the small network runs on one thread only)
+                let ours =
+                    if t = threads then ofImpl (fst impls.Head) |> List.choose id
+                    elif t = 1 then ofImpl "Toolkit (float32, 1 OpenBLAS thread)" |> List.choose id
+                    else []
+                match (if ours.IsEmpty then None else runJson "dotnet" (sprintf "%s gemm-limit %s %d" benchDll c.Key t) env) with
+                | Some j ->
+                    let limit, flops = j.GetProperty("seconds").GetDouble(), j.GetProperty("flops").GetDouble()
+                    let o = median (ours |> List.map secs |> Array.ofList)
+                    add (sprintf "| %s | %s | GEMM limit, %d thread%s: %.1f GFLOP per epoch as SGEMM calls at these shapes (%s) | %.3f | | | | Toolkit at %.0f%% of it |"
+                             setting c.Name t (plural t) (flops / 1e9) (j.GetProperty("blas").GetString()) limit (100.0 * limit / o))
+                | _ -> ()
     lines |> List.ofSeq
 
 /// The issue's accuracy yardsticks, across seeds: each configuration trained with each seed by

@@ -96,7 +96,7 @@ let genImageNet (dropout: bool) : Gen<NetCase> =
 let poolTie (tol: float) (c: NetCase) =
     let m = c.X.ColumnCount
     let f = FastNet<float>(c.Net, m, 5)
-    f.Gradient(c.X.ToColumnMajorArray(), c.Y.ToColumnMajorArray(), Array.init m id, 0, m) |> ignore
+    f.Gradient(Samples.OfMatrix c.X, c.Y.ToColumnMajorArray(), Array.init m id, 0, m) |> ignore
     c.Net.Layers |> Array.indexed |> Array.exists (fun (l, layer) ->
         match layer with
         | :? MaxPool2D as p ->
@@ -153,7 +153,7 @@ let tests =
                 let x = Array.init (input.Size * m) (fun _ -> rng.NextDouble() * 2.0 - 1.0)
                 let y = Array.init (conv.Outputs * m) (fun _ -> rng.NextDouble())
                 let f = FastNet<float>(net, m)
-                f.Gradient(x, y, Array.init m id, 0, m) |> ignore
+                f.Gradient(Samples.OfValues(input.Size, x), y, Array.init m id, 0, m) |> ignore
                 let k2 = conv.Channels * input.Channels * conv.Kernel * conv.Kernel
                 let wts, bias = net.Parameters.[.. k2 - 1], net.Parameters.[k2 ..]
                 let win = { Size = conv.Kernel; Stride = conv.Stride; Padding = conv.Padding }
@@ -178,7 +178,7 @@ let tests =
                 Array.fill p 0 (input.Channels * input.Channels + input.Channels) 0.0
                 for c in 0 .. input.Channels - 1 do p.[c * input.Channels + c] <- 1.0
                 Array.blit net.Parameters 0 p (input.Channels * input.Channels + input.Channels) net.Parameters.Length
-                fast2.Gradient(x, y, [| 0 |], 0, 1) |> ignore
+                fast2.Gradient(Samples.OfValues(input.Size, x), y, [| 0 |], 0, 1) |> ignore
                 let a0 = x.[.. input.Size - 1]
                 let z0 = ConvReference.forward input conv.Channels win wts bias a0
                 let delta0 = Array.init conv.Outputs (fun i -> z0.[i] - y.[i])
@@ -206,7 +206,7 @@ let tests =
                 if not (nearKink 1e-3 c || poolTie 1e-3 c) then
                     let reference = Network.backward c.Net c.X c.Y
                     let single = FastNet<float32>(c.Net, c.X.ColumnCount)
-                    single.Gradient(c.X.ToColumnMajorArray(), c.Y.ToColumnMajorArray(), Array.init c.X.ColumnCount id, 0, c.X.ColumnCount) |> ignore
+                    single.Gradient(Samples.OfMatrix c.X, c.Y.ToColumnMajorArray(), Array.init c.X.ColumnCount id, 0, c.X.ColumnCount) |> ignore
                     let scale = reference.Parameters |> Array.fold (fun s v -> max s (abs v)) 1e-3
                     Array.iteri2 (fun i e (a: float32) ->
                         if abs (e - float a) > 1e-3 * scale then failtestf "float32 gradient %d (%s): %.7g vs %.7g" i c.Label (float a) e) reference.Parameters single.Gradients)
@@ -218,7 +218,7 @@ let tests =
             let a = Array.init 16 (fun i -> float (i + 1))
             // targets z − 1, so δ = z − y = 1 at every position
             let y = Array.create 9 -5.5
-            let cost = f.Gradient(a, y, [| 0 |], 0, 1)
+            let cost = f.Gradient(Samples.OfValues(16, a), y, [| 0 |], 0, 1)
             Expect.equal (f.Outputs.[0].[.. 8]) (Array.create 9 -4.5) "z"
             Expect.equal cost 4.5 "C = ½ Σ δ² = 9/2"
             // ∂C/∂W[i, j] = Σ of the 3×3 block of a from (i, j): 54, 63, 90, 99; ∂C/∂b = 9
@@ -265,7 +265,7 @@ let tests =
             let y = Matrix<float>.Build.Dense(3, 8, fun i j -> if i = j % 3 then 1.0 else 0.0)
             let f = FastNet<float>(net, 8)
             let state = OptimizerState<float>(f.ParameterCount, 0)
-            for _ in 1 .. 3 do f.Step(Optimizer.Sgd 0.1, state, 0.1, x.ToColumnMajorArray(), y.ToColumnMajorArray(), Array.init 8 id, 0, 8) |> ignore
+            for _ in 1 .. 3 do f.Step(Optimizer.Sgd 0.1, state, 0.1, Samples.OfMatrix x, y.ToColumnMajorArray(), Array.init 8 id, 0, 8) |> ignore
             let trained = f.ToNetwork()
             let path = Path.Combine(Path.GetTempPath(), sprintf "toolkit-conv-%d.json" (Random.Shared.Next()))
             try
@@ -296,7 +296,7 @@ let tests =
             let net = Network.ofLayers [ BatchNorm(input, 0.5, 1e-5) :> Layer ] Loss.Quadratic Init.He 1
             let x = Array.init 16 (fun i -> float (i * i % 7))
             let f = FastNet<float>(net, 2)
-            f.Gradient(x, Array.zeroCreate 16, [| 0; 1 |], 0, 2) |> ignore
+            f.Gradient(Samples.OfValues(8, x), Array.zeroCreate 16, [| 0; 1 |], 0, 2) |> ignore
             for c in 0 .. 1 do
                 let values = [| for n in 0 .. 1 do for k in 0 .. 3 -> f.Outputs.[0].[n * 8 + c * 4 + k] |]
                 Expect.floatClose Accuracy.veryHigh (Array.average values) 0.0 "mean 0"

@@ -73,7 +73,7 @@ let tests =
                 Expect.equal d.Task (Task.Classes [| "ant"; "moth"; "zebra" |]) "names in ordinal order"
                 Expect.equal d.Train.Labels [| 2; 0; 1 |] "training labels"
                 Expect.equal d.Test.Labels [| 0 |] "test labels by the same names"
-                Expect.equal (d.Train.X.ToColumnArrays()) [| [| 1.0; 2.0 |]; [| 2.0; 1.0 |]; [| 0.0; 0.0 |] |] "features, one column per sample"
+                Expect.equal (d.Train.X.ToMatrix().ToColumnArrays()) [| [| 1.0; 2.0 |]; [| 2.0; 1.0 |]; [| 0.0; 0.0 |] |] "features, one column per sample"
                 Expect.equal (d.Train.Y.Column(0).ToArray()) [| 0.0; 0.0; 1.0 |] "one-hot"
                 File.WriteAllText(test, "a,b,kind\n1,1,bee\n")
                 let msg = try Datasets.csv train (Some test) 0.2 1 (Target.Label "kind") None (Some [| "ant"; "moth"; "zebra" |]) |> ignore; "" with :? InvalidDataException as e -> DataFormat.problem e
@@ -96,7 +96,7 @@ let tests =
                 Expect.equal d.Task (Task.Regression "y") "regression"
                 Expect.equal (d.Train.X.ColumnCount, d.Test.X.ColumnCount) (75, 25) "a quarter held out"
                 Expect.isEmpty d.Train.Labels "no labels"
-                let xs (s: LabelledData) = s.X.Row(0).ToArray() |> Array.map int
+                let xs (s: LabelledData) = s.X.ToMatrix().Row(0).ToArray() |> Array.map int
                 Expect.equal (Array.append (xs d.Train) (xs d.Test) |> Array.sort) [| 0 .. 99 |] "every row once"
                 for s in [ d.Train; d.Test ] do
                     for j in 0 .. s.X.ColumnCount - 1 do Expect.equal s.Y.[0, j] (0.5 * s.X.[0, j]) "target beside its row"
@@ -109,16 +109,16 @@ let tests =
         test "standardised features folded into the first layer: the same outputs on raw features" {
             let rng = Random(3)
             let x = Matrix<float>.Build.Dense(4, 50, fun i _ -> float (i * 40) + 10.0 * rng.NextDouble())
-            let d = { X = x; Y = Matrix<float>.Build.Dense(1, 50); Labels = [||] }
+            let d = { X = Samples.OfMatrix x; Y = Matrix<float>.Build.Dense(1, 50); Labels = [||] }
             let mean, sd = Datasets.moments d
             let z = Datasets.standardise mean sd d
             for i in 0 .. 3 do
-                let row = z.X.Row(i)
+                let row = z.X.ToMatrix().Row(i)
                 Expect.floatClose Accuracy.high (row.Sum() / 50.0) 0.0 "mean 0"
                 Expect.floatClose Accuracy.high (sqrt ((row * row) / 50.0)) 1.0 "deviation 1"
             let net = Network.create [ 4; 6; 3 ] Activation.Tanh Activation.Identity Toolkit.Tensors.Loss.Quadratic Init.Xavier 1
             let folded = Network.withInputScaling mean sd net
-            let a, b = Network.predict net z.X, Network.predict folded x
+            let a, b = Network.predict net (z.X.ToMatrix()), Network.predict folded x
             Expect.isLessThan ((a - b).Enumerate() |> Seq.map abs |> Seq.max) 1e-12 "same outputs"
             let withDropoutFirst = Network.ofLayers [ Dropout(0.5, 4) :> Layer; Dense(4, 3) ] Toolkit.Tensors.Loss.Quadratic Init.Xavier 1
             Expect.throwsT<ArgumentException> (fun () -> Network.withInputScaling mean sd withDropoutFirst |> ignore) "needs a dense first layer"
@@ -169,5 +169,41 @@ let tests =
                 Expect.stringContains msg "truncated: the dimensions 60000×28×28 need 47040000 bytes" "raw: checked against the file's length"
                 Expect.isLessThan (GC.GetAllocatedBytesForCurrentThread() - before) (1L <<< 20) "raw: nothing large allocated"
             finally File.Delete path
+        }
+        test "image bytes: every pixel's value in float32 is its float64 value p / 255 rounded once" {
+            let all = Samples.OfPixels(256, Array.init 256 byte)
+            let single, double = Array.zeroCreate<float32> 256, Array.zeroCreate<float> 256
+            all.CopyTo(0, 1, Span<float32>(single))
+            all.CopyTo(0, 1, Span<float>(double))
+            for p in 0 .. 255 do
+                Expect.equal double.[p] (float p / 255.0) (sprintf "float64 of %d" p)
+                Expect.equal single.[p] (float32 (float p / 255.0)) (sprintf "float32 of %d" p)
+                Expect.equal all.[p, 0] (float p / 255.0) "one value"
+        }
+        test "image bytes train exactly as their values in float64 would, in both precisions" {
+            let rng = Random(3)
+            let pixels = Array.init (12 * 40) (fun _ -> byte (rng.Next 256))
+            let labels = Array.init 40 (fun j -> j % 3)
+            let asBytes = { X = Samples.OfPixels(12, pixels); Y = Train.oneHot 3 labels; Labels = labels }
+            let asValues = { asBytes with X = Samples.OfValues(12, pixels |> Array.map (fun p -> float p / 255.0)) }
+            Expect.isTrue asBytes.X.IsPixels "kept as bytes"
+            Expect.equal (asBytes.X.ToMatrix()) (asValues.X.ToMatrix()) "the same values"
+            Expect.isTrue (asBytes.X.Columns([| 5; 2 |]).IsPixels) "a subset stays bytes"
+            Expect.equal (asBytes.X.Columns([| 5; 2 |]).ToMatrix()) (asValues.X.ToMatrix().SubMatrix(0, 12, 5, 1).Append(asValues.X.ToMatrix().SubMatrix(0, 12, 2, 1))) "a subset's values"
+            for precision in [ Precision.Single; Precision.Double ] do
+                let config = { Epochs = 2; BatchSize = 8; Optimizer = Optimizer.Adam(0.01, 0.9, 0.999, 1e-8); Schedule = Schedule.Constant; Seed = 5
+                               ValidationFraction = 0.25; Patience = 3; Precision = precision }
+                let fit d = (Train.fit config (Network.create [ 12; 6; 3 ] Activation.Relu Activation.Softmax Toolkit.Tensors.Loss.CrossEntropy Init.He 1) d d ignore Threading.CancellationToken.None)
+                let a, b = fit asBytes, fit asValues
+                Expect.equal a.Network.Parameters b.Network.Parameters (sprintf "%A: the same weights" precision)
+                Expect.equal a.Epochs.[1].TestLoss b.Epochs.[1].TestLoss (sprintf "%A: the same evaluation" precision)
+        }
+        test "samples: a length that is not whole samples, no features or a range outside is refused by name" {
+            let err (f: unit -> obj) = try f () |> ignore; "no error" with :? ArgumentException as e -> e.Message
+            Expect.stringContains (err (fun () -> box (Samples.OfPixels(0, [| 1uy |])))) "at least one feature" "no features"
+            Expect.stringContains (err (fun () -> box (Samples.OfValues(3, Array.zeroCreate 7)))) "need 6 values, not 7" "not whole samples"
+            let s = Samples.OfPixels(2, Array.zeroCreate 6)
+            Expect.stringContains (err (fun () -> s.CopyTo(2, 2, Span<float32>(Array.zeroCreate 4)); null)) "samples 2 to 3 of 3" "past the end"
+            Expect.stringContains (err (fun () -> box (s.Columns [| 3 |]))) "sample 3 of 3" "an index outside"
         }
     ]

@@ -246,7 +246,7 @@ let idxAttempt (dir: string) (c: IdxCase) =
     write "t10k-images-idx3-ubyte" c.Images
     write "t10k-labels-idx1-ubyte" c.Labels
     let d = Datasets.images dir None
-    if d.Train.X.Enumerate() |> Seq.exists (fun v -> not (Double.IsFinite v) || v < 0.0 || v > 1.0) then failwith "pixels outside [0, 1]"
+    if d.Train.X.ToMatrix().Enumerate() |> Seq.exists (fun v -> not (Double.IsFinite v) || v < 0.0 || v > 1.0) then failwith "pixels outside [0, 1]"
 
 let idxRefusal (e: exn) = e :? InvalidDataException
 
@@ -292,7 +292,7 @@ let csvAttempt (path: string) (c: CsvCase) =
     let d = Datasets.csv path None 0.3 1 target None None
     for s in [ d.Train; d.Test ] do
         if s.X.ColumnCount = 0 then failwith "an empty set accepted"
-        if s.X.Enumerate() |> Seq.exists (Double.IsFinite >> not) || s.Y.Enumerate() |> Seq.exists (Double.IsFinite >> not) then
+        if s.X.ToMatrix().Enumerate() |> Seq.exists (Double.IsFinite >> not) || s.Y.Enumerate() |> Seq.exists (Double.IsFinite >> not) then
             failwith "a non-finite value accepted"
 
 let csvRefusal (e: exn) = e :? InvalidDataException

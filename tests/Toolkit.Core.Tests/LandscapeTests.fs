@@ -15,7 +15,7 @@ open Toolkit.Charts
 open Toolkit.Tests.NetworkTests
 
 let private data (c: NetCase) =
-    { X = c.X; Y = c.Y; Labels = Array.init c.Y.ColumnCount (fun j -> c.Y.Column(j).MaximumIndex()) }
+    { X = Samples.OfMatrix c.X; Y = c.Y; Labels = Array.init c.Y.ColumnCount (fun j -> c.Y.Column(j).MaximumIndex()) }
 
 let private svgElements (svg: string) (name: string) =
     let doc = XDocument.Parse svg
@@ -60,7 +60,7 @@ let tests =
             let rng = Random(4)
             let x = Matrix<float>.Build.Dense(3, 6, fun _ _ -> rng.NextDouble() - 0.5)
             let labels = [| 0; 1; 2; 0; 1; 2 |]
-            let d = { X = x; Y = Train.oneHot 3 labels; Labels = labels }
+            let d = { X = Samples.OfMatrix x; Y = Train.oneHot 3 labels; Labels = labels }
             let dir = Landscape.direction net DirectionScale.Gaussian 1
             let l = Landscape.line net d dir [| -1.0; 0.0; 0.3 |]
             for k, a in Array.indexed l.Alphas do
@@ -93,8 +93,8 @@ let tests =
             Expect.isLessThan (abs (pb - b)) (1e-6 * (1.0 + abs b)) "b"
         test "bad input is named: grids, directions of the wrong length, parallel directions, mismatched data" {
             let net = Network.create [ 4; 3; 2 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic Init.Normal 1
-            let d = { X = Matrix<float>.Build.Dense(5, 2); Y = Matrix<float>.Build.Dense(2, 2); Labels = [| 0; 1 |] }
-            let good = { d with X = Matrix<float>.Build.Dense(4, 2) }
+            let d = { X = Samples.OfMatrix(Matrix<float>.Build.Dense(5, 2)); Y = Matrix<float>.Build.Dense(2, 2); Labels = [| 0; 1 |] }
+            let good = { d with X = Samples.OfMatrix(Matrix<float>.Build.Dense(4, 2)) }
             Expect.throwsC (fun () -> Landscape.grid 1.0 1 |> ignore) (fun e -> Expect.stringContains e.Message "at least 2" "grid size")
             Expect.throwsC (fun () -> Landscape.line net d (Landscape.direction net DirectionScale.Gaussian 1) [| 0.0 |] |> ignore)
                 (fun e -> Expect.stringContains e.Message "takes 4 inputs but the data has 5" "features")

@@ -49,7 +49,7 @@ let genNet (dropout: bool) : Gen<NetCase> =
 /// The cost in training mode with the random layers seeded: the function whose gradient
 /// Network.backwardSeeded gives (the same seed draws the same dropout masks).
 let trainingCost (seed: int) (n: Network) (x: Matrix<float>) (y: Matrix<float>) =
-    FastNet<float>(n, x.ColumnCount, seed).Gradient(x.ToColumnMajorArray(), y.ToColumnMajorArray(), Array.init x.ColumnCount id, 0, x.ColumnCount)
+    FastNet<float>(n, x.ColumnCount, seed).Gradient(Samples.OfMatrix x, y.ToColumnMajorArray(), Array.init x.ColumnCount id, 0, x.ColumnCount)
 
 /// True where central differences measure no derivative: in training mode with the random
 /// layers seeded by <paramref name="seed"/> (dropout's masks as the gradient sees them), a dense
@@ -58,7 +58,7 @@ let trainingCost (seed: int) (n: Network) (x: Matrix<float>) (y: Matrix<float>) 
 let nearKinkSeeded (seed: int) (tol: float) (c: NetCase) =
     let m = c.X.ColumnCount
     let f = FastNet<float>(c.Net, m, seed)
-    let cost = f.Gradient(c.X.ToColumnMajorArray(), c.Y.ToColumnMajorArray(), Array.init m id, 0, m)
+    let cost = f.Gradient(Samples.OfMatrix c.X, c.Y.ToColumnMajorArray(), Array.init m id, 0, m)
     let outputs = f.Outputs |> Array.map (fun o -> Array.sub o 0 (o.Length / f.MaxBatch * m))
     let near =
         outputs |> Array.indexed |> Array.exists (fun (l, o) ->
@@ -131,7 +131,7 @@ let tests =
             Prop.forAll (Arb.fromGen (genNet false)) (fun c ->
                 if not (nearKink 1e-3 c) then
                     let reference = Network.backward c.Net c.X c.Y
-                    let xs, ys, idx = c.X.ToColumnMajorArray(), c.Y.ToColumnMajorArray(), [| 0 .. c.X.ColumnCount - 1 |]
+                    let xs, ys, idx = Samples.OfMatrix c.X, c.Y.ToColumnMajorArray(), [| 0 .. c.X.ColumnCount - 1 |]
                     let single = FastNet<float32>(c.Net, c.X.ColumnCount)
                     let cost32 = single.Gradient(xs, ys, idx, 0, idx.Length)
                     if Numeric.relativeError reference.Cost cost32 > 1e-4 then failtestf "float32 cost %g vs %g (%s)" cost32 reference.Cost c.Label
@@ -172,7 +172,7 @@ let tests =
         test "a training step allocates nothing in steady state, for every optimiser and with dropout" {
             let net = Network.create [ 784; 30; 10 ] Activation.Sigmoid Activation.Sigmoid Loss.Quadratic Init.Normal 1
             let rng = Random(1)
-            let xs = Array.init (784 * 100) (fun _ -> rng.NextDouble())
+            let xs = Samples.OfValues(784, Array.init (784 * 100) (fun _ -> rng.NextDouble()))
             let ys = Array.init (10 * 100) (fun i -> if i % 11 = 0 then 1.0 else 0.0)
             let idx = [| 0 .. 99 |]
             let check (name: string) (f: int -> unit) =
@@ -208,14 +208,14 @@ let tests =
             let x = Matrix<float>.Build.Dense(1000, 4, 1.0)
             Expect.equal (Network.predict net x) x "evaluation passes the input through"
             let f = FastNet<float>(net, 4, 7)
-            f.Gradient(x.ToColumnMajorArray(), Array.zeroCreate 4000, [| 0 .. 3 |], 0, 4) |> ignore
+            f.Gradient(Samples.OfMatrix x, Array.zeroCreate 4000, [| 0 .. 3 |], 0, 4) |> ignore
             let out = f.Outputs.[0]
             let dropped = out |> Array.filter (fun v -> v = 0.0) |> Array.length
             Expect.isTrue (out |> Array.forall (fun v -> v = 0.0 || abs (v - 1.0 / 0.75) < 1e-15)) "0 or 1/(1 − rate)"
             // 4000 draws at p = 0.25: mean 1000, standard deviation 27; ±150 is over 5 standard deviations
             Expect.isTrue (abs (dropped - 1000) < 150) (sprintf "%d of 4000 dropped" dropped)
             let again = FastNet<float>(net, 4, 7)
-            again.Gradient(x.ToColumnMajorArray(), Array.zeroCreate 4000, [| 0 .. 3 |], 0, 4) |> ignore
+            again.Gradient(Samples.OfMatrix x, Array.zeroCreate 4000, [| 0 .. 3 |], 0, 4) |> ignore
             Expect.equal again.Outputs.[0] out "the same seed, the same mask"
         }
         test "the notes' hinge loss: 3 samples, 3 classes, L = (L0 + L1 + L2)/3" {

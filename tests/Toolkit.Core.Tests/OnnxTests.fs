@@ -111,7 +111,7 @@ let tests =
             FsCheck.FSharp.Prop.forAll (FsCheck.FSharp.Arb.fromGen (ConvTests.genImageNet true)) (fun c ->
                 // a training pass first, so that batch normalisation's running averages are not their start values
                 let f = FastNet<float>(c.Net, c.X.ColumnCount)
-                f.Gradient(c.X.ToColumnMajorArray(), c.Y.ToColumnMajorArray(), Array.init c.X.ColumnCount id, 0, c.X.ColumnCount) |> ignore
+                f.Gradient(Samples.OfMatrix c.X, c.Y.ToColumnMajorArray(), Array.init c.X.ColumnCount id, 0, c.X.ColumnCount) |> ignore
                 let net = f.ToNetwork()
                 let path = temp "image.onnx"
                 try
@@ -172,7 +172,7 @@ let tests =
             let path = temp "fmnist.onnx"
             try
                 Onnx.save path FashionMnist.classNames net
-                Expect.isLessThan (largestDifference path net d.Test.X) 1e-5 "10,000 test images"
+                Expect.isLessThan (largestDifference path net (d.Test.X.ToMatrix())) 1e-5 "10,000 test images"
             finally File.Delete path
         }
         test "toolkit export MODEL --onnx FILE: the saved model's outputs in ONNX Runtime" {
@@ -227,7 +227,7 @@ let tests =
                     Expect.isLessThan largest 1e-5 (sprintf "%s: PyTorch's outputs" name)
                     // and it trains on
                     let labels = Array.init xs.Length (fun i -> if xs.[i].[0] > 0.0 then 1 else 0)
-                    let data = { X = x; Y = Train.oneHot net.Outputs labels; Labels = labels }
+                    let data = { X = Samples.OfMatrix x; Y = Train.oneHot net.Outputs labels; Labels = labels }
                     let config = { Epochs = 2; BatchSize = 8; Optimizer = Optimizer.Sgd 0.1; Schedule = Schedule.Constant; Seed = 1
                                    ValidationFraction = 0.0; Patience = 3; Precision = Precision.Double }
                     let r = Train.fit config net data data ignore Threading.CancellationToken.None

@@ -17,7 +17,7 @@ let xorData (seed: int) (n: int) =
     let rng = Random(seed)
     let x = Matrix<float>.Build.Dense(2, n, fun _ _ -> rng.NextDouble() * 2.0 - 1.0)
     let labels = Array.init n (fun j -> if x.[0, j] * x.[1, j] > 0.0 then 1 else 0)
-    { X = x; Y = Train.oneHot 2 labels; Labels = labels }
+    { X = Samples.OfMatrix x; Y = Train.oneHot 2 labels; Labels = labels }
 
 let private config optimizer epochs =
     { Epochs = epochs; BatchSize = 16; Optimizer = optimizer; Schedule = Schedule.Constant; Seed = 7; ValidationFraction = 0.0; Patience = 3; Precision = Precision.Double }

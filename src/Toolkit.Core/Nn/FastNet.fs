@@ -112,10 +112,11 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
                             else Loss.sample loss lossInput p t inv Span<'T>.Empty Span<'T>.Empty)
         cost
 
-    member private _.Gather(xs: float[], ys: float[], idx: int[], start: int, m: int) =
+    member private _.Gather(xs: Samples, ys: float[], idx: int[], start: int, m: int) =
         if m < 1 || m > maxBatch then invalidArg "m" (sprintf "the batch has %d samples; this FastNet holds 1 to %d" m maxBatch)
+        if xs.Features <> nIn then invalidArg "xs" (sprintf "the network takes %d inputs but the samples have %d features" nIn xs.Features)
         for k in 0 .. m - 1 do
-            TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(xs, idx.[start + k] * nIn, nIn), Span<'T>(x, k * nIn, nIn))
+            xs.CopyTo(idx.[start + k], 1, Span<'T>(x, k * nIn, nIn))
             TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(ys, idx.[start + k] * nOut, nOut), Span<'T>(y, k * nOut, nOut))
 
     member private _.CountCorrect(m: int) =
@@ -126,10 +127,10 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
                 lastCorrect <- lastCorrect + 1
 
     /// <summary>Forward and backward on the samples idx[start .. start + m − 1] of a data set
-    /// stored column-major in float64 (inputs × samples, targets × samples, as a MathNet matrix
-    /// stores them), in training mode: fills <c>Gradients</c> and returns the batch's mean cost.
+    /// (its targets stored column-major in float64, targets × samples, as a MathNet matrix stores
+    /// them), in training mode: fills <c>Gradients</c> and returns the batch's mean cost.
     /// Each batch is gathered and converted to the storage precision in one pass. No allocation.</summary>
-    member this.Gradient(xs: float[], ys: float[], idx: int[], start: int, m: int) : float =
+    member this.Gradient(xs: Samples, ys: float[], idx: int[], start: int, m: int) : float =
         this.Gather(xs, ys, idx, start, m)
         this.Forward(m, true)
         this.CountCorrect m
@@ -139,7 +140,7 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
         cost / float m
 
     /// <summary>The mean cost of the same samples, forward only, in evaluation mode.</summary>
-    member this.BatchCost(xs: float[], ys: float[], idx: int[], start: int, m: int) : float =
+    member this.BatchCost(xs: Samples, ys: float[], idx: int[], start: int, m: int) : float =
         this.Gather(xs, ys, idx, start, m)
         this.Forward(m, false)
         this.CountCorrect m
@@ -148,18 +149,18 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
     /// <summary>The mean cost and the accuracy (largest output = label) over a whole data set
     /// stored like the training data: forward passes only, in evaluation mode, in batches through
     /// the same buffers, no allocation. With no labels (real-valued targets) the accuracy is NaN.</summary>
-    member this.Evaluate(xs: float[], ys: float[], labels: int[]) : float * float =
-        let n = xs.Length / nIn
-        if xs.Length <> n * nIn || ys.Length <> n * nOut || (labels.Length <> n && labels.Length <> 0) then
-            invalidArg "xs" (sprintf "Evaluate: %d samples need %d×%d inputs, %d×%d targets and %d labels (or none), got %d, %d and %d values"
-                                n nIn n nOut n n xs.Length ys.Length labels.Length)
+    member this.Evaluate(xs: Samples, ys: float[], labels: int[]) : float * float =
+        let n = xs.Count
+        if xs.Features <> nIn || ys.Length <> n * nOut || (labels.Length <> n && labels.Length <> 0) then
+            invalidArg "xs" (sprintf "Evaluate: %d samples need %d inputs each, %d×%d targets and %d labels (or none), got %d inputs, %d targets and %d labels"
+                                n nIn n nOut n xs.Features ys.Length labels.Length)
         let mutable cost = 0.0
         let mutable right = 0
         let mutable start = 0
         while start < n do
             let m = min maxBatch (n - start)
             // samples start … start + m − 1 lie side by side: one copy each
-            TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(xs, start * nIn, m * nIn), Span<'T>(x, 0, m * nIn))
+            xs.CopyTo(start, m, Span<'T>(x, 0, m * nIn))
             TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(ys, start * nOut, m * nOut), Span<'T>(y, 0, m * nOut))
             this.Forward(m, false)
             cost <- cost + this.Cost(m, false)
@@ -170,13 +171,14 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
             start <- start + m
         cost / float n, (if labels.Length = 0 then nan else float right / float n)
 
-    /// <summary>The outputs for the first m samples of xs (inputs × samples, float64), in evaluation
-    /// mode, into <paramref name="result"/> (outputs × m).</summary>
-    member this.Predict(xs: float[], m: int, result: float[]) =
+    /// <summary>The outputs for the first m samples of xs, in evaluation mode, into
+    /// <paramref name="result"/> (outputs × m).</summary>
+    member this.Predict(xs: Samples, m: int, result: float[]) =
+        if xs.Features <> nIn then invalidArg "xs" (sprintf "the network takes %d inputs but the samples have %d features" nIn xs.Features)
         let mutable start = 0
         while start < m do
             let k = min maxBatch (m - start)
-            TensorPrimitives.ConvertTruncating<float, 'T>(ReadOnlySpan<float>(xs, start * nIn, k * nIn), Span<'T>(x, 0, k * nIn))
+            xs.CopyTo(start, k, Span<'T>(x, 0, k * nIn))
             this.Forward(k, false)
             TensorPrimitives.ConvertTruncating<'T, float>(ReadOnlySpan<'T>(outs.[L - 1], 0, k * nOut), Span<float>(result, start * nOut, k * nOut))
             start <- start + k
@@ -184,14 +186,14 @@ type FastNet<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new
     /// <summary>One optimiser step on a batch, in place, at the scheduled learning rate: returns
     /// the batch's cost (measured where the rule takes its gradient, before the step). The rule is
     /// <c>Optimizer.update</c>, the one the reference step runs.</summary>
-    member this.Step(optimizer: Optimizer, state: OptimizerState<'T>, rate: float, xs: float[], ys: float[], idx: int[], start: int, m: int) : float =
+    member this.Step(optimizer: Optimizer, state: OptimizerState<'T>, rate: float, xs: Samples, ys: float[], idx: int[], start: int, m: int) : float =
         this.Step(optimizer, state, rate, xs, ys, idx, start, m, id)
 
     /// <summary>The same step with <paramref name="combine"/> between the gradient and the update:
     /// given the batch's cost, it may change the gradient in place and returns the cost the step
     /// reports (a data-parallel run sums both across its processes there). A batch of no samples
     /// (a process whose share of a short last batch is empty) contributes a zero gradient.</summary>
-    member this.Step(optimizer: Optimizer, state: OptimizerState<'T>, rate: float, xs: float[], ys: float[], idx: int[], start: int, m: int,
+    member this.Step(optimizer: Optimizer, state: OptimizerState<'T>, rate: float, xs: Samples, ys: float[], idx: int[], start: int, m: int,
                      combine: float -> float) : float =
         Optimizer.lookAhead optimizer state 1.0 p
         let c =

@@ -119,23 +119,30 @@ module Network =
         checkInputs n x
         let m = x.ColumnCount
         let f = FastNet<float>(n, max 1 m)
-        f.Predict(Kernels.storage x, m, Array.zeroCreate (n.Outputs * m))
+        f.Predict(Samples.OfMatrix x, m, Array.zeroCreate (n.Outputs * m))
         { Outputs = Array.append [| x |] (matrices (n.Layers |> Array.map (fun l -> l.Outputs)) m f.Outputs) }
+
+    /// <summary>The network's outputs for samples in any storage (outputs × samples), in
+    /// evaluation mode, batch by batch: image bytes are converted a batch at a time, never whole.</summary>
+    let predictSamples (n: Network) (x: Samples) : Matrix<float> =
+        if x.Features <> n.Inputs then
+            raise (ShapeException(sprintf "the network takes %d inputs per sample but the samples have %d features" n.Inputs x.Features))
+        let m = x.Count
+        let result = Array.zeroCreate (n.Outputs * m)
+        FastNet<float>(n, max 1 (min m (FastPath.evaluationBatch n.Layers 1))).Predict(x, m, result)
+        Matrix<float>.Build.Dense(n.Outputs, m, result)
 
     /// The network's outputs for a batch X.
     let predict (n: Network) (x: Matrix<float>) : Matrix<float> =
         checkInputs n x
-        let m = x.ColumnCount
-        let result = Array.zeroCreate (n.Outputs * m)
-        FastNet<float>(n, max 1 (min m (FastPath.evaluationBatch n.Layers 1))).Predict(Kernels.storage x, m, result)
-        Matrix<float>.Build.Dense(n.Outputs, m, result)
+        predictSamples n (Samples.OfMatrix x)
 
     /// The mean cost on a batch, in evaluation mode.
     let cost (n: Network) (x: Matrix<float>) (y: Matrix<float>) =
         checkInputs n x
         targets n x y
         let m = x.ColumnCount
-        FastNet<float>(n, m).BatchCost(Kernels.storage x, Kernels.storage y, Array.init m id, 0, m)
+        FastNet<float>(n, m).BatchCost(Samples.OfMatrix x, Kernels.storage y, Array.init m id, 0, m)
 
     /// <summary>The backward pass on a batch, in float64, with the random layers seeded by
     /// <paramref name="seed"/>: each layer's backward in turn from the loss's δ, the dense layers'
@@ -145,7 +152,7 @@ module Network =
         targets n x y
         let m = x.ColumnCount
         let f = FastNet<float>(n, m, seed)
-        let c = f.Gradient(Kernels.storage x, Kernels.storage y, Array.init m id, 0, m)
+        let c = f.Gradient(Samples.OfMatrix x, Kernels.storage y, Array.init m id, 0, m)
         { Cost = c; Parameters = Array.copy f.Gradients; Outputs = matrices (n.Layers |> Array.map (fun l -> l.Outputs)) m f.OutputGradients }
 
     /// <summary>The backward pass on a batch in float64 (the random layers seeded with 0).</summary>
@@ -176,10 +183,15 @@ module Network =
         let prediction = if input = LossInput.Logits then before else a
         TExpr.loss n.Loss input Layout.ColumnsAreSamples prediction (TExpr.constant y), env :> _, List.ofSeq names
 
+    /// The class of each of the samples (any storage): its largest output.
+    let classifySamples (n: Network) (x: Samples) : int[] =
+        let a = predictSamples n x
+        Array.init a.ColumnCount (fun j -> a.Column(j).MaximumIndex())
+
     /// The index of the largest output of every sample.
     let classify (n: Network) (x: Matrix<float>) : int[] =
-        let a = predict n x
-        Array.init a.ColumnCount (fun j -> a.Column(j).MaximumIndex())
+        checkInputs n x
+        classifySamples n (Samples.OfMatrix x)
 
     /// The fraction of samples whose largest output is the labelled class.
     let accuracy (n: Network) (x: Matrix<float>) (labels: int[]) : float =

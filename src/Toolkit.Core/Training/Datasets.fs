@@ -5,6 +5,7 @@ open System.Globalization
 open System.IO
 open MathNet.Numerics.LinearAlgebra
 open Toolkit.Data
+open Toolkit.Nn
 
 /// What the network is asked to predict.
 [<RequireQualifiedAccess>]
@@ -83,20 +84,20 @@ module Datasets =
     /// channel by channel (channels × rows × columns, as convolutions read them and PyTorch's
     /// ToTensor lays them out), where the file keeps each pixel's channels together.</summary>
     let ofImages (names: string[]) (path: string) (s: LabelledImages) : LabelledData =
-        checkMemory path s.Count s.Size
         match s.Labels |> Array.tryFindIndex (fun l -> int l >= names.Length) with
         | Some i -> fail path "image %d has the label %d, outside the %d classes (0 to %d)" i s.Labels.[i] names.Length (names.Length - 1)
         | None -> ()
-        let values =
-            if s.Channels = 1 then Array.map (fun (b: byte) -> float b / 255.0) s.Pixels
+        // the pixels stay bytes (values pixel / 255 as training reads them): grey images are the
+        // file's own array, colour ones reordered once
+        let pixels =
+            if s.Channels = 1 then s.Pixels
             else
                 let area = s.Rows * s.Cols
                 Array.init s.Pixels.Length (fun i ->
                     let image, k = i / s.Size, i % s.Size
-                    float s.Pixels.[image * s.Size + (k % area) * s.Channels + k / area] / 255.0)
-        let x = Matrix<float>.Build.Dense(s.Size, s.Count, values)
+                    s.Pixels.[image * s.Size + (k % area) * s.Channels + k / area])
         let labels = s.Labels |> Array.map int
-        { X = x; Y = Train.oneHot names.Length labels; Labels = labels }
+        { X = Samples.OfPixels(s.Size, pixels); Y = Train.oneHot names.Length labels; Labels = labels }
 
     /// <summary>The classes of image sets: the given names, else the names in <c>classes.txt</c>
     /// beside the images, else Fashion-MNIST's when they come from its installed folder, else
@@ -188,7 +189,7 @@ module Datasets =
         for r in 0 .. n - 1 do
             for k in 0 .. features.Length - 1 do
                 x.[r * features.Length + k] <- Csv.number t r features.[k]
-        let x = Matrix<float>.Build.Dense(features.Length, n, x)
+        let x = Samples.OfValues(features.Length, x)
         match task with
         | Task.Regression _ ->
             { X = x; Y = Matrix<float>.Build.Dense(1, n, Array.init n (fun r -> Csv.number t r c)); Labels = [||] }
@@ -215,24 +216,26 @@ module Datasets =
         Train.shuffle (Random(seed)) order
         let k = max 1 (min (n - 1) (int (Math.Round(fraction * float n))))
         let pick (idx: int[]) =
-            { X = Train.columns d.X idx; Y = Train.columns d.Y idx
+            { X = d.X.Columns idx; Y = Train.columns d.Y idx
               Labels = if d.Labels.Length = 0 then [||] else idx |> Array.map (fun i -> d.Labels.[i]) }
         pick (Array.sort order.[.. k - 1]), pick (Array.sort order.[k ..])
 
     /// <summary>Each feature's mean and standard deviation over the samples (a constant feature's
     /// deviation is taken as 1, so it maps to 0).</summary>
     let moments (d: LabelledData) : float[] * float[] =
-        let n = float d.X.ColumnCount
-        let mean = Array.init d.X.RowCount (fun i -> d.X.Row(i).Sum() / n)
+        let x = d.X.ToMatrix()
+        let n = float x.ColumnCount
+        let mean = Array.init x.RowCount (fun i -> x.Row(i).Sum() / n)
         let sd =
-            Array.init d.X.RowCount (fun i ->
-                let s = sqrt (d.X.Row(i) |> Seq.sumBy (fun v -> (v - mean.[i]) * (v - mean.[i])) |> fun q -> q / n)
+            Array.init x.RowCount (fun i ->
+                let s = sqrt (x.Row(i) |> Seq.sumBy (fun v -> (v - mean.[i]) * (v - mean.[i])) |> fun q -> q / n)
                 if s > 0.0 then s else 1.0)
         mean, sd
 
     /// <summary>The samples with each feature standardised: (x − mean)/scale.</summary>
     let standardise (mean: float[]) (scale: float[]) (d: LabelledData) : LabelledData =
-        { d with X = Matrix<float>.Build.Dense(d.X.RowCount, d.X.ColumnCount, fun i j -> (d.X.[i, j] - mean.[i]) / scale.[i]) }
+        let x = d.X.ToMatrix()
+        { d with X = Samples.OfMatrix(Matrix<float>.Build.Dense(x.RowCount, x.ColumnCount, fun i j -> (x.[i, j] - mean.[i]) / scale.[i])) }
 
     /// <summary>A CSV table as a data set: the target column as <paramref name="target"/> says;
     /// the test set is <paramref name="testPath"/> (the same columns) if given, else

@@ -78,7 +78,7 @@ module Landscape =
     /// Parameters to evaluate at (write them into Buffer), and the evaluation: mean loss, accuracy.
     type private Evaluator(net: Network, data: LabelledData) =
         let fast = FastNet<float>(net, min data.Labels.Length (FastPath.evaluationBatch net.Layers 1))
-        let xs, ys = Toolkit.Tensors.Kernels.storage data.X, Toolkit.Tensors.Kernels.storage data.Y
+        let xs, ys = data.X, Toolkit.Tensors.Kernels.storage data.Y
         member _.Buffer = fast.Parameters
         member _.Evaluate() = fast.Evaluate(xs, ys, data.Labels)
 

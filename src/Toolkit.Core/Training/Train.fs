@@ -123,8 +123,8 @@ type NonFiniteLossException(epoch: int, batch: int, layer: string) =
 
 /// A labelled data set for training: X is features × samples, Y the targets (one-hot for classes).
 type LabelledData =
-    { /// features × samples
-      X: Matrix<float>
+    { /// features × samples (float64 values, or image bytes: see <c>Samples</c>)
+      X: Samples
       /// outputs × samples
       Y: Matrix<float>
       /// The class of each sample; empty when the targets are real values (regression), where
@@ -157,7 +157,7 @@ module Train =
 
     /// The subset of a data set at the given sample indices.
     let subset (d: LabelledData) (idx: int[]) =
-        { X = columns d.X idx; Y = columns d.Y idx; Labels = if d.Labels.Length = 0 then [||] else idx |> Array.map (fun i -> d.Labels.[i]) }
+        { X = d.X.Columns idx; Y = columns d.Y idx; Labels = if d.Labels.Length = 0 then [||] else idx |> Array.map (fun i -> d.Labels.[i]) }
 
     /// The first layer (by the network's order) whose parameters or outputs hold a NaN or ±∞.
     let firstNonFiniteLayer (n: Network) (x: Matrix<float>) : string =
@@ -175,7 +175,7 @@ module Train =
     /// <summary>The mean loss and the accuracy (largest output = label) of a network over a data
     /// set, in evaluation mode, in batches of up to 1,000 samples.</summary>
     let evaluate (n: Network) (d: LabelledData) : float * float =
-        FastNet<float>(n, max 1 (min d.X.ColumnCount (FastPath.evaluationBatch n.Layers 1))).Evaluate(Toolkit.Tensors.Kernels.storage d.X, Toolkit.Tensors.Kernels.storage d.Y, d.Labels)
+        FastNet<float>(n, max 1 (min d.X.Count (FastPath.evaluationBatch n.Layers 1))).Evaluate(d.X, Toolkit.Tensors.Kernels.storage d.Y, d.Labels)
 
     /// <summary>How the processes of a data-parallel run combine their work: the sum over every
     /// process of an array (an allreduce, e.g. MPI's), in place.</summary>
@@ -215,9 +215,9 @@ module Train =
         let state = Optimizer.init<'T> net.Parameters.Length (config.Seed + 1)
         // the random strategies search in float64 over the batch's cost
         let search = Optimizer.init<float> net.Parameters.Length (config.Seed + 1)
-        // the data sets' own float64 storage (no copy): FastNet converts each batch as it gathers it
+        // the data sets' own storage (no copy): FastNet converts each batch as it gathers it
         let storage = Toolkit.Tensors.Kernels.storage
-        let xs, ys, txs, tys = storage trainSet.X, storage trainSet.Y, storage test.X, storage test.Y
+        let xs, ys, txs, tys = trainSet.X, storage trainSet.Y, test.X, storage test.Y
         // a data-parallel step's one message: every gradient times the shard's size, the size, the
         // cost times the size, and a stop flag, summed over the processes in one allreduce
         let n = f.Parameters.Length
@@ -372,7 +372,7 @@ module Train =
                     let size = min globalBatch (m - start)
                     let batchLoss, stop = run.Step(steps, start, cancel.IsCancellationRequested)
                     if not (Double.IsFinite batchLoss) then
-                        raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer (run.Current ()) (columns trainSet.X idx.[start .. start + size - 1])))
+                        raise (NonFiniteLossException(epoch, b + 1, firstNonFiniteLayer (run.Current ()) (trainSet.X.Columns(idx.[start .. start + size - 1]).ToMatrix())))
                     lossSum <- lossSum + batchLoss
                     // the accuracy of the samples this process saw
                     let seen = match sum with Some s -> max 0 (min config.BatchSize (m - start - s.Rank * config.BatchSize)) | None -> size
@@ -386,7 +386,7 @@ module Train =
                 let seconds = sw.Elapsed.TotalSeconds
                 let (trainLoss, trainAcc), (testLoss, testAcc) = run.EvaluateBoth ()
                 if not (Double.IsFinite trainLoss) then
-                    raise (NonFiniteLossException(epoch, batches, firstNonFiniteLayer net (columns trainSet.X [| 0 |])))
+                    raise (NonFiniteLossException(epoch, batches, firstNonFiniteLayer net (trainSet.X.Columns([| 0 |]).ToMatrix())))
                 let valLoss = validation |> Option.map (fun v -> fst (evaluate net v))
                 let metrics =
                     { Epoch = epoch; TrainLoss = lossSum / float batches; TrainAccuracy = trainAcc; TestLoss = testLoss
