@@ -70,7 +70,7 @@ type TrainArgs =
             | Epochs _ -> "passes over the training data (default 1)"
             | Seed _ -> "seed of the weights and the shuffling (default 1)"
             | Init _ -> "weights: normal (N(0,1): the default for sigmoid networks, as in the notes), xavier (the default for tanh and identity), he (the default for relu, leakyrelu, elu, gelu, softplus), uniform (±1/√n_in, PyTorch's default)"
-            | Threads _ -> "OpenBLAS threads (default: 1 when a batch's products are under 10 MFLOP, else one per core)"
+            | Threads _ -> "OpenBLAS threads (default: 1 when a batch's products are under 10 MFLOP; above, one or every core, whichever runs a training step of this network faster, measured at the start; a resumed run keeps its count)"
             | Validation _ -> "hold out this fraction for early stopping (default 0: none)"
             | Save _ -> "save the trained network to this file (written atomically)"
             | Precision _ -> "32 (default: float32 storage and SGEMM) or 64 (float64 throughout)"
@@ -352,12 +352,24 @@ let run (args: ParseResults<TrainArgs>) : int =
     if standardize && net.Layers.[0].Kind <> "dense" then
         fail "--standardize: the scaling is kept in the first layer, which must be dense, not %s (or say --standardize no)" net.Layers.[0].Spec
     let sizes = Network.sizes net
-    match args.TryGetResult Threads with
-    | Some t -> Blas.setThreads t
-    | None ->
-        // processes of a data-parallel run on one machine share its cores
-        let perProcess = match mpi with Some w -> max 1 (Environment.ProcessorCount / w.Size) | None -> Environment.ProcessorCount
-        Blas.setThreads (min perProcess (Toolkit.Nn.FastPath.threadsFor net.Layers batch))
+    // the threads: given; or those a resumed run started with (the thread count can change the
+    // last bits of a product, and a resumed run must match an uninterrupted one); or one thread
+    // for products too small to share (under 10 MFLOP a batch); or, above that, one thread or
+    // every core, whichever runs this network's step faster here and now (a neighbour may be
+    // using the second core)
+    let resumedThreads =
+        match args.TryGetResult Threads, args.TryGetResult Resume with
+        | None, Some dir when IO.File.Exists(IO.Path.Combine(dir, "checkpoint.json")) ->
+            fst (Toolkit.Training.Checkpoint.load dir) |> List.tryFind (fst >> (=) "threads") |> Option.bind (fun (_, t) -> match Int32.TryParse t with | true, n when n >= 1 -> Some n | _ -> None)
+        | _ -> None
+    let threadChoice =
+        match args.TryGetResult Threads |> Option.orElse resumedThreads with
+        | Some t -> Blas.setThreads t; None
+        | None ->
+            // processes of a data-parallel run on one machine share its cores
+            let perProcess = match mpi with Some w -> max 1 (Environment.ProcessorCount / w.Size) | None -> Environment.ProcessorCount
+            if Toolkit.Nn.FastPath.threadsFor net.Layers batch = 1 || perProcess = 1 then (Blas.setThreads 1; None)
+            else Some(Toolkit.Nn.ThreadChoice.measure net batch (precision = Toolkit.Training.Precision.Single) [ 1; perProcess ])
     // every process starts from the first one's weights
     match mpi with Some w -> w.Broadcast net.Parameters | None -> ()
     let config =
@@ -377,6 +389,9 @@ let run (args: ParseResults<TrainArgs>) : int =
         printfn "%s (%s), %s cost, %s, batch %d, %d epoch%s, %s; %s"
             (Network.shapes net) (Network.describe net) (Toolkit.Tensors.Loss.name loss)
             (describe optimizer) batch epochs (if epochs = 1 then "" else "s") (match precision with Toolkit.Training.Precision.Single -> "float32" | _ -> "float64") (Blas.describe ())
+        match threadChoice with
+        | Some c when not c.StepSeconds.IsEmpty -> printfn "threads measured: %O; training on %d" c c.Threads
+        | _ -> ()
     // what makes this run this run: a resumed run must match the checkpoint in all of it
     let fingerprint =
         [ "data", IO.Path.GetFullPath options.Path
@@ -389,7 +404,8 @@ let run (args: ParseResults<TrainArgs>) : int =
           "standardize", string standardize; "layers", Network.describe net; "loss", Toolkit.Tensors.Loss.name loss
           "optimizer", sprintf "%A" optimizer; "schedule", sprintf "%A" config.Schedule; "batch", string batch; "seed", string seed
           "init", sprintf "%A" init; "validation", sprintf "%g" config.ValidationFraction
-          "precision", (match precision with Toolkit.Training.Precision.Single -> "32" | _ -> "64") ]
+          "precision", (match precision with Toolkit.Training.Precision.Single -> "32" | _ -> "64")
+          "threads", string (Blas.threads ()) ]
         @ (match mpi with Some w -> [ "processes", string w.Size ] | None -> [])
     let checkpointDir = match args.TryGetResult Resume with Some d -> Some d | None -> args.TryGetResult Checkpoint
     let resume =
@@ -500,6 +516,13 @@ let run (args: ParseResults<TrainArgs>) : int =
                     w.WriteEndArray()
                 | Task.Regression target -> w.WriteString("target", target)
                 w.WriteString("provider", (Blas.status ()).Provider)
+                w.WriteNumber("threads", Blas.threads ())
+                match threadChoice with
+                | Some c when not c.StepSeconds.IsEmpty ->
+                    w.WriteStartObject("step_seconds_by_threads")
+                    for t, sec in c.StepSeconds do w.WriteNumber(string t, sec)
+                    w.WriteEndObject()
+                | _ -> ()
                 w.WriteNumber("peak_memory_mb", float (Process.GetCurrentProcess().PeakWorkingSet64) / 1048576.0))
     match args.TryGetResult Plot with
     | Some dir when lead ->

@@ -40,7 +40,8 @@ let private runJson (file: string) (args: string) (env: (string * string) list) 
 let private median (xs: float[]) = let s = Array.sort xs in s.[s.Length / 2]
 
 /// Seconds for an epoch of <c>batches</c> steps, each the given SGEMM calls (transposes and
-/// m, n, k), each timed over <c>reps</c> calls; and the epoch's FLOPs.
+/// m, n, k), each timed over <c>reps</c> calls, the faster of OpenBLAS running it whole on its
+/// own threads and Toolkit's threads sharing its parts; and the epoch's FLOPs.
 let private epochOfGemms (shapes: (bool * bool * int * int * int) list) (batches: int) (reps: int) =
     let seconds =
         shapes |> List.sumBy (fun (ta, tb, m, n, k) ->
@@ -48,14 +49,19 @@ let private epochOfGemms (shapes: (bool * bool * int * int * int) list) (batches
             let bm = Array.create (k * n) 0.25f
             let cc = Array.zeroCreate (m * n)
             let lda, ldb = (if ta then k else m), (if tb then n else k)
-            Blas.sgemm ta tb m n k 1.0f a lda bm ldb 0.0f cc m
-            let sw = Stopwatch.StartNew()
-            for _ in 1 .. reps do Blas.sgemm ta tb m n k 1.0f a lda bm ldb 0.0f cc m
-            sw.Elapsed.TotalSeconds / float reps)
+            let time () =
+                Blas.sgemm ta tb m n k 1.0f a lda bm ldb 0.0f cc m
+                let sw = Stopwatch.StartNew()
+                for _ in 1 .. reps do Blas.sgemm ta tb m n k 1.0f a lda bm ldb 0.0f cc m
+                sw.Elapsed.TotalSeconds / float reps
+            let parts = time ()
+            Blas.useOpenBlasThreads true
+            let whole = try time () finally Blas.useOpenBlasThreads false
+            min parts whole)
     let flops = shapes |> List.sumBy (fun (_, _, m, n, k) -> 2.0 * float m * float n * float k) |> fun f -> f * float batches
     seconds * float batches, flops
 
-/// Seconds for one epoch's worth of the configuration's products as single SGEMM calls with the
+/// Seconds for one epoch's worth of the configuration's products as SGEMM calls with the
 /// fast path's shapes and transpose flags (Z = W·A, dW = δ·Aᵀ, and dA = Wᵀ·δ for all but the
 /// first layer), at its batch size, on the given number of OpenBLAS threads: the GEMM limit.
 let gemmLimit (c: Config) (threads: int) =
@@ -108,11 +114,12 @@ let run (epochs: int) (runs: int) : string list =
     add "|---|---|---|---:|---|---:|---:|---|"
     for setting, env in kernelSettings () do
         for c in configs do
+            // the rule's count: one thread for the small network; above it toolkit train measures
             let threads = Toolkit.Nn.FastPath.suggestedThreads c.Layers c.Batch
             let toolkit t = runJson "dotnet" (sprintf "%s train %s --epochs %d%s --json" toolkitDll c.ToolkitArgs epochs (match t with Some t -> sprintf " --threads %d" t | None -> "")) env
             let py script extra = runJson "/usr/bin/python3" (sprintf "%s %s %s %d" (Path.Combine(root, "scripts", script)) data c.Key epochs) (env @ extra)
             let impls =
-                [ yield sprintf "Toolkit (float32, %d OpenBLAS thread%s: the default)" threads (plural threads), (fun () -> toolkit None)
+                [ yield (if threads = 1 then "Toolkit (float32, 1 OpenBLAS thread: the default)" else "Toolkit (float32, the default: threads measured at the start)"), (fun () -> toolkit None)
                   if threads <> 1 then yield "Toolkit (float32, 1 OpenBLAS thread)", (fun () -> toolkit (Some 1))
                   yield "NumPy (float32, vectorized by batch; OpenBLAS's default threads)", (fun () -> py "train_numpy.py" [])
                   yield "PyTorch 1.13 CPU (float32, 1 thread)", (fun () -> py "train_torch.py" [ "OPENBLAS_NUM_THREADS", "1" ]) ]
@@ -134,7 +141,11 @@ let run (epochs: int) (runs: int) : string list =
                                 | _ -> "–")
                             |> fun l -> String.Join(" / ", l)
                         else "–"
-                    add (sprintf "| %s | %s | %s | %.3f | %.3f–%.3f | %.4f | %.0f MB | %s |" setting c.Name name (median ss) (Array.min ss) (Array.max ss)
+                    let chosen =
+                        if name.Contains "measured" then
+                            sprintf " (chose %s)" (String.Join(", ", js |> List.map (fun j -> match j.TryGetProperty "threads" with | true, t -> string (t.GetInt32()) | _ -> "?")))
+                        else ""
+                    add (sprintf "| %s | %s | %s%s | %.3f | %.3f–%.3f | %.4f | %.0f MB | %s |" setting c.Name name chosen (median ss) (Array.min ss) (Array.max ss)
                              (median (js |> List.map acc |> Array.ofList)) (js |> List.map mem |> List.max) ratios)
             for t in [ 1; 2 ] do
                 // Toolkit's rows at this thread count (the small network runs on one thread only)
@@ -146,7 +157,7 @@ let run (epochs: int) (runs: int) : string list =
                 | Some j ->
                     let limit, flops = j.GetProperty("seconds").GetDouble(), j.GetProperty("flops").GetDouble()
                     let o = median (ours |> List.map secs |> Array.ofList)
-                    add (sprintf "| %s | %s | GEMM limit, %d thread%s: %.1f GFLOP per epoch as SGEMM calls at these shapes (%s) | %.3f | | | | Toolkit at %.0f%% of it |"
+                    add (sprintf "| %s | %s | GEMM limit, %d thread%s: %.1f GFLOP per epoch as SGEMM calls at these shapes, each the faster of OpenBLAS whole on its own threads and cut into parts on Toolkit's (%s) | %.3f | | | | Toolkit at %.0f%% of it |"
                              setting c.Name t (plural t) (flops / 1e9) (j.GetProperty("blas").GetString()) limit (100.0 * limit / o))
                 | _ -> ()
     lines |> List.ofSeq

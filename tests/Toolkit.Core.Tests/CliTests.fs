@@ -101,6 +101,16 @@ let tests =
             Expect.stringContains (root.GetProperty("library").GetString()) "openblas" "library"
             Expect.isNotNull (root.GetProperty("corename").GetString()) "core name"
             Expect.isGreaterThanOrEqual (root.GetProperty("threads").GetInt32()) 1 "threads"
+            // the thread choice toolkit train would make, measured: one of the candidates, and the times behind it
+            let nets = root.GetProperty("training_threads").EnumerateArray() |> List.ofSeq
+            Expect.equal nets.Length 2 "the notes' network and the wide one"
+            for n in nets do
+                let t = n.GetProperty("threads").GetInt32()
+                Expect.contains [ 1; Environment.ProcessorCount ] t "one thread or every core"
+                let times = n.GetProperty("step_seconds_by_threads").EnumerateObject() |> List.ofSeq
+                if Environment.ProcessorCount > 1 then
+                    Expect.equal (times |> List.map (fun p -> p.Name)) [ "1"; string Environment.ProcessorCount ] "both candidates timed"
+                    Expect.all times (fun p -> p.Value.GetDouble() > 0.0) "positive step times"
         }
         test "logreg --json trains on two Fashion-MNIST classes and reports accuracy and the cost per step" {
             let code, out, err = toolkit [ "logreg"; "--classes"; "0,1"; "--steps"; "30"; "--json" ]
@@ -152,6 +162,9 @@ let tests =
                 for key in [ "test_accuracy_per_epoch"; "train_loss_per_epoch"; "seconds_per_epoch" ] do
                     Expect.equal (root.GetProperty(key).GetArrayLength()) 3 key
                 Expect.isGreaterThan (root.GetProperty("samples_per_second").GetDouble()) 0.0 "samples per second"
+                // products under 10 MFLOP a batch: one thread, not worth measuring
+                Expect.equal (root.GetProperty("threads").GetInt32()) 1 "one thread"
+                Expect.isFalse (root.TryGetProperty("step_seconds_by_threads") |> fst) "no measurement"
                 let code, out, _ = toolkit [ "eval"; model; "--json" ]
                 Expect.equal code 0 "eval"
                 use e = JsonDocument.Parse(out)
@@ -224,6 +237,11 @@ let tests =
             Expect.equal code 0 (sprintf "exit code (%s)" err)
             use doc = JsonDocument.Parse(out.Trim().Split('\n') |> Array.last)
             Expect.isGreaterThanOrEqual (doc.RootElement.GetProperty("test_accuracy").GetDouble()) 0.84 "test accuracy after 5 epochs"
+            // 51 MFLOP a batch: the threads measured at the start, one of the candidates, each timed
+            Expect.contains [ 1; Environment.ProcessorCount ] (doc.RootElement.GetProperty("threads").GetInt32()) "threads chosen"
+            if Environment.ProcessorCount > 1 then
+                let times = doc.RootElement.GetProperty("step_seconds_by_threads").EnumerateObject() |> List.ofSeq
+                Expect.equal (times |> List.map (fun p -> p.Name)) [ "1"; string Environment.ProcessorCount ] "both candidates timed"
         }
         test "grad: softplus, elu and gelu by name, their gradient exact" {
             let code, out, err = toolkit [ "grad"; "softplus(x) + elu(y) + gelu(z)"; "--at"; "x=1,y=-1,z=0.5"; "--json"; "--check" ]

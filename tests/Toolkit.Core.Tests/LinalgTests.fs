@@ -53,6 +53,25 @@ let private runGemm (c: GemmCase) =
             reference.[i + j * ldc] <- 0.7 * s + 0.3 * c0.[i + j * ldc]
     native, managed, reference
 
+/// Products large enough to be cut into parts (Blas.parts ≥ 2), with transposes, padding and
+/// offsets: the parts must tile C exactly, whatever the shape.
+let genLargeGemm =
+    gen {
+        let! c = genGemm
+        let! m = Gen.choose (1, 300)
+        let! n = Gen.choose (1, 300)
+        let! k = Gen.choose (1, 64)
+        // deep enough for at least 4 MFLOP in each half, so that the product is cut
+        let k = max k (int (ceil (8.2e6 / (2.0 * float m * float n))))
+        return { c with M = max m 32; N = max n 32; K = min k 8192 }
+    }
+
+/// Runs f with the products on the given number of threads, then back on the previous count.
+let onThreads (n: int) f =
+    let before = Blas.threads ()
+    Blas.setThreads n
+    try f () finally Blas.setThreads before
+
 [<Tests>]
 let tests =
     testSequenced <| testList "linear algebra" [
@@ -69,6 +88,45 @@ let tests =
                 for i in 0 .. reference.Length - 1 do
                     if abs (native.[i] - reference.[i]) > 1e-12 || abs (managed.[i] - reference.[i]) > 1e-12 then
                         failtestf "element %d: OpenBLAS %g, managed %g, definition %g" i native.[i] managed.[i] reference.[i])
+        testPropertyWithConfig { config with arbitrary = []; maxTest = 60 } "products cut into parts: the definition's values, and the same bits on 1, 2 or 3 threads, in both precisions" <|
+            Prop.forAll (Arb.fromGen genLargeGemm) (fun c ->
+                if Blas.parts c.M c.N c.K < 2 then failtestf "%A is not cut into parts" c
+                let native1, _, reference = onThreads 1 (fun () -> runGemm c)
+                for t in [ 2; 3 ] do
+                    let nativeT, _, _ = onThreads t (fun () -> runGemm c)
+                    if nativeT <> native1 then failtestf "%d threads give other bits than one" t
+                for i in 0 .. reference.Length - 1 do
+                    if abs (native1.[i] - reference.[i]) > 1e-11 * float c.K then
+                        failtestf "element %d: %g, definition %g" i native1.[i] reference.[i]
+                // float32 at an offset into each array, as the training path calls it
+                let rnd = Random(c.Seed)
+                let ar, ac = if c.TA then c.K, c.M else c.M, c.K
+                let br, bc = if c.TB then c.N, c.K else c.K, c.N
+                let a = Array.init (ar * ac + 5) (fun _ -> float32 (rnd.NextDouble() - 0.5))
+                let b = Array.init (br * bc + 7) (fun _ -> float32 (rnd.NextDouble() - 0.5))
+                let single t =
+                    let cc = Array.create (c.M * c.N + 3) 9.0f
+                    onThreads t (fun () -> Blas.sgemmAt c.TA c.TB c.M c.N c.K 1.0f a 5 ar b 7 br 0.0f cc 3 c.M)
+                    cc
+                let one = single 1
+                Expect.equal one.[.. 2] [| 9.0f; 9.0f; 9.0f |] "nothing written before the offset"
+                for t in [ 2; 3 ] do
+                    if single t <> one then failtestf "float32: %d threads give other bits than one" t
+                for j in 0 .. c.N - 1 do
+                    for i in 0 .. c.M - 1 do
+                        let mutable s = 0.0
+                        for p in 0 .. c.K - 1 do
+                            s <- s + float (if c.TA then a.[5 + p + i * ar] else a.[5 + i + p * ar]) * float (if c.TB then b.[7 + j + p * br] else b.[7 + p + j * br])
+                        if abs (float one.[3 + i + j * c.M] - s) > 1e-5 * float c.K then failtestf "float32 (%d, %d): %g, definition %g" i j one.[3 + i + j * c.M] s)
+        test "loops between products: every item in exactly one range, on any number of threads" {
+            for t in [ 1; 2; 3; 5 ] do
+                onThreads t (fun () ->
+                    for count in [ 0; 1; 2; 3; 7; 64; 1001 ] do
+                        let seen = Array.zeroCreate<int> count
+                        Toolkit.Nn.Buffers.forParts count (Action<int, int>(fun lo hi ->
+                            for i in lo .. hi - 1 do Threading.Interlocked.Increment(&seen.[i]) |> ignore))
+                        Expect.isTrue (Array.forall ((=) 1) seen) (sprintf "%d items on %d threads" count t))
+        }
         test "MathNet's products run on OpenBLAS after install, and agree with the managed provider" {
             Expect.isTrue (MathNetBlas.install ()) "installed"
             Expect.stringContains (string LinearAlgebraControl.Provider) "OpenBLAS" "provider"

@@ -283,4 +283,40 @@ let tests =
                 Expect.isTrue (e :? FormatException) (sprintf "%s: a FormatException" spec)
                 Expect.stringContains e.Message message spec
         }
+        test "threads by measurement: a candidate chosen, each timed, OpenBLAS left on the choice; bad candidates named" {
+            let net = Network.create [ 784; 64; 10 ] Activation.Relu Activation.Softmax Loss.CrossEntropy Init.He 1
+            let before = Toolkit.Linalg.Blas.threads ()
+            try
+                let cores = Environment.ProcessorCount
+                let c = ThreadChoice.measure net 32 true [ 1; cores ]
+                Expect.contains [ 1; cores ] c.Threads "one of the candidates"
+                if cores > 1 then
+                    Expect.equal (c.StepSeconds |> List.map fst) [ 1; cores ] "every candidate timed, in order"
+                    Expect.all c.StepSeconds (fun (_, s) -> s > 0.0 && s < 1.0) "step times in seconds"
+                    // the choice is the fastest, fewer threads winning within 5%
+                    let fastest = c.StepSeconds |> List.minBy snd |> snd
+                    Expect.isLessThanOrEqual (snd (c.StepSeconds |> List.find (fst >> (=) c.Threads))) (fastest * 1.05) "the chosen is within 5% of the fastest"
+                Expect.equal (Toolkit.Linalg.Blas.threads ()) c.Threads "OpenBLAS runs on the choice"
+                Expect.equal (ThreadChoice.measure net 32 false [ 1 ]).Threads 1 "one candidate: no timing needed"
+                let err (f: unit -> ThreadChoice) = try f () |> ignore; "no error" with :? ArgumentException as e -> e.Message
+                Expect.stringContains (err (fun () -> ThreadChoice.measure net 32 true [])) "no thread counts" "none"
+                Expect.stringContains (err (fun () -> ThreadChoice.measure net 32 true [ 0; 2 ])) "at least 1" "zero threads"
+                Expect.stringContains (err (fun () -> ThreadChoice.measure net 0 true [ 1 ])) "batch size" "no batch"
+            finally Toolkit.Linalg.Blas.setThreads before
+        }
+        test "training gives the same weights, bit for bit, on one thread and on two (the products' parts are fixed by their shapes)" {
+            let rng = Random(4)
+            let x = Matrix<float>.Build.Dense(784, 256, fun _ _ -> rng.NextDouble())
+            let labels = Array.init 256 (fun j -> j % 10)
+            let data : Toolkit.Training.LabelledData = { X = Samples.OfMatrix x; Y = Toolkit.Training.Train.oneHot 10 labels; Labels = labels }
+            let net = Network.create [ 784; 256; 10 ] Activation.Relu Activation.Softmax Loss.CrossEntropy Init.He 1
+            Expect.isGreaterThan (Toolkit.Linalg.Blas.parts 256 64 784) 1 "the first layer's product is cut"
+            let config : Toolkit.Training.TrainConfig = { Epochs = 2; BatchSize = 64; Optimizer = Optimizer.Momentum(0.05, 0.9); Schedule = Schedule.Constant; Seed = 3; ValidationFraction = 0.0; Patience = 3; Precision = Toolkit.Training.Precision.Single }
+            let before = Toolkit.Linalg.Blas.threads ()
+            let on t =
+                Toolkit.Linalg.Blas.setThreads t
+                try (Toolkit.Training.Train.fit config net data data ignore Threading.CancellationToken.None).Network.Parameters
+                finally Toolkit.Linalg.Blas.setThreads before
+            Expect.equal (on 2) (on 1) "the same weights"
+        }
     ]

@@ -41,14 +41,12 @@ module Buffers =
         for j in 0 .. cols - 1 do
             TensorPrimitives.Add(ReadOnlySpan<'T>(z, j * rows, rows), bias, Span<'T>(z, j * rows, rows))
 
-    /// <summary>body(first, last) over the samples [0, count), split into as many parts as
-    /// OpenBLAS has threads, the parts run side by side (one part runs inline): for the loops of the
+    /// <summary>body(first, last) over the samples [0, count), split into as many parts as the
+    /// products have threads and run on those threads (one part inline): for the loops of the
     /// image layers between their products (im2col, pooling), which would otherwise leave the
     /// second core idle. The body must write only its own samples' values.</summary>
     let forParts (count: int) (body: Action<int, int>) =
-        let parts = min count (Blas.threads ())
-        if parts <= 1 then body.Invoke(0, count)
-        else Threading.Tasks.Parallel.For(0, parts, fun part -> body.Invoke(count * part / parts, count * (part + 1) / parts)) |> ignore
+        if Blas.threads () <= 1 then body.Invoke(0, count) else Workers.forRanges count body
 
     /// The largest multiple of the vector width not above n.
     let inline vectorEnd<'T when 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType> (n: int) = n - n % Vector<'T>.Count

@@ -26,7 +26,9 @@ module FastPath =
         int (max (int64 least) (min 1000L ((256L <<< 20) / 8L / perSample)))
 
     /// <summary>The same rule for any network, its forward products' FLOPs counted by its layers
-    /// (a convolution's are many times its parameters).</summary>
+    /// (a convolution's are many times its parameters). <c>toolkit train</c> takes one thread
+    /// where this says one, and measures where it says more (<c>ThreadChoice</c>): a neighbour
+    /// on a shared second core can make every core slower than one.</summary>
     let threadsFor (layers: Layer seq) (batch: int) : int =
         if Seq.sumBy (fun (l: Layer) -> l.Flops) layers * float batch < 1e7 then 1 else Environment.ProcessorCount
 
