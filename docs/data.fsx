@@ -157,6 +157,27 @@ data set with them and `FoldInto` makes the trained network take raw features (t
 from a checkpoint it finds there; one of another run (other layers, optimiser, seed, data) is
 refused with the differences named.
 
+## Images stay bytes
+
+An image file holds each pixel as a byte; the network reads p / 255. `Samples` keeps the bytes
+themselves and converts each batch to the training precision as it gathers it (float32 in SIMD
+lanes, p / 255 divided in that precision, which rounds to the same value as p / 255 in float64
+rounded once). Fashion-MNIST's training images are then held in an eighth of the memory a float64
+copy would take, and `toolkit train` peaks at about 200 MB where it peaked at 600 (the
+training benchmark in [Performance](performance.html) reports every run's peak). Tables are read
+as float64 values into the same type.
+*)
+let fashion = Datasets.images FashionMnist.defaultDirectory None
+let heldBytes = int64 fashion.Train.X.Count * int64 fashion.Train.X.Features
+let firstBatch = Array.zeroCreate<float32> (64 * fashion.Train.X.Features)
+fashion.Train.X.CopyTo(0, 64, Span<float32>(firstBatch))
+let sameAsFloat64 =
+    firstBatch |> Array.mapi (fun i v -> v = float32 (fashion.Train.X.[i % 784, i / 784])) |> Array.forall id
+let bytesSummary =
+    sprintf "%d training images of %d pixels, kept as bytes: %b; %.1f MB held, against %.1f MB as float64; a batch of 64 in float32 equal to the float64 values rounded: %b"
+        fashion.Train.X.Count fashion.Train.X.Features fashion.Train.X.IsPixels (float heldBytes / 1e6) (float heldBytes * 8.0 / 1e6) sameAsFloat64
+(*** include-value: bytesSummary ***)
+(**
 ## From C#
 
 The C# `Dataset` holds one sample per row, as .NET and PyTorch code holds data; inside, the
@@ -171,6 +192,6 @@ names the place: `trees.csv: line 7, column 2 ('girth'): '1e400' is not a finite
 `train-labels-idx1-ubyte: image 2 has the label 12, outside the 10 classes (0 to 9)`. An IDX
 header is checked against the data before the data's array is made: a raw file by its length, a
 gzip stream by growing the array as the data arrives, so a ten-kilobyte file that claims
-gigabytes fails having allocated a few megabytes. Data whose float64 copy would not fit in half of
-the memory the process may use is refused with its size, rather than running out of memory.
+gigabytes fails having allocated a few megabytes. A table whose float64 values would not fit in
+half of the memory the process may use is refused with its size, rather than running out of memory.
 *)

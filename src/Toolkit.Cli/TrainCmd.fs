@@ -70,7 +70,7 @@ type TrainArgs =
             | Epochs _ -> "passes over the training data (default 1)"
             | Seed _ -> "seed of the weights and the shuffling (default 1)"
             | Init _ -> "weights: normal (N(0,1): the default for sigmoid networks, as in the notes), xavier (the default for tanh and identity), he (the default for relu, leakyrelu, elu, gelu, softplus), uniform (±1/√n_in, PyTorch's default)"
-            | Threads _ -> "OpenBLAS threads (default: 1 when a batch's products are under 10 MFLOP; above, one or every core, whichever runs a training step of this network faster, measured at the start; a resumed run keeps its count)"
+            | Threads _ -> "threads for the products (default: 1 when a batch's products are under 10 MFLOP; above, one or every core, whichever runs this network's step faster, measured at the start and every 200 batches; the results are the same bits on any count)"
             | Validation _ -> "hold out this fraction for early stopping (default 0: none)"
             | Save _ -> "save the trained network to this file (written atomically)"
             | Precision _ -> "32 (default: float32 storage and SGEMM) or 64 (float64 throughout)"
@@ -152,6 +152,9 @@ let testSet (o: DataOptions) (net: Network) (modelClasses: string[]) : LabelledD
         fail "the model gives %d outputs, but %s asks for %d (%s)" net.Outputs o.Path (Datasets.outputs task)
             (match task with Task.Classes n -> sprintf "%d classes" n.Length | Task.Regression t -> sprintf "the value of '%s'" t)
     data, task, image
+
+/// The process's peak working set so far, in MB (what the benchmarks report).
+let private peakMemory () = float (Process.GetCurrentProcess().PeakWorkingSet64) / 1048576.0
 
 /// A progress display: a live bar on a terminal, plain lines otherwise.
 let progress (quiet: bool) : TrainingEvent -> unit =
@@ -352,24 +355,20 @@ let run (args: ParseResults<TrainArgs>) : int =
     if standardize && net.Layers.[0].Kind <> "dense" then
         fail "--standardize: the scaling is kept in the first layer, which must be dense, not %s (or say --standardize no)" net.Layers.[0].Spec
     let sizes = Network.sizes net
-    // the threads: given; or those a resumed run started with (the thread count can change the
-    // last bits of a product, and a resumed run must match an uninterrupted one); or one thread
-    // for products too small to share (under 10 MFLOP a batch); or, above that, one thread or
-    // every core, whichever runs this network's step faster here and now (a neighbour may be
-    // using the second core)
-    let resumedThreads =
-        match args.TryGetResult Threads, args.TryGetResult Resume with
-        | None, Some dir when IO.File.Exists(IO.Path.Combine(dir, "checkpoint.json")) ->
-            fst (Toolkit.Training.Checkpoint.load dir) |> List.tryFind (fst >> (=) "threads") |> Option.bind (fun (_, t) -> match Int32.TryParse t with | true, n when n >= 1 -> Some n | _ -> None)
-        | _ -> None
-    let threadChoice =
-        match args.TryGetResult Threads |> Option.orElse resumedThreads with
-        | Some t -> Blas.setThreads t; None
+    // the threads: given; or one for products too small to share (under 10 MFLOP a batch); or,
+    // above that, one thread or every core, whichever runs this network's step faster at the
+    // start, and re-chosen as training goes (a neighbour may take the second core at any time).
+    // A product's bits do not depend on the threads, so neither does the training.
+    let threadChoice, adaptive =
+        match args.TryGetResult Threads with
+        | Some t -> Blas.setThreads t; None, None
         | None ->
             // processes of a data-parallel run on one machine share its cores
             let perProcess = match mpi with Some w -> max 1 (Environment.ProcessorCount / w.Size) | None -> Environment.ProcessorCount
-            if Toolkit.Nn.FastPath.threadsFor net.Layers batch = 1 || perProcess = 1 then (Blas.setThreads 1; None)
-            else Some(Toolkit.Nn.ThreadChoice.measure net batch (precision = Toolkit.Training.Precision.Single) [ 1; perProcess ])
+            if Toolkit.Nn.FastPath.threadsFor net.Layers batch = 1 || perProcess = 1 then (Blas.setThreads 1; None, None)
+            else
+                let c = Toolkit.Nn.ThreadChoice.measure net batch (precision = Toolkit.Training.Precision.Single) [ 1; perProcess ]
+                Some c, Some(Toolkit.Nn.AdaptiveThreads(c.Threads, [ 1; perProcess ], 200, 5))
     // every process starts from the first one's weights
     match mpi with Some w -> w.Broadcast net.Parameters | None -> ()
     let config =
@@ -390,7 +389,7 @@ let run (args: ParseResults<TrainArgs>) : int =
             (Network.shapes net) (Network.describe net) (Toolkit.Tensors.Loss.name loss)
             (describe optimizer) batch epochs (if epochs = 1 then "" else "s") (match precision with Toolkit.Training.Precision.Single -> "float32" | _ -> "float64") (Blas.describe ())
         match threadChoice with
-        | Some c when not c.StepSeconds.IsEmpty -> printfn "threads measured: %O; training on %d" c c.Threads
+        | Some c when not c.StepSeconds.IsEmpty -> printfn "threads measured: %O; training on %d, measured again every 200 batches" c c.Threads
         | _ -> ()
     // what makes this run this run: a resumed run must match the checkpoint in all of it
     let fingerprint =
@@ -404,8 +403,7 @@ let run (args: ParseResults<TrainArgs>) : int =
           "standardize", string standardize; "layers", Network.describe net; "loss", Toolkit.Tensors.Loss.name loss
           "optimizer", sprintf "%A" optimizer; "schedule", sprintf "%A" config.Schedule; "batch", string batch; "seed", string seed
           "init", sprintf "%A" init; "validation", sprintf "%g" config.ValidationFraction
-          "precision", (match precision with Toolkit.Training.Precision.Single -> "32" | _ -> "64")
-          "threads", string (Blas.threads ()) ]
+          "precision", (match precision with Toolkit.Training.Precision.Single -> "32" | _ -> "64") ]
         @ (match mpi with Some w -> [ "processes", string w.Size ] | None -> [])
     let checkpointDir = match args.TryGetResult Resume with Some d -> Some d | None -> args.TryGetResult Checkpoint
     let resume =
@@ -451,6 +449,11 @@ let run (args: ParseResults<TrainArgs>) : int =
         | None -> ()
     let record (e: TrainingEvent) =
         progress json e
+        // an epoch's first batch follows the last one's evaluation: its time is not the batch's
+        match e, adaptive with
+        | BatchEnded (_, 1, _, _, _), Some a -> a.Restart()
+        | BatchEnded _, Some a -> a.BatchEnded()
+        | _ -> ()
         match e with
         | EpochEnded m ->
             toStore (fun store id ->
@@ -516,14 +519,15 @@ let run (args: ParseResults<TrainArgs>) : int =
                     w.WriteEndArray()
                 | Task.Regression target -> w.WriteString("target", target)
                 w.WriteString("provider", (Blas.status ()).Provider)
-                w.WriteNumber("threads", Blas.threads ())
-                match threadChoice with
-                | Some c when not c.StepSeconds.IsEmpty ->
+                w.WriteNumber("threads", (match adaptive with Some a -> a.Chosen | None -> Blas.threads ()))
+                match threadChoice, adaptive with
+                | Some c, Some a when not c.StepSeconds.IsEmpty ->
                     w.WriteStartObject("step_seconds_by_threads")
                     for t, sec in c.StepSeconds do w.WriteNumber(string t, sec)
                     w.WriteEndObject()
+                    w.WriteNumber("thread_switches", a.Switches)
                 | _ -> ()
-                w.WriteNumber("peak_memory_mb", float (Process.GetCurrentProcess().PeakWorkingSet64) / 1048576.0))
+                w.WriteNumber("peak_memory_mb", peakMemory ()))
     match args.TryGetResult Plot with
     | Some dir when lead ->
         IO.Directory.CreateDirectory dir |> ignore
@@ -627,13 +631,13 @@ let eval (args: ParseResults<ModelArgs>) : int =
     match task with
     | Task.Classes _ ->
         if args.Contains ModelArgs.Json then
-            stdout.WriteLine(Json.objectText (fun w -> w.WriteNumber("test_accuracy", acc); w.WriteNumber("test_loss", loss); w.WriteNumber("samples", n)))
+            stdout.WriteLine(Json.objectText (fun w -> w.WriteNumber("test_accuracy", acc); w.WriteNumber("test_loss", loss); w.WriteNumber("samples", n); w.WriteNumber("peak_memory_mb", peakMemory ())))
         else printfn "test accuracy %.4f, test loss %.4f on %d samples" acc loss n
     | Task.Regression target ->
         let predicted = Network.predictSamples net test.X
         let rms = sqrt ((predicted - test.Y).Enumerate() |> Seq.averageBy (fun d -> d * d))
         if args.Contains ModelArgs.Json then
-            stdout.WriteLine(Json.objectText (fun w -> w.WriteNumber("test_loss", loss); w.WriteNumber("rms_error", rms); w.WriteNumber("samples", n)))
+            stdout.WriteLine(Json.objectText (fun w -> w.WriteNumber("test_loss", loss); w.WriteNumber("rms_error", rms); w.WriteNumber("samples", n); w.WriteNumber("peak_memory_mb", peakMemory ())))
         else printfn "test loss %.6g, RMS error of '%s' %.6g on %d samples" loss target rms n
     0
 
@@ -655,7 +659,8 @@ let predict (args: ParseResults<ModelArgs>) : int =
                     w.WriteNumber("index", i)
                     fields w i
                     w.WriteEndObject()
-                w.WriteEndArray()))
+                w.WriteEndArray()
+                w.WriteNumber("peak_memory_mb", peakMemory ())))
     match task with
     | Task.Classes names ->
         let classes = Network.classify net x

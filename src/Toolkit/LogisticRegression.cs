@@ -91,6 +91,20 @@ public static class LinearAlgebra
     /// <summary>True when OpenBLAS runs the products.</summary>
     public static bool IsNative => Toolkit.Linalg.Blas.isNative();
 
+    /// <summary>The threads the matrix products (and the image layers' loops) run on; one per
+    /// core unless OPENBLAS_NUM_THREADS says otherwise. A product is cut into parts by its shape
+    /// alone, so training gives the same weights, bit for bit, on any number of threads.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is below 1.</exception>
+    public static int Threads
+    {
+        get => Toolkit.Linalg.Blas.threads();
+        set
+        {
+            if (value < 1) throw new ArgumentOutOfRangeException(nameof(value), value, "at least one thread");
+            Toolkit.Linalg.Blas.setThreads(value);
+        }
+    }
+
     /// <summary>Makes MathNet's own dense products (A * B) run on OpenBLAS; returns true when it does.</summary>
     public static bool UseOpenBlasForMathNet() => Toolkit.Linalg.MathNetBlas.install();
 }

@@ -160,6 +160,17 @@ let run (epochs: int) (runs: int) : string list =
                     add (sprintf "| %s | %s | GEMM limit, %d thread%s: %.1f GFLOP per epoch as SGEMM calls at these shapes, each the faster of OpenBLAS whole on its own threads and cut into parts on Toolkit's (%s) | %.3f | | | | Toolkit at %.0f%% of it |"
                              setting c.Name t (plural t) (flops / 1e9) (j.GetProperty("blas").GetString()) limit (100.0 * limit / o))
                 | _ -> ()
+    // what reading a saved model back costs: eval and predict read the test images alone
+    let model = Path.Combine(Path.GetTempPath(), sprintf "toolkit-bench-%O.json" (Guid.NewGuid()))
+    try
+        match runJson "dotnet" (sprintf "%s train --epochs 1 --save %s --json" toolkitDll model) [] with
+        | Some _ ->
+            let peak args = runJson "dotnet" (sprintf "%s %s %s --json" toolkitDll args model) [] |> Option.map mem
+            match peak "eval", peak "predict --count 10" with
+            | Some e, Some p -> add ""; add (sprintf "Peak memory reading a saved 784-30-10 model back on the 10,000 test images: `toolkit eval` %.0f MB, `toolkit predict` %.0f MB." e p)
+            | _ -> ()
+        | None -> ()
+    finally if File.Exists model then File.Delete model
     lines |> List.ofSeq
 
 /// The issue's accuracy yardsticks, across seeds: each configuration trained with each seed by

@@ -88,7 +88,7 @@ let tests =
                 for i in 0 .. reference.Length - 1 do
                     if abs (native.[i] - reference.[i]) > 1e-12 || abs (managed.[i] - reference.[i]) > 1e-12 then
                         failtestf "element %d: OpenBLAS %g, managed %g, definition %g" i native.[i] managed.[i] reference.[i])
-        testPropertyWithConfig { config with arbitrary = []; maxTest = 60 } "products cut into parts: the definition's values, and the same bits on 1, 2 or 3 threads, in both precisions" <|
+        testSequencedGroup "threads" << testPropertyWithConfig { config with arbitrary = []; maxTest = 60 } "products cut into parts: the definition's values, and the same bits on 1, 2 or 3 threads, in both precisions" <|
             Prop.forAll (Arb.fromGen genLargeGemm) (fun c ->
                 if Blas.parts c.M c.N c.K < 2 then failtestf "%A is not cut into parts" c
                 let native1, _, reference = onThreads 1 (fun () -> runGemm c)
@@ -118,7 +118,7 @@ let tests =
                         for p in 0 .. c.K - 1 do
                             s <- s + float (if c.TA then a.[5 + p + i * ar] else a.[5 + i + p * ar]) * float (if c.TB then b.[7 + j + p * br] else b.[7 + p + j * br])
                         if abs (float one.[3 + i + j * c.M] - s) > 1e-5 * float c.K then failtestf "float32 (%d, %d): %g, definition %g" i j one.[3 + i + j * c.M] s)
-        test "loops between products: every item in exactly one range, on any number of threads" {
+        testSequencedGroup "threads" <| test "loops between products: every item in exactly one range, on any number of threads" {
             for t in [ 1; 2; 3; 5 ] do
                 onThreads t (fun () ->
                     for count in [ 0; 1; 2; 3; 7; 64; 1001 ] do

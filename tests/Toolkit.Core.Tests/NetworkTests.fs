@@ -283,7 +283,7 @@ let tests =
                 Expect.isTrue (e :? FormatException) (sprintf "%s: a FormatException" spec)
                 Expect.stringContains e.Message message spec
         }
-        test "threads by measurement: a candidate chosen, each timed, OpenBLAS left on the choice; bad candidates named" {
+        testSequencedGroup "threads" <| test "threads by measurement: a candidate chosen, each timed, OpenBLAS left on the choice; bad candidates named" {
             let net = Network.create [ 784; 64; 10 ] Activation.Relu Activation.Softmax Loss.CrossEntropy Init.He 1
             let before = Toolkit.Linalg.Blas.threads ()
             try
@@ -304,7 +304,29 @@ let tests =
                 Expect.stringContains (err (fun () -> ThreadChoice.measure net 0 true [ 1 ])) "batch size" "no batch"
             finally Toolkit.Linalg.Blas.setThreads before
         }
-        test "training gives the same weights, bit for bit, on one thread and on two (the products' parts are fixed by their shapes)" {
+        testSequencedGroup "threads" <| test "threads re-chosen while training: the faster count per batch is kept, and the other taken when it becomes faster" {
+            let before = Toolkit.Linalg.Blas.threads ()
+            try
+                let a = AdaptiveThreads(2, [ 1; 2 ], 10, 3)
+                Expect.equal a.Threads 2 "starts on the count given"
+                // batches that take 8 ms on the count in use and 2 ms on the other: a 4× margin
+                // over the timer and the scheduler
+                let run (slow: int) =
+                    a.Restart()
+                    for _ in 1 .. 60 do
+                        Threading.Thread.Sleep(if a.Threads = slow then 8 else 2)
+                        Expect.equal (Toolkit.Linalg.Blas.threads ()) a.Threads "OpenBLAS runs the count the next batch takes"
+                        a.BatchEnded()
+                run 2
+                Expect.equal a.Chosen 1 "one thread kept when it runs faster"
+                Expect.equal a.Switches 1 "one switch"
+                run 1
+                Expect.equal a.Chosen 2 "back to two when they run faster"
+                Expect.equal a.Switches 2 "two switches"
+                Expect.throws (fun () -> AdaptiveThreads(1, [ 0 ], 10, 3) |> ignore) "zero threads refused"
+            finally Toolkit.Linalg.Blas.setThreads before
+        }
+        testSequencedGroup "threads" <| test "training gives the same weights, bit for bit, on one thread and on two (the products' parts are fixed by their shapes)" {
             let rng = Random(4)
             let x = Matrix<float>.Build.Dense(784, 256, fun _ _ -> rng.NextDouble())
             let labels = Array.init 256 (fun j -> j % 10)

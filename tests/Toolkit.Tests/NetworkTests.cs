@@ -28,6 +28,30 @@ public class NetworkTests
     }
 
     [Fact]
+    public void TrainingGivesTheSameWeightsOnAnyNumberOfThreads()
+    {
+        var rng = new Random(3);
+        var x = new double[256, 784];
+        for (var i = 0; i < 256; i++) for (var j = 0; j < 784; j++) x[i, j] = rng.NextDouble();
+        var data = new Dataset(x, Enumerable.Range(0, 256).Select(i => i % 10).ToArray());
+        var before = LinearAlgebra.Threads;
+        double[] TrainOn(int threads)
+        {
+            LinearAlgebra.Threads = threads;
+            var net = new Network(784, WeightInit.He, 5, new Dense(256, Activation.Relu), new Dense(10, Activation.Softmax));
+            new Trainer(net, Loss.CrossEntropy, new Momentum(0.05)) { BatchSize = 64 }.Fit(data, epochs: 2);
+            return net.GetParameters();
+        }
+        try
+        {
+            Assert.Equal(TrainOn(1), TrainOn(2));
+            Assert.Equal(2, LinearAlgebra.Threads);
+        }
+        finally { LinearAlgebra.Threads = before; }
+        Assert.Throws<ArgumentOutOfRangeException>(() => LinearAlgebra.Threads = 0);
+    }
+
+    [Fact]
     public void TheNotesNetworkOnFashionMnistInTenLines()
     {
         //[network]

@@ -72,10 +72,23 @@ module internal Workers =
                     with e -> state.Error <- e
                 finally Interlocked.Decrement(&state.Remaining) |> ignore
 
+    /// How long a helper spins for the next run before it blocks: longer than the gaps between
+    /// a training step's products and between steps, so that it is awake when the next product
+    /// comes (waking a blocked thread, and on a virtual machine its idle core, can take longer
+    /// than the product).
+    let private spinTicks = Diagnostics.Stopwatch.Frequency / 1000L
+
     let private helper (signal: ManualResetEventSlim) () =
+        let mutable seen = 0L
         while true do
-            signal.Wait()
-            signal.Reset()
+            let start = Diagnostics.Stopwatch.GetTimestamp()
+            let mutable spin = SpinWait()
+            while Volatile.Read(&state.Generation) = seen && Diagnostics.Stopwatch.GetTimestamp() - start < spinTicks do
+                spin.SpinOnce(-1)
+            if Volatile.Read(&state.Generation) = seen then
+                signal.Wait()
+                signal.Reset()
+            seen <- Volatile.Read(&state.Generation)
             claim ()
 
     /// The threads products run on (the caller's included).
@@ -100,7 +113,7 @@ module internal Workers =
             try
                 lock helpers (fun () ->
                     while helpers.Count < threads - 1 do
-                        let signal = new ManualResetEventSlim(false, 2000)
+                        let signal = new ManualResetEventSlim(false, 0)
                         Thread(helper signal, IsBackground = true, Name = "Toolkit products").Start()
                         helpers.Add signal)
                 // the new generation first: a late claim of the last run now fails, whatever

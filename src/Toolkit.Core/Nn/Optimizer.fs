@@ -59,6 +59,8 @@ type OptimizerState<'T>(n: int, seed: int) =
     member val internal Best = nan with get, set
     member internal _.Pad = pad
     member internal _.Size = n
+    /// The update's ranges for the threads, made on the first update that shares them.
+    member val internal Work : obj = null with get, set
     /// How many steps were taken.
     member val Steps = 0 with get, set
     /// The first-moment or velocity array (null before the first step that needs it).
@@ -150,55 +152,55 @@ module Optimizer =
         si.CopyTo(sq, i)
         (Vector<'T>(p, i) - eta * gi / (Vector.SquareRoot si + eps)).CopyTo(p, i)
 
-    /// <summary>p ← p − η·g (gradient descent, SGD), as p + g·(−η) in one TensorPrimitives pass
-    /// (which takes the widest vectors the machine has: 512 bits where AVX-512 is there).</summary>
-    let sgd<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
-            (_: OptimizerState<'T>) (rate: float) (g: 'T[]) (p: 'T[]) =
-        TensorPrimitives.MultiplyAdd(ReadOnlySpan<'T>(g), Precision.store<'T> -rate, ReadOnlySpan<'T>(p), Span<'T>(p))
+    // Each rule runs over the parameters lo … hi − 1 (lo a whole number of vectors in); the
+    // range that ends the array also takes its last, partial vector.
 
-    /// <summary>v ← μ·v − η·g, then p ← p + v (momentum; Nesterov takes its gradient at the look-ahead).</summary>
-    let momentum<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
-            (s: OptimizerState<'T>) (rate: float) (mu: float) (g: 'T[]) (vel: 'T[]) (p: 'T[]) =
+    /// p ← p − η·g (gradient descent, SGD), as p + g·(−η) in one TensorPrimitives pass (which
+    /// takes the widest vectors the machine has: 512 bits where AVX-512 is there).
+    let private sgd (rate: float) (g: 'T[]) (p: 'T[]) (lo: int) (hi: int) =
+        TensorPrimitives.MultiplyAdd(ReadOnlySpan<'T>(g, lo, hi - lo), Precision.store<'T> -rate, ReadOnlySpan<'T>(p, lo, hi - lo), Span<'T>(p, lo, hi - lo))
+
+    /// v ← μ·v − η·g, then p ← p + v (momentum; Nesterov takes its gradient at the look-ahead).
+    let private momentum (s: OptimizerState<'T>) (rate: float) (mu: float) (g: 'T[]) (vel: 'T[]) (p: 'T[]) (lo: int) (hi: int) =
         let vmu, eta = v mu, v rate
-        let e = wholeVectors<'T> p.Length
-        let mutable i = 0
+        let e = min hi (wholeVectors<'T> p.Length)
+        let mutable i = lo
         while i < e do
             momentumAt vmu eta g vel p i
             i <- i + Vector<'T>.Count
-        if e < p.Length then
+        if hi = p.Length && e < p.Length then
             momentumAt vmu eta (toPad s.Pad.[0] g e) (toPad s.Pad.[1] vel e) (toPad s.Pad.[2] p e) 0
             fromPad s.Pad.[1] vel e
             fromPad s.Pad.[2] p e
 
-    /// <summary>Adam, and AdamW's decoupled weight decay λ: m ← β₁m + (1 − β₁)g,
-    /// s ← β₂s + (1 − β₂)g², p ← (1 − ηλ)·p − (η/c₁)·m/(√(s/c₂) + ε), with the bias corrections
-    /// c₁ = 1 − β₁ᵗ, c₂ = 1 − β₂ᵗ at step t (λ = 0 for Adam, whose p is then not scaled at all).</summary>
-    let adam<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
-            (s: OptimizerState<'T>) (rate: float) (b1: float) (b2: float) (eps: float) (decay: float) (t: int) (g: 'T[]) (m: 'T[]) (sq: 'T[]) (p: 'T[]) =
+    /// Adam, and AdamW's decoupled weight decay λ: m ← β₁m + (1 − β₁)g, s ← β₂s + (1 − β₂)g²,
+    /// p ← (1 − ηλ)·p − (η/c₁)·m/(√(s/c₂) + ε), with the bias corrections c₁ = 1 − β₁ᵗ,
+    /// c₂ = 1 − β₂ᵗ at step t (λ = 0 for Adam, whose p is then not scaled at all).
+    let private adam (s: OptimizerState<'T>) (rate: float) (b1: float) (b2: float) (eps: float) (decay: float) (t: int)
+                     (g: 'T[]) (m: 'T[]) (sq: 'T[]) (p: 'T[]) (lo: int) (hi: int) =
         let vb1, vb1c, vb2, vb2c = v b1, v (1.0 - b1), v b2, v (1.0 - b2)
         let step, ic2, veps = v (rate / (1.0 - b1 ** float t)), v (1.0 / (1.0 - b2 ** float t)), v eps
         let keep, decays = v (1.0 - rate * decay), decay <> 0.0
-        let e = wholeVectors<'T> p.Length
-        let mutable i = 0
+        let e = min hi (wholeVectors<'T> p.Length)
+        let mutable i = lo
         while i < e do
             adamAt vb1 vb1c vb2 vb2c step ic2 veps keep decays g m sq p i
             i <- i + Vector<'T>.Count
-        if e < p.Length then
+        if hi = p.Length && e < p.Length then
             adamAt vb1 vb1c vb2 vb2c step ic2 veps keep decays (toPad s.Pad.[0] g e) (toPad s.Pad.[1] m e) (toPad s.Pad.[2] sq e) (toPad s.Pad.[3] p e) 0
             fromPad s.Pad.[1] m e
             fromPad s.Pad.[2] sq e
             fromPad s.Pad.[3] p e
 
-    /// <summary>RMSProp: s ← ρs + (1 − ρ)g², p ← p − η·g/(√s + ε).</summary>
-    let rmsProp<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
-            (s: OptimizerState<'T>) (rate: float) (rho: float) (eps: float) (g: 'T[]) (sq: 'T[]) (p: 'T[]) =
+    /// RMSProp: s ← ρs + (1 − ρ)g², p ← p − η·g/(√s + ε).
+    let private rmsProp (s: OptimizerState<'T>) (rate: float) (rho: float) (eps: float) (g: 'T[]) (sq: 'T[]) (p: 'T[]) (lo: int) (hi: int) =
         let vrho, vrhoc, eta, veps = v rho, v (1.0 - rho), v rate, v eps
-        let e = wholeVectors<'T> p.Length
-        let mutable i = 0
+        let e = min hi (wholeVectors<'T> p.Length)
+        let mutable i = lo
         while i < e do
             rmsPropAt vrho vrhoc eta veps g sq p i
             i <- i + Vector<'T>.Count
-        if e < p.Length then
+        if hi = p.Length && e < p.Length then
             rmsPropAt vrho vrhoc eta veps (toPad s.Pad.[0] g e) (toPad s.Pad.[1] sq e) (toPad s.Pad.[2] p e) 0
             fromPad s.Pad.[1] sq e
             fromPad s.Pad.[2] p e
@@ -211,19 +213,70 @@ module Optimizer =
         if isNull s.Second then s.Second <- Array.zeroCreate s.Size
         s.Second
 
+    /// The rule over parameters lo … hi − 1.
+    let private rule (o: Optimizer) (s: OptimizerState<'T>) (rate: float) (g: 'T[]) (p: 'T[]) (lo: int) (hi: int) =
+        match o with
+        | Optimizer.GradientDescent _ | Optimizer.Sgd _ -> sgd rate g p lo hi
+        | Optimizer.Momentum (_, mu) | Optimizer.Nesterov (_, mu) -> momentum s rate mu g s.First p lo hi
+        | Optimizer.Adam (_, b1, b2, eps) -> adam s rate b1 b2 eps 0.0 s.Steps g s.First s.Second p lo hi
+        | Optimizer.AdamW (_, b1, b2, eps, wd) -> adam s rate b1 b2 eps wd s.Steps g s.First s.Second p lo hi
+        | Optimizer.RmsProp (_, rho, eps) -> rmsProp s rate rho eps g s.Second p lo hi
+        | Optimizer.RandomSearch _ | Optimizer.RandomLocalSearch _ -> ()
+
+    /// An update split into ranges for the products' threads: one per state, reused, so that a
+    /// step allocates nothing. Each parameter's new value is the same whoever computes it.
+    [<Sealed; AllowNullLiteral>]
+    type private UpdateParts<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(s: OptimizerState<'T>) =
+        inherit Toolkit.Linalg.PartedWork()
+        member val Optimizer = Optimizer.Sgd 0.0 with get, set
+        member val Rate = 0.0 with get, set
+        member val G : 'T[] = null with get, set
+        member val P : 'T[] = null with get, set
+        member val Parts = 1 with get, set
+        override w.Run(part: int) =
+            // ranges of whole vectors; the last range ends the array
+            let vectors = w.P.Length / Vector<'T>.Count
+            let lo = vectors * part / w.Parts * Vector<'T>.Count
+            let hi = if part = w.Parts - 1 then w.P.Length else vectors * (part + 1) / w.Parts * Vector<'T>.Count
+            rule w.Optimizer s w.Rate w.G w.P lo hi
+
+    /// Parameters per range below which an update is not shared between threads.
+    let private perPart = 1 <<< 15
+
     /// <summary>The update of a gradient rule, in place: p (and the state) from the gradient g
-    /// taken at the point <c>lookAhead</c> moved to, at the learning rate already scheduled.</summary>
+    /// taken at the point <c>lookAhead</c> moved to, at the learning rate already scheduled.
+    /// Past 64K parameters it is shared by the products' threads (each parameter's rule alone).</summary>
     let update<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
             (o: Optimizer) (s: OptimizerState<'T>) (rate: float) (g: 'T[]) (p: 'T[]) =
-        s.Steps <- s.Steps + 1
         match o with
-        | Optimizer.GradientDescent _ | Optimizer.Sgd _ -> sgd s rate g p
-        | Optimizer.Momentum (_, mu) | Optimizer.Nesterov (_, mu) -> momentum s rate mu g (first s) p
-        | Optimizer.Adam (_, b1, b2, eps) -> adam s rate b1 b2 eps 0.0 s.Steps g (first s) (second s) p
-        | Optimizer.AdamW (_, b1, b2, eps, wd) -> adam s rate b1 b2 eps wd s.Steps g (first s) (second s) p
-        | Optimizer.RmsProp (_, rho, eps) -> rmsProp s rate rho eps g (second s) p
         | Optimizer.RandomSearch _ | Optimizer.RandomLocalSearch _ ->
             invalidArg "o" (sprintf "%s does not follow a gradient; it takes Optimizer.step" (name o))
+        | _ -> ()
+        s.Steps <- s.Steps + 1
+        // the moments exist before the ranges share them
+        match o with
+        | Optimizer.Momentum _ | Optimizer.Nesterov _ -> first s |> ignore
+        | Optimizer.Adam _ | Optimizer.AdamW _ -> first s |> ignore; second s |> ignore
+        | Optimizer.RmsProp _ -> second s |> ignore
+        | _ -> ()
+        let parts = min (Toolkit.Linalg.Blas.threads ()) (p.Length / perPart)
+        if parts <= 1 then rule o s rate g p 0 p.Length
+        else
+            let w =
+                match s.Work with
+                | :? UpdateParts<'T> as w -> w
+                | _ ->
+                    let made = UpdateParts<'T>(s)
+                    s.Work <- box made
+                    made
+            w.Optimizer <- o
+            w.Rate <- rate
+            w.G <- g
+            w.P <- p
+            w.Parts <- parts
+            Toolkit.Linalg.Workers.run w parts
+            w.G <- null
+            w.P <- null
 
     /// <summary>Moves p to where the rule takes its gradient and back: p + μ·v for Nesterov
     /// (<paramref name="sign"/> 1 there, −1 back), nowhere for the other rules.</summary>

@@ -75,3 +75,62 @@ module ThreadChoice =
             { Threads = (if Blas.isNative () then candidates.Head else 1); StepSeconds = [] }
         elif single then measureIn<float32> net batch candidates
         else measureIn<float> net batch candidates
+
+/// <summary>
+/// Threads re-chosen while training runs. A product's result does not depend on the threads
+/// (<c>Blas.parts</c>), so the count may change between any two batches: every
+/// <paramref name="period"/> batches the other candidate runs <paramref name="probe"/> batches
+/// (the first of them a warm-up), and the faster per batch, by the medians, is kept (the other
+/// must be 5% faster to take over). A start-up measurement cannot see a neighbour that takes
+/// the second core an hour into a run; this does, at the cost of a few batches in a hundred
+/// on the slower count.
+/// </summary>
+[<Sealed>]
+type AdaptiveThreads(start: int, candidates: int list, period: int, probe: int) =
+    do
+        if period < 1 || probe < 2 then invalidArg "period" (sprintf "a period of at least 1 batch and probes of at least 2, not %d and %d" period probe)
+        if candidates |> List.exists (fun t -> t < 1) then invalidArg "candidates" (sprintf "thread counts must be at least 1: %A" candidates)
+    let candidates = List.distinct (start :: candidates) |> Array.ofList
+    let median (xs: float seq) = let a = Seq.sort xs |> Array.ofSeq in a.[a.Length / 2]
+    let recent = Collections.Generic.Queue<float>()
+    let probes = ResizeArray<float>()
+    let sw = Stopwatch()
+    let mutable current = 0
+    let mutable probing = -1
+    let mutable since = 0
+    let mutable switches = 0
+    do Blas.setThreads candidates.[0]
+
+    /// The threads the next batch runs on.
+    member _.Threads = candidates.[(if probing >= 0 then probing else current)]
+    /// The threads kept (not counting a probe in progress).
+    member _.Chosen = candidates.[current]
+    /// How many times the kept count changed.
+    member _.Switches = switches
+
+    /// Starts timing anew without recording: before the first batch, and after anything else
+    /// that ran since the last batch (an epoch's evaluation).
+    member _.Restart() = sw.Restart()
+
+    /// A batch ended: records its time and sets the threads for the next.
+    member _.BatchEnded() =
+        let t = sw.Elapsed.TotalSeconds
+        sw.Restart()
+        if probing >= 0 then
+            probes.Add t
+            if probes.Count >= probe then
+                if median (Seq.skip 1 probes) < median recent / 1.05 then
+                    current <- probing
+                    recent.Clear()
+                    switches <- switches + 1
+                probing <- -1
+                probes.Clear()
+                since <- 0
+                Blas.setThreads candidates.[current]
+        else
+            recent.Enqueue t
+            if recent.Count > 32 then recent.Dequeue() |> ignore
+            since <- since + 1
+            if since >= period && candidates.Length > 1 && recent.Count >= 8 then
+                probing <- (current + 1) % candidates.Length
+                Blas.setThreads candidates.[probing]

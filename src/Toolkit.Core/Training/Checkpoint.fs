@@ -163,9 +163,7 @@ module Checkpoint =
     let differences (saved: (string * string) list) (current: (string * string) list) : string list =
         let s, c = Map.ofList saved, Map.ofList current
         [ for k in Set.union (Set.ofSeq s.Keys) (Set.ofSeq c.Keys) do
-            // more epochs is the same run, longer; the threads a resumed run keeps unless told
-            // otherwise (another count changes only the last bits of the products)
-            if k <> "epochs" && k <> "threads" then
+            if k <> "epochs" then
                 match s.TryFind k, c.TryFind k with
                 | Some a, Some b when a = b -> ()
                 | a, b -> yield sprintf "%s: the checkpoint has %s, this run %s" k (defaultArg a "none") (defaultArg b "none") ]
