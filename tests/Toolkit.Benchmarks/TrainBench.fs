@@ -63,7 +63,7 @@ let private epochOfGemms (shapes: (bool * bool * int * int * int) list) (batches
 
 /// Seconds for one epoch's worth of the configuration's products as SGEMM calls with the
 /// fast path's shapes and transpose flags (Z = W·A, dW = δ·Aᵀ, and dA = Wᵀ·δ for all but the
-/// first layer), at its batch size, on the given number of OpenBLAS threads: the GEMM limit.
+/// first layer), at its batch size, on the given number of threads: the GEMM limit.
 let gemmLimit (c: Config) (threads: int) =
     Blas.setThreads threads
     let batches = (60000 + c.Batch - 1) / c.Batch
@@ -119,8 +119,8 @@ let run (epochs: int) (runs: int) : string list =
             let toolkit t = runJson "dotnet" (sprintf "%s train %s --epochs %d%s --json" toolkitDll c.ToolkitArgs epochs (match t with Some t -> sprintf " --threads %d" t | None -> "")) env
             let py script extra = runJson "/usr/bin/python3" (sprintf "%s %s %s %d" (Path.Combine(root, "scripts", script)) data c.Key epochs) (env @ extra)
             let impls =
-                [ yield (if threads = 1 then "Toolkit (float32, 1 OpenBLAS thread: the default)" else "Toolkit (float32, the default: threads measured at the start)"), (fun () -> toolkit None)
-                  if threads <> 1 then yield "Toolkit (float32, 1 OpenBLAS thread)", (fun () -> toolkit (Some 1))
+                [ yield (if threads = 1 then "Toolkit (float32, 1 thread: the default)" else "Toolkit (float32, the default: threads measured at the start and every 200 batches)"), (fun () -> toolkit None)
+                  if threads <> 1 then yield "Toolkit (float32, 1 thread)", (fun () -> toolkit (Some 1))
                   yield "NumPy (float32, vectorized by batch; OpenBLAS's default threads)", (fun () -> py "train_numpy.py" [])
                   yield "PyTorch 1.13 CPU (float32, 1 thread)", (fun () -> py "train_torch.py" [ "OPENBLAS_NUM_THREADS", "1" ]) ]
             // runs × implementations, each run every implementation in turn
@@ -151,7 +151,7 @@ let run (epochs: int) (runs: int) : string list =
                 // Toolkit's rows at this thread count (the small network runs on one thread only)
                 let ours =
                     if t = threads then ofImpl (fst impls.Head) |> List.choose id
-                    elif t = 1 then ofImpl "Toolkit (float32, 1 OpenBLAS thread)" |> List.choose id
+                    elif t = 1 then ofImpl "Toolkit (float32, 1 thread)" |> List.choose id
                     else []
                 match (if ours.IsEmpty then None else runJson "dotnet" (sprintf "%s gemm-limit %s %d" benchDll c.Key t) env) with
                 | Some j ->
