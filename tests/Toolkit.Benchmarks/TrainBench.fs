@@ -187,9 +187,9 @@ let accuracy (seeds: int list) : string list =
         let threads = Toolkit.Nn.FastPath.suggestedThreads c.Layers c.Batch
         let py script env seed = runJson "/usr/bin/python3" (sprintf "%s %s %s %d %d" (Path.Combine(root, "scripts", script)) data c.Key epochs seed) env
         let runs =
-            [ yield sprintf "Toolkit (defaults: %d OpenBLAS thread%s)" threads (if threads = 1 then "" else "s"), (fun seed -> runJson "dotnet" (sprintf "%s train %s --epochs %d --seed %d --json" toolkitDll c.ToolkitArgs epochs seed) [])
+            [ yield sprintf "Toolkit (defaults: %d thread%s)" threads (if threads = 1 then "" else "s"), (fun seed -> runJson "dotnet" (sprintf "%s train %s --epochs %d --seed %d --json" toolkitDll c.ToolkitArgs epochs seed) [])
               if threads <> 1 then
-                  yield "Toolkit (1 OpenBLAS thread)", (fun seed -> runJson "dotnet" (sprintf "%s train %s --epochs %d --seed %d --threads 1 --json" toolkitDll c.ToolkitArgs epochs seed) [])
+                  yield "Toolkit (1 thread)", (fun seed -> runJson "dotnet" (sprintf "%s train %s --epochs %d --seed %d --threads 1 --json" toolkitDll c.ToolkitArgs epochs seed) [])
               yield "NumPy", py "train_numpy.py" []
               yield "PyTorch (its default initialisation)", py "train_torch.py" [ "OPENBLAS_NUM_THREADS", "1" ] ]
         for name, run in runs do
