@@ -283,7 +283,7 @@ let tests =
                 Expect.isTrue (e :? FormatException) (sprintf "%s: a FormatException" spec)
                 Expect.stringContains e.Message message spec
         }
-        testSequencedGroup "threads" <| test "threads by measurement: a candidate chosen, each timed, OpenBLAS left on the choice; bad candidates named" {
+        testSequencedGroup "threads" <| test "threads by measurement: a candidate chosen, each timed, the products left on the choice; bad candidates named" {
             let net = Network.create [ 784; 64; 10 ] Activation.Relu Activation.Softmax Loss.CrossEntropy Init.He 1
             let before = Toolkit.Linalg.Blas.threads ()
             try
@@ -296,7 +296,7 @@ let tests =
                     // the choice is the fastest, fewer threads winning within 5%
                     let fastest = c.StepSeconds |> List.minBy snd |> snd
                     Expect.isLessThanOrEqual (snd (c.StepSeconds |> List.find (fst >> (=) c.Threads))) (fastest * 1.05) "the chosen is within 5% of the fastest"
-                Expect.equal (Toolkit.Linalg.Blas.threads ()) c.Threads "OpenBLAS runs on the choice"
+                Expect.equal (Toolkit.Linalg.Blas.threads ()) c.Threads "the products run on the choice"
                 Expect.equal (ThreadChoice.measure net 32 false [ 1 ]).Threads 1 "one candidate: no timing needed"
                 let err (f: unit -> ThreadChoice) = try f () |> ignore; "no error" with :? ArgumentException as e -> e.Message
                 Expect.stringContains (err (fun () -> ThreadChoice.measure net 32 true [])) "no thread counts" "none"
@@ -315,7 +315,7 @@ let tests =
                     a.Restart()
                     for _ in 1 .. 60 do
                         Threading.Thread.Sleep(if a.Threads = slow then 8 else 2)
-                        Expect.equal (Toolkit.Linalg.Blas.threads ()) a.Threads "OpenBLAS runs the count the next batch takes"
+                        Expect.equal (Toolkit.Linalg.Blas.threads ()) a.Threads "the products run on the count the next batch takes"
                         a.BatchEnded()
                 run 2
                 Expect.equal a.Chosen 1 "one thread kept when it runs faster"

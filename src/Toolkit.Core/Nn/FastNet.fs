@@ -9,7 +9,7 @@ open Toolkit.Tensors
 /// Threads for the training path.
 [<RequireQualifiedAccess>]
 module FastPath =
-    /// <summary>The OpenBLAS threads worth using for a network of these layer sizes at this batch
+    /// <summary>The threads worth using for a network of these layer sizes at this batch
     /// size: one when a batch's forward products come to under 10 MFLOP (sharing such small
     /// products between cores costs more than it saves), else every core. Measured on a 2-core
     /// machine (docs/performance.md, "Scaling"): 784-30-10 at batch 10 (0.5 MFLOP) runs 1.5× faster

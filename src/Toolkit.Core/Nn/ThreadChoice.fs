@@ -4,7 +4,7 @@ open System
 open System.Diagnostics
 open Toolkit.Linalg
 
-/// What a thread measurement found: the OpenBLAS threads chosen, and the median seconds of a
+/// What a thread measurement found: the threads chosen for the products, and the median seconds of a
 /// training step (forward and backward) with each number of threads tried.
 type ThreadChoice =
     { /// The threads chosen.
@@ -39,7 +39,7 @@ module ThreadChoice =
         let ys = Array.init (net.Outputs * batch) (fun i -> if i % net.Outputs = (i / net.Outputs) % net.Outputs then 1.0 else 0.0)
         let idx = Array.init batch id
         let step () = f.Gradient(xs, ys, idx, 0, batch) |> ignore
-        // warm up on every candidate (OpenBLAS starts its threads, the JIT compiles the passes)
+        // warm up on every candidate (the helper threads start, the JIT compiles the passes)
         for t in candidates do
             Blas.setThreads t
             for _ in 1 .. 3 do step ()
@@ -61,8 +61,8 @@ module ThreadChoice =
         { Threads = fst best; StepSeconds = medians }
 
     /// <summary>Times a training step of <paramref name="net"/> at <paramref name="batch"/>
-    /// samples on each of <paramref name="candidates"/> OpenBLAS threads (in float32 when
-    /// <paramref name="single"/>, else float64), leaves OpenBLAS on the fastest and returns the
+    /// samples on each of <paramref name="candidates"/> threads (in float32 when
+    /// <paramref name="single"/>, else float64), leaves the products on the fastest and returns the
     /// choice with the times. Takes well under a second (a few milliseconds per candidate and
     /// round, or one step when a step is longer).</summary>
     let measure (net: Network) (batch: int) (single: bool) (candidates: int list) : ThreadChoice =
