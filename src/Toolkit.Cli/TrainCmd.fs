@@ -359,16 +359,16 @@ let run (args: ParseResults<TrainArgs>) : int =
     // above that, one thread or every core, whichever runs this network's step faster at the
     // start, and re-chosen as training goes (a neighbour may take the second core at any time).
     // A product's bits do not depend on the threads, so neither does the training.
-    let threadChoice, adaptive =
+    let adaptive =
         match args.TryGetResult Threads with
-        | Some t -> Blas.setThreads t; None, None
+        | Some t -> Blas.setThreads t; None
         | None ->
             // processes of a data-parallel run on one machine share its cores
             let perProcess = match mpi with Some w -> max 1 (Environment.ProcessorCount / w.Size) | None -> Environment.ProcessorCount
-            if Toolkit.Nn.FastPath.threadsFor net.Layers batch = 1 || perProcess = 1 then (Blas.setThreads 1; None, None)
+            if Toolkit.Nn.FastPath.threadsFor net.Layers batch = 1 || perProcess = 1 then (Blas.setThreads 1; None)
             else
                 let c = Toolkit.Nn.ThreadChoice.measure net batch (precision = Toolkit.Training.Precision.Single) [ 1; perProcess ]
-                Some c, Some(Toolkit.Nn.AdaptiveThreads(c.Threads, [ 1; perProcess ], 200, 5))
+                Some(c, Toolkit.Nn.AdaptiveThreads(c.Threads, [ 1; perProcess ], 200, 5))
     // every process starts from the first one's weights
     match mpi with Some w -> w.Broadcast net.Parameters | None -> ()
     let config =
@@ -388,9 +388,9 @@ let run (args: ParseResults<TrainArgs>) : int =
         printfn "%s (%s), %s cost, %s, batch %d, %d epoch%s, %s; %s"
             (Network.shapes net) (Network.describe net) (Toolkit.Tensors.Loss.name loss)
             (describe optimizer) batch epochs (if epochs = 1 then "" else "s") (match precision with Toolkit.Training.Precision.Single -> "float32" | _ -> "float64") (Blas.describe ())
-        match threadChoice with
-        | Some c when not c.StepSeconds.IsEmpty -> printfn "threads measured: %O; training on %d, measured again every 200 batches" c c.Threads
-        | _ -> ()
+        match adaptive with
+        | Some (c, a) -> printfn "threads measured: %O; training on %d, measured again every %d batches" c c.Threads a.Period
+        | None -> ()
     // what makes this run this run: a resumed run must match the checkpoint in all of it
     let fingerprint =
         [ "data", IO.Path.GetFullPath options.Path
@@ -451,8 +451,8 @@ let run (args: ParseResults<TrainArgs>) : int =
         progress json e
         // an epoch's first batch follows the last one's evaluation: its time is not the batch's
         match e, adaptive with
-        | BatchEnded (_, 1, _, _, _), Some a -> a.Restart()
-        | BatchEnded _, Some a -> a.BatchEnded()
+        | BatchEnded (_, 1, _, _, _), Some (_, a) -> a.Restart()
+        | BatchEnded _, Some (_, a) -> a.BatchEnded()
         | _ -> ()
         match e with
         | EpochEnded m ->
@@ -519,14 +519,14 @@ let run (args: ParseResults<TrainArgs>) : int =
                     w.WriteEndArray()
                 | Task.Regression target -> w.WriteString("target", target)
                 w.WriteString("provider", (Blas.status ()).Provider)
-                w.WriteNumber("threads", (match adaptive with Some a -> a.Chosen | None -> Blas.threads ()))
-                match threadChoice, adaptive with
-                | Some c, Some a when not c.StepSeconds.IsEmpty ->
+                match adaptive with
+                | Some (c, a) ->
+                    w.WriteNumber("threads", a.Chosen)
                     w.WriteStartObject("step_seconds_by_threads")
                     for t, sec in c.StepSeconds do w.WriteNumber(string t, sec)
                     w.WriteEndObject()
                     w.WriteNumber("thread_switches", a.Switches)
-                | _ -> ()
+                | None -> w.WriteNumber("threads", Blas.threads ())
                 w.WriteNumber("peak_memory_mb", peakMemory ()))
     match args.TryGetResult Plot with
     | Some dir when lead ->

@@ -298,20 +298,35 @@ module Blas =
         j.Count <- if whole then 1 else parts m n k
         if whole then j.Run 0 else Workers.run j j.Count
 
+    /// The float64 product on OpenBLAS, the arrays pinned for as long as the parts run.
+    let private nativeD ta tb m n k (alpha: float) (a: float[]) aOff lda (b: float[]) bOff ldb (beta: float) (c: float[]) cOff ldc =
+        use pa = fixed a
+        use pb = fixed b
+        use pc = fixed c
+        let j = GemmParts.Mine
+        j.Single <- false
+        j.AlphaD <- alpha
+        j.BetaD <- beta
+        shared j ta tb m n k (NativePtr.toNativeInt (NativePtr.add pa aOff)) lda (NativePtr.toNativeInt (NativePtr.add pb bOff)) ldb (NativePtr.toNativeInt (NativePtr.add pc cOff)) ldc
+
+    /// The float32 product on OpenBLAS, likewise.
+    let private nativeS ta tb m n k (alpha: float32) (a: float32[]) aOff lda (b: float32[]) bOff ldb (beta: float32) (c: float32[]) cOff ldc =
+        use pa = fixed a
+        use pb = fixed b
+        use pc = fixed c
+        let j = GemmParts.Mine
+        j.Single <- true
+        j.AlphaS <- alpha
+        j.BetaS <- beta
+        shared j ta tb m n k (NativePtr.toNativeInt (NativePtr.add pa aOff)) lda (NativePtr.toNativeInt (NativePtr.add pb bOff)) ldb (NativePtr.toNativeInt (NativePtr.add pc cOff)) ldc
+
     /// <summary>C ← alpha·op(A)·op(B) + beta·C, column-major, float64 (cblas_dgemm).
     /// op(A) is m×k, op(B) is k×n, C is m×n; <c>ta</c>/<c>tb</c> transpose A/B in place.</summary>
     let gemm (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (alpha: float) (a: float[]) (lda: int) (b: float[]) (ldb: int) (beta: float) (c: float[]) (ldc: int) =
         checkGemm m n k a.Length lda ta b.Length ldb tb c.Length ldc
         if m > 0 && n > 0 then
             if isNative () then
-                use pa = fixed a
-                use pb = fixed b
-                use pc = fixed c
-                let j = GemmParts.Mine
-                j.Single <- false
-                j.AlphaD <- alpha
-                j.BetaD <- beta
-                shared j ta tb m n k (NativePtr.toNativeInt pa) lda (NativePtr.toNativeInt pb) ldb (NativePtr.toNativeInt pc) ldc
+                nativeD ta tb m n k alpha a 0 lda b 0 ldb beta c 0 ldc
             elif lda = (if ta then k else m) && ldb = (if tb then n else k) && ldc = m
                  && a.Length = m * k && b.Length = k * n && c.Length = m * n then
                 // dense storage: MathNet's managed kernel (blocked, parallel)
@@ -327,14 +342,7 @@ module Blas =
         checkGemm m n k (a.Length - aOff) lda ta (b.Length - bOff) ldb tb (c.Length - cOff) ldc
         if m > 0 && n > 0 then
             if isNative () then
-                use pa = fixed a
-                use pb = fixed b
-                use pc = fixed c
-                let j = GemmParts.Mine
-                j.Single <- false
-                j.AlphaD <- alpha
-                j.BetaD <- beta
-                shared j ta tb m n k (NativePtr.toNativeInt (NativePtr.add pa aOff)) lda (NativePtr.toNativeInt (NativePtr.add pb bOff)) ldb (NativePtr.toNativeInt (NativePtr.add pc cOff)) ldc
+                nativeD ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
             else stridedAt ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
 
     /// <summary>gemmAt in single precision (cblas_sgemm on parts of arrays).</summary>
@@ -344,14 +352,7 @@ module Blas =
         checkGemm m n k (a.Length - aOff) lda ta (b.Length - bOff) ldb tb (c.Length - cOff) ldc
         if m > 0 && n > 0 then
             if isNative () then
-                use pa = fixed a
-                use pb = fixed b
-                use pc = fixed c
-                let j = GemmParts.Mine
-                j.Single <- true
-                j.AlphaS <- alpha
-                j.BetaS <- beta
-                shared j ta tb m n k (NativePtr.toNativeInt (NativePtr.add pa aOff)) lda (NativePtr.toNativeInt (NativePtr.add pb bOff)) ldb (NativePtr.toNativeInt (NativePtr.add pc cOff)) ldc
+                nativeS ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
             else stridedAt ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
 
     /// <summary>C ← alpha·op(A)·op(B) + beta·C, column-major, float32 (cblas_sgemm).</summary>
@@ -359,14 +360,7 @@ module Blas =
         checkGemm m n k a.Length lda ta b.Length ldb tb c.Length ldc
         if m > 0 && n > 0 then
             if isNative () then
-                use pa = fixed a
-                use pb = fixed b
-                use pc = fixed c
-                let j = GemmParts.Mine
-                j.Single <- true
-                j.AlphaS <- alpha
-                j.BetaS <- beta
-                shared j ta tb m n k (NativePtr.toNativeInt pa) lda (NativePtr.toNativeInt pb) ldb (NativePtr.toNativeInt pc) ldc
+                nativeS ta tb m n k alpha a 0 lda b 0 ldb beta c 0 ldc
             elif lda = (if ta then k else m) && ldb = (if tb then n else k) && ldc = m
                  && a.Length = m * k && b.Length = k * n && c.Length = m * n then
                 managed.MatrixMultiplyWithUpdate(mnT ta, mnT tb, alpha, a, (if ta then k else m), (if ta then m else k),

@@ -103,14 +103,12 @@ type Samples private (features: int, count: int, values: float[], pixels: byte[]
         if isNull idx then nullArg "idx"
         for j in idx do
             if j < 0 || j >= count then raise (ArgumentOutOfRangeException("idx", sprintf "sample %d of %d" j count))
-        if isNull pixels then
+        let pick (source: 'a[]) =
             let a = Array.zeroCreate (features * idx.Length)
-            idx |> Array.iteri (fun k j -> Array.blit values (j * features) a (k * features) features)
-            Samples(features, idx.Length, a, null)
-        else
-            let a = Array.zeroCreate (features * idx.Length)
-            idx |> Array.iteri (fun k j -> Array.blit pixels (j * features) a (k * features) features)
-            Samples(features, idx.Length, null, a)
+            idx |> Array.iteri (fun k j -> Array.blit source (j * features) a (k * features) features)
+            a
+        if isNull pixels then Samples(features, idx.Length, pick values, null)
+        else Samples(features, idx.Length, null, pick pixels)
 
     /// <summary>The samples as a float64 matrix, features × samples: the stored values themselves
     /// when they are float64 (not a copy), a new matrix when they are bytes.</summary>

@@ -31,6 +31,9 @@ module ThreadChoice =
     /// Rounds of timing per candidate: the median of them is the candidate's time.
     let rounds = 5
 
+    /// The middle value (the upper one of an even count).
+    let internal median (xs: float seq) = let a = Seq.sort xs |> Array.ofSeq in a.[a.Length / 2]
+
     let private measureIn<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
             (net: Network) (batch: int) (candidates: int list) : ThreadChoice =
         let f = FastNet<'T>(net, batch, 0)
@@ -54,7 +57,7 @@ module ThreadChoice =
                 let sw = Stopwatch.StartNew()
                 for _ in 1 .. k do step ()
                 ts.Add(sw.Elapsed.TotalSeconds / float k)
-        let medians = times |> List.map (fun (t, ts) -> t, (Seq.sort ts |> Array.ofSeq).[ts.Count / 2])
+        let medians = times |> List.map (fun (t, ts) -> t, median ts)
         let best =
             medians |> List.fold (fun (bt, bs) (t, s) -> if (t < bt && s <= bs * 1.05) || (t > bt && s < bs / 1.05) then (t, s) else (bt, bs)) medians.Head
         Blas.setThreads (fst best)
@@ -91,7 +94,6 @@ type AdaptiveThreads(start: int, candidates: int list, period: int, probe: int) 
         if period < 1 || probe < 2 then invalidArg "period" (sprintf "a period of at least 1 batch and probes of at least 2, not %d and %d" period probe)
         if candidates |> List.exists (fun t -> t < 1) then invalidArg "candidates" (sprintf "thread counts must be at least 1: %A" candidates)
     let candidates = List.distinct (start :: candidates) |> Array.ofList
-    let median (xs: float seq) = let a = Seq.sort xs |> Array.ofSeq in a.[a.Length / 2]
     let recent = Collections.Generic.Queue<float>()
     let probes = ResizeArray<float>()
     let sw = Stopwatch()
@@ -100,6 +102,9 @@ type AdaptiveThreads(start: int, candidates: int list, period: int, probe: int) 
     let mutable since = 0
     let mutable switches = 0
     do Blas.setThreads candidates.[0]
+
+    /// Batches between two probes of the other count.
+    member _.Period = period
 
     /// The threads the next batch runs on.
     member _.Threads = candidates.[(if probing >= 0 then probing else current)]
@@ -119,7 +124,7 @@ type AdaptiveThreads(start: int, candidates: int list, period: int, probe: int) 
         if probing >= 0 then
             probes.Add t
             if probes.Count >= probe then
-                if median (Seq.skip 1 probes) < median recent / 1.05 then
+                if ThreadChoice.median (Seq.skip 1 probes) < ThreadChoice.median recent / 1.05 then
                     current <- probing
                     recent.Clear()
                     switches <- switches + 1
