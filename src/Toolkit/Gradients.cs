@@ -43,11 +43,13 @@ public sealed class Gradients
         {
             ArgumentNullException.ThrowIfNull(node);
             var g = Result.Forward.Graph;
-            // a variable by its name; another node by where the layout of this pass put it
+            // a node this pass's layout placed (and has not placed since) by its mark; else a
+            // variable by its name, another node by laying the graph out again
             static int? OrNull(Microsoft.FSharp.Core.FSharpOption<int> o) => o is null ? null : o.Value;
-            var position = node.VariableName is { } v ? OrNull(g.PositionOfVariable(v))
-                         : root is not null ? root.PositionOf(node, stamp)
-                         : OrNull(g.PositionOf(node.Expr));
+            var position = root is not null ? Scalar.PlacedBy(node, stamp) : null;
+            position ??= node.VariableName is { } v ? OrNull(g.PositionOfVariable(v))
+                       : root is not null ? root.PositionOf(node, stamp)
+                       : OrNull(g.PositionOf(node.Expr));
             if (position is null)
                 throw new KeyNotFoundException($"'{node}' is not a node of this expression");
             return Result.Dvars[position!.Value];

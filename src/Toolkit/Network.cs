@@ -492,7 +492,7 @@ public sealed class Trainer(Network network, Loss loss, OptimizerSettings optimi
                               CancellationToken cancellationToken = default, Dataset? test = null)
     {
         ArgumentNullException.ThrowIfNull(train);
-        var config = new TrainConfig(epochs, BatchSize, optimizer.ToCore(), Schedule.Constant, Seed, 0.0, 3, SinglePrecision ? Precision.Single : Precision.Double);
+        var config = new TrainConfig(epochs, BatchSize, optimizer.ToCore(), Schedule.Constant, Seed, 0.0, 3, SinglePrecision ? Toolkit.Training.Precision.Single : Toolkit.Training.Precision.Double);
         var core = network.Core;
         core = new Toolkit.Nn.Network(core.Layers, core.Parameters, loss.Value);
         // the run recorded as it goes, as toolkit train records it

@@ -18,32 +18,57 @@ namespace Toolkit;
 /// </example>
 public sealed class Scalar
 {
-    // A node of the graph as the operators build it: what it computes and from which nodes. The
-    // graph is laid out for a pass (Backward, Evaluate) by one walk over these objects into the
-    // core's GraphBuilder tape, with no hashing; the core's expression (for printing, symbolic
-    // derivatives, pictures) is made only when asked for.
-    private enum Kind : byte { Const, Var, Unary, Binary, Named }
+    // A node of the graph as the operators build it: what it computes, from which nodes, and
+    // its value when every variable below it is bound (computed as the node is made, as
+    // micrograd does, by the core's own rules). Backward lays the graph out by one walk over
+    // these objects straight into the core's arrays, with no hashing but a variable's name; the
+    // core's expression (for printing, symbolic derivatives, pictures) is made only when asked.
+    // Var: one node per name; Unnamed: a variable made without a name, one node per object
+    private enum Kind : byte { Const, Var, Unnamed, Unary, Binary, Named }
 
     private readonly Kind kind;
-    private readonly UnaryOp? unaryOp;
-    private readonly BinaryOp? binaryOp;
+    private readonly bool known;        // value is the node's forward value
+    private readonly Op? op;            // what the node computes (null for a named node)
     private readonly Scalar? a, b;
     private readonly string? name;      // a variable's or a named node's
-    private readonly double value;      // a constant's, or a variable's bound value
-    private readonly bool bound;        // a variable created with a value
+    private readonly double value;
     private Expr? expr;
     // which layout placed this node last, and where: (stamp << 32) | position, read and written
     // as one value so a reader never pairs one layout's stamp with another's position
     private long placed;
 
-    private Scalar(Kind kind, UnaryOp? unaryOp, BinaryOp? binaryOp, Scalar? a, Scalar? b, string? name, double value, bool bound)
+    private Scalar(Kind kind, Op? op, Scalar? a, Scalar? b, string? name, double value, bool known)
     {
-        this.kind = kind; this.unaryOp = unaryOp; this.binaryOp = binaryOp;
-        this.a = a; this.b = b; this.name = name; this.value = value; this.bound = bound;
+        this.kind = kind; this.op = op; this.a = a; this.b = b; this.name = name; this.value = value; this.known = known;
     }
 
-    private static Scalar OfUnary(UnaryOp op, Scalar x) => new(Kind.Unary, op, null, x, null, null, 0, false);
-    private static Scalar OfBinary(BinaryOp op, Scalar x, Scalar y) => new(Kind.Binary, null, op, x, y, null, 0, false);
+    // one operation object per operator, shared by every node that uses it
+    private static readonly Op AddOp = Op.NewBinary(BinaryOp.Add), SubOp = Op.NewBinary(BinaryOp.Sub),
+        MulOp = Op.NewBinary(BinaryOp.Mul), DivOp = Op.NewBinary(BinaryOp.Div), PowOp = Op.NewBinary(BinaryOp.Pow),
+        MaxOp = Op.NewBinary(BinaryOp.Max), MinOp = Op.NewBinary(BinaryOp.Min),
+        NegOp = Op.NewUnary(UnaryOp.Neg), ExpOp = Op.NewUnary(UnaryOp.Exp), LogOp = Op.NewUnary(UnaryOp.Log),
+        SqrtOp = Op.NewUnary(UnaryOp.Sqrt), SigmoidOp = Op.NewUnary(UnaryOp.Sigmoid), TanhOp = Op.NewUnary(UnaryOp.Tanh),
+        ReluOp = Op.NewUnary(UnaryOp.Relu), AbsOp = Op.NewUnary(UnaryOp.Abs), SoftplusOp = Op.NewUnary(UnaryOp.Softplus),
+        EluOp = Op.NewUnary(UnaryOp.Elu), GeluOp = Op.NewUnary(UnaryOp.Gelu);
+
+    private static Scalar OfUnary(Op op, Scalar x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var known = x.known;
+        return new(Kind.Unary, op, x, null, null, known ? Rules.unary(((Op.Unary)op).Item, x.value) : 0, known);
+    }
+
+    private static Scalar OfBinary(Op op, Scalar x, Scalar y)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        var known = x.known && y.known;
+        return new(Kind.Binary, op, x, y, null, known ? Rules.binary(((Op.Binary)op).Item, x.value, y.value) : 0, known);
+    }
+
+    private static Scalar OfVariable(string name, double value, bool bound) => new(Kind.Var, Op.NewVar(name), null, null, name, value, bound);
+
+    private static long lastUnnamed;
 
     /// <summary>The core's expression for this node, made when first asked for and kept (nodes
     /// shared in the graph are shared in the expression); built without recursion.</summary>
@@ -65,12 +90,12 @@ public sealed class Scalar
                     if (n.a!.expr is null) stack.Push((n.a, false));
                     continue;
                 }
-                n.expr = n.kind switch
+                n.expr = n.op switch
                 {
-                    Kind.Const => Expr.NewConst(n.value),
-                    Kind.Var => Expr.NewVar(n.name),
-                    Kind.Unary => Expr.NewUnary(n.unaryOp, n.a!.expr),
-                    Kind.Binary => Expr.NewBinary(n.binaryOp, n.a!.expr, n.b!.expr),
+                    Op.Const => Expr.NewConst(n.value),
+                    Op.Var => Expr.NewVar(n.name),
+                    Op.Unary u => Expr.NewUnary(u.Item, n.a!.expr),
+                    Op.Binary bi => Expr.NewBinary(bi.Item, n.a!.expr, n.b!.expr),
                     _ => Expr.NewNamed(n.name, n.a!.expr),
                 };
             }
@@ -99,11 +124,10 @@ public sealed class Scalar
             var s = e switch
             {
                 Expr.Const c => Constant(c.value),
-                Expr.Var v => values is not null && values.TryGetValue(v.name, out var x) ? new Scalar(Kind.Var, null, null, null, null, v.name, x, true)
-                              : new Scalar(Kind.Var, null, null, null, null, v.name, 0, false),
-                Expr.Unary u => OfUnary(u.op, made[u.arg]),
-                Expr.Binary bi => OfBinary(bi.op, made[bi.left], made[bi.right]),
-                Expr.Named nm => new Scalar(Kind.Named, null, null, made[nm.body], null, nm.name, 0, false),
+                Expr.Var v => values is not null && values.TryGetValue(v.name, out var x) ? OfVariable(v.name, x, true) : OfVariable(v.name, 0, false),
+                Expr.Unary u => OfUnary(Op.NewUnary(u.op), made[u.arg]),
+                Expr.Binary bi => OfBinary(Op.NewBinary(bi.op), made[bi.left], made[bi.right]),
+                Expr.Named nm => new Scalar(Kind.Named, null, made[nm.body], null, nm.name, made[nm.body].value, made[nm.body].known),
                 _ => throw new InvalidOperationException("an expression node of an unknown kind"),
             };
             s.expr = e;
@@ -115,80 +139,139 @@ public sealed class Scalar
     private static readonly object layoutLock = new();
     private static int lastStamp;
 
-    /// <summary>This graph laid out for the core's passes: one post-order walk (no recursion, no
-    /// hashing: each node records the layout that placed it) recording every distinct node once
-    /// on a GraphBuilder tape, and the bound values gathered. Returns the stamp of the layout, by
-    /// which a node's position can be read back.</summary>
-    /// <exception cref="ArgumentException">One variable name is bound to two different values.</exception>
-    private (Toolkit.Graph.Graph Graph, Dictionary<string, double> Env, int Stamp) Layout()
+    /// <summary>A graph laid out: the core's graph, the variables (one node per name, a bound
+    /// one where there is one), every node's value when all variables are bound, and the stamp
+    /// by which a node's position can be read back.</summary>
+    private sealed record Layouts(Toolkit.Graph.Graph Graph, Dictionary<string, Scalar> Variables, List<Scalar> Unnamed, double[]? Values, int Stamp)
     {
-        var builder = new GraphBuilder(256);
-        var env = new Dictionary<string, double>();
-        int stamp, output;
-        // layouts write their marks into the nodes: one at a time, so graphs shared between
-        // threads are laid out correctly (the passes themselves run outside the lock)
-        lock (layoutLock)
+        /// <summary>The bound variables' values.</summary>
+        public Dictionary<string, double> Env()
         {
-            stamp = ++lastStamp;
-            var stack = new Stack<(Scalar Node, bool Ready)>();
-            stack.Push((this, false));
-            while (stack.Count > 0)
+            var env = new Dictionary<string, double>(Variables.Count + Unnamed.Count);
+            foreach (var (n, v) in Variables) if (v.known) env[n] = v.value;
+            foreach (var v in Unnamed) env[v.name!] = v.value;
+            return env;
+        }
+    }
+
+    // Scratch arrays of one layout, rented from the shared pool and grown by doubling; the
+    // graph gets exact copies.
+    private struct Scratch<T>
+    {
+        public T[] Items;
+        public Scratch(int capacity) => Items = System.Buffers.ArrayPool<T>.Shared.Rent(capacity);
+        public void Ensure(int count)
+        {
+            if (count < Items.Length) return;
+            var bigger = System.Buffers.ArrayPool<T>.Shared.Rent(2 * Items.Length);
+            Array.Copy(Items, bigger, Items.Length);
+            Return();
+            Items = bigger;
+        }
+        public readonly T[] Exact(int count) { var a = new T[count]; Array.Copy(Items, a, count); return a; }
+        public readonly void Return() =>
+            System.Buffers.ArrayPool<T>.Shared.Return(Items, System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>());
+    }
+
+    /// <summary>This graph laid out for the core's passes: one post-order walk (no recursion, no
+    /// hashing but a variable's name: each node records the layout that placed it) recording
+    /// every distinct node once, in the order the walk finishes them, which is topological.</summary>
+    /// <exception cref="ArgumentException">One variable name is bound to two different values.</exception>
+    private Layouts Layout()
+    {
+        var ops = new Scratch<Op>(256);
+        var names = new Scratch<string?>(256);
+        var arg0 = new Scratch<int>(256);
+        var arg1 = new Scratch<int>(256);
+        var values = new Scratch<double>(256);
+        var stack = new Scratch<Scalar>(256);
+        var variables = new Dictionary<string, Scalar>();
+        var unnamed = new List<Scalar>();
+        int stamp, count = 0;
+        try
+        {
+            // layouts write their marks into the nodes: one at a time, so graphs shared between
+            // threads are laid out correctly (the passes themselves run outside the lock)
+            lock (layoutLock)
             {
-                var (n, ready) = stack.Pop();
-                if ((int)(n.placed >> 32) == stamp) continue;
-                if (!ready && n.kind is Kind.Unary or Kind.Binary or Kind.Named)
+                stamp = ++lastStamp;
+                int top = 0;
+                stack.Items[top++] = this;
+                while (top > 0)
                 {
-                    stack.Push((n, true));
-                    if (n.b is not null && (int)(n.b.placed >> 32) != stamp) stack.Push((n.b, false));
-                    if ((int)(n.a!.placed >> 32) != stamp) stack.Push((n.a, false));
-                    continue;
-                }
-                int position;
-                switch (n.kind)
-                {
-                    case Kind.Const: position = builder.Const(n.value); break;
-                    case Kind.Var:
-                        position = builder.Var(n.name);
-                        if (n.bound)
-                        {
-                            if (env.TryGetValue(n.name!, out var other) && !other.Equals(n.value))
-                                throw new ArgumentException($"variable '{n.name}' is bound to two different values; use one Variable per name");
-                            env[n.name!] = n.value;
-                        }
-                        break;
-                    case Kind.Unary: position = builder.Unary(n.unaryOp, (int)n.a!.placed); break;
-                    case Kind.Binary: position = builder.Binary(n.binaryOp, (int)n.a!.placed, (int)n.b!.placed); break;
-                    default:
+                    var n = stack.Items[top - 1];
+                    if ((int)(n.placed >> 32) == stamp) { top--; continue; }
+                    // the arguments first (a before b); the node is finished when both are placed
+                    var ready = true;
+                    if (n.b is not null && (int)(n.b.placed >> 32) != stamp) { stack.Ensure(top + 1); stack.Items[top++] = n.b; ready = false; }
+                    if (n.a is not null && (int)(n.a.placed >> 32) != stamp) { stack.Ensure(top + 1); stack.Items[top++] = n.a; ready = false; }
+                    if (!ready) continue;
+                    top--;
+                    int position;
+                    if (n.kind == Kind.Named)
+                    {
                         // a name is the node's: the named node is its body's position
                         position = (int)n.a!.placed;
-                        if (n.a.kind != Kind.Var) builder.Name(position, n.name);
-                        break;
+                        if (n.a.kind is not (Kind.Var or Kind.Unnamed)) names.Items[position] = n.name;
+                    }
+                    else if (n.kind == Kind.Var && variables.TryGetValue(n.name!, out var first))
+                    {
+                        // one node per name
+                        position = (int)first.placed;
+                        if (n.known)
+                        {
+                            if (first.known && !first.value.Equals(n.value))
+                                throw new ArgumentException($"variable '{n.name}' is bound to two different values; use one Variable per name");
+                            if (!first.known) { variables[n.name!] = n; values.Items[position] = n.value; }
+                        }
+                    }
+                    else
+                    {
+                        position = count++;
+                        ops.Ensure(position); names.Ensure(position); arg0.Ensure(position); arg1.Ensure(position); values.Ensure(position);
+                        ops.Items[position] = n.op!;
+                        names.Items[position] = n.kind is Kind.Var or Kind.Unnamed ? n.name : null;
+                        arg0.Items[position] = n.a is null ? -1 : (int)n.a.placed;
+                        arg1.Items[position] = n.b is null ? -1 : (int)n.b.placed;
+                        values.Items[position] = n.value;
+                        if (n.kind == Kind.Var) variables.Add(n.name!, n);
+                        else if (n.kind == Kind.Unnamed) unnamed.Add(n);
+                    }
+                    n.placed = ((long)stamp << 32) | (uint)position;
                 }
-                n.placed = ((long)stamp << 32) | (uint)position;
             }
-            output = (int)placed;
+            // the output is the last node: the walk finishes the root last
+            var graph = Toolkit.Graph.GraphModule.ofArrays(ops.Exact(count), names.Exact(count)!, arg0.Exact(count), arg1.Exact(count));
+            return new Layouts(graph, variables, unnamed, known ? values.Exact(count) : null, stamp);
         }
-        return (builder.Build(output), env, stamp);
+        finally
+        {
+            ops.Return(); names.Return(); arg0.Return(); arg1.Return(); values.Return(); stack.Return();
+        }
+    }
+
+    /// <summary>Where the layout with the given stamp placed a node, if that layout was the
+    /// node's last (no walk: the node's own mark).</summary>
+    internal static int? PlacedBy(Scalar node, int stamp)
+    {
+        var mark = node.placed;
+        return (int)(mark >> 32) == stamp ? (int)mark : null;
     }
 
     /// <summary>Where a node of this graph sits in the layout with the given stamp, or null if
     /// it is not a node of this graph.</summary>
     internal int? PositionOf(Scalar node, int stamp)
     {
-        var mark = node.placed;
-        if ((int)(mark >> 32) == stamp) return (int)mark;
         // laid out again since (another pass on a shared node): the walk is the same, so the
         // positions are too
-        var (_, _, again) = Layout();
-        mark = node.placed;
-        return (int)(mark >> 32) == again ? (int)mark : null;
+        return PlacedBy(node, stamp) ?? PlacedBy(node, Layout().Stamp);
     }
 
     /// <summary>An input variable with a value.</summary>
     public static Scalar Variable(string name, double value)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return new Scalar(Kind.Var, null, null, null, null, name, value, true);
+        return OfVariable(name, value, true);
     }
 
     /// <summary>An input variable without a value: give it one when evaluating
@@ -196,11 +279,23 @@ public sealed class Scalar
     public static Scalar Variable(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return new Scalar(Kind.Var, null, null, null, null, name, 0, false);
+        return OfVariable(name, 0, false);
+    }
+
+    /// <summary>An input variable without a name, as micrograd's <c>Value(2.0)</c>: for the many
+    /// weights of a model, read back by the object (<c>g[w]</c>). Each is its own variable. Where a
+    /// name is needed (printing, <see cref="Variables"/>, a gradient dictionary) it has one made
+    /// for it, θ1, θ2, … in the order they are created, unique in the process (so do not name
+    /// variables of your own that way).</summary>
+    public static Scalar Variable(double value)
+    {
+        var k = Interlocked.Increment(ref lastUnnamed);
+        var name = "θ" + k.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return new Scalar(Kind.Unnamed, Op.NewVar(name), null, null, name, value, true);
     }
 
     /// <summary>A constant.</summary>
-    public static Scalar Constant(double value) => new(Kind.Const, null, null, null, null, null, value, false);
+    public static Scalar Constant(double value) => new(Kind.Const, Op.NewConst(value), null, null, null, value, true);
 
     /// <summary>
     /// Reads an expression or a program in ordinary notation: <c>3*(a + b*c)</c>, or statements
@@ -217,42 +312,42 @@ public sealed class Scalar
     public static implicit operator Scalar(double value) => Constant(value);
 
     /// <summary>x + y</summary>
-    public static Scalar operator +(Scalar x, Scalar y) => OfBinary(BinaryOp.Add, x, y);
+    public static Scalar operator +(Scalar x, Scalar y) => OfBinary(AddOp, x, y);
     /// <summary>x − y</summary>
-    public static Scalar operator -(Scalar x, Scalar y) => OfBinary(BinaryOp.Sub, x, y);
+    public static Scalar operator -(Scalar x, Scalar y) => OfBinary(SubOp, x, y);
     /// <summary>x · y</summary>
-    public static Scalar operator *(Scalar x, Scalar y) => OfBinary(BinaryOp.Mul, x, y);
+    public static Scalar operator *(Scalar x, Scalar y) => OfBinary(MulOp, x, y);
     /// <summary>x / y</summary>
-    public static Scalar operator /(Scalar x, Scalar y) => OfBinary(BinaryOp.Div, x, y);
+    public static Scalar operator /(Scalar x, Scalar y) => OfBinary(DivOp, x, y);
     /// <summary>−x</summary>
-    public static Scalar operator -(Scalar x) => OfUnary(UnaryOp.Neg, x);
+    public static Scalar operator -(Scalar x) => OfUnary(NegOp, x);
 
     /// <summary>x raised to a real power y.</summary>
-    public static Scalar Pow(Scalar x, Scalar y) => OfBinary(BinaryOp.Pow, x, y);
+    public static Scalar Pow(Scalar x, Scalar y) => OfBinary(PowOp, x, y);
     /// <summary>x raised to an integer power n (defined for negative x).</summary>
-    public static Scalar Pow(Scalar x, int n) => OfUnary(UnaryOp.NewPowInt(n), x);
+    public static Scalar Pow(Scalar x, int n) => OfUnary(Op.NewUnary(UnaryOp.NewPowInt(n)), x);
     /// <summary>eˣ</summary>
-    public static Scalar Exp(Scalar x) => OfUnary(UnaryOp.Exp, x);
+    public static Scalar Exp(Scalar x) => OfUnary(ExpOp, x);
     /// <summary>Natural logarithm.</summary>
-    public static Scalar Log(Scalar x) => OfUnary(UnaryOp.Log, x);
+    public static Scalar Log(Scalar x) => OfUnary(LogOp, x);
     /// <summary>Square root.</summary>
-    public static Scalar Sqrt(Scalar x) => OfUnary(UnaryOp.Sqrt, x);
+    public static Scalar Sqrt(Scalar x) => OfUnary(SqrtOp, x);
     /// <summary>The logistic sigmoid σ(x) = 1 / (1 + e⁻ˣ).</summary>
-    public static Scalar Sigmoid(Scalar x) => OfUnary(UnaryOp.Sigmoid, x);
+    public static Scalar Sigmoid(Scalar x) => OfUnary(SigmoidOp, x);
     /// <summary>Hyperbolic tangent.</summary>
-    public static Scalar Tanh(Scalar x) => OfUnary(UnaryOp.Tanh, x);
+    public static Scalar Tanh(Scalar x) => OfUnary(TanhOp, x);
     /// <summary>max(0, x).</summary>
-    public static Scalar Relu(Scalar x) => OfUnary(UnaryOp.Relu, x);
+    public static Scalar Relu(Scalar x) => OfUnary(ReluOp, x);
     /// <summary>|x|.</summary>
-    public static Scalar Abs(Scalar x) => OfUnary(UnaryOp.Abs, x);
+    public static Scalar Abs(Scalar x) => OfUnary(AbsOp, x);
     /// <summary>x for x &gt; 0, <paramref name="slope"/>·x otherwise.</summary>
-    public static Scalar LeakyRelu(Scalar x, double slope = 0.01) => OfUnary(UnaryOp.NewLeakyRelu(slope), x);
+    public static Scalar LeakyRelu(Scalar x, double slope = 0.01) => OfUnary(Op.NewUnary(UnaryOp.NewLeakyRelu(slope)), x);
     /// <summary>softplus x = ln(1 + eˣ), a smooth ReLU whose derivative is σ(x).</summary>
-    public static Scalar Softplus(Scalar x) => OfUnary(UnaryOp.Softplus, x);
+    public static Scalar Softplus(Scalar x) => OfUnary(SoftplusOp, x);
     /// <summary>ELU: x for x &gt; 0, eˣ − 1 otherwise.</summary>
-    public static Scalar Elu(Scalar x) => OfUnary(UnaryOp.Elu, x);
+    public static Scalar Elu(Scalar x) => OfUnary(EluOp, x);
     /// <summary>GELU: x·Φ(x), Φ the standard normal distribution function.</summary>
-    public static Scalar Gelu(Scalar x) => OfUnary(UnaryOp.Gelu, x);
+    public static Scalar Gelu(Scalar x) => OfUnary(GeluOp, x);
 
     /// <summary>Any one-argument function of the toolkit's vocabulary by the name the parser
     /// knows (<c>"softplus"</c>, <c>"leakyrelu"</c> …), so an op added to the core is usable
@@ -267,26 +362,26 @@ public sealed class Scalar
         if (!Rules.callable.TryGetValue(function, out var make))
             throw new ArgumentException($"unknown function '{function}' (known: {string.Join(", ", Rules.callable.Keys.Order())})", nameof(function));
         var op = make.Invoke(parameter.HasValue ? FSharpOption<double>.Some(parameter.Value) : FSharpOption<double>.None);
-        return OfUnary(op, x);
+        return OfUnary(Op.NewUnary(op), x);
     }
     /// <summary>The larger of x and y.</summary>
-    public static Scalar Max(Scalar x, Scalar y) => OfBinary(BinaryOp.Max, x, y);
+    public static Scalar Max(Scalar x, Scalar y) => OfBinary(MaxOp, x, y);
     /// <summary>The smaller of x and y.</summary>
-    public static Scalar Min(Scalar x, Scalar y) => OfBinary(BinaryOp.Min, x, y);
+    public static Scalar Min(Scalar x, Scalar y) => OfBinary(MinOp, x, y);
 
     /// <summary>This node with a name (<c>(b * c).Named("u")</c>), shown in every printout,
     /// explanation and picture.</summary>
     public Scalar Named(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return new Scalar(Kind.Named, null, null, this, null, name, 0, false);
+        return new Scalar(Kind.Named, null, this, null, name, value, known);
     }
 
     /// <summary>The variable's name when this node is a variable, else null.</summary>
-    internal string? VariableName => kind == Kind.Var ? name : null;
+    internal string? VariableName => kind is Kind.Var or Kind.Unnamed ? name : null;
 
     /// <summary>The node's name, or null.</summary>
-    public string? Name => kind is Kind.Named or Kind.Var ? name : null;
+    public string? Name => kind is Kind.Named or Kind.Var or Kind.Unnamed ? name : null;
 
     /// <summary>The variables the expression uses, in the order they are first reached.</summary>
     public IReadOnlyList<string> Variables => Layout().Graph.Variables;
@@ -294,30 +389,38 @@ public sealed class Scalar
     // the bound values, gathered in the layout; values given to the call override them
     private (Toolkit.Graph.Graph Graph, IReadOnlyDictionary<string, double> Env, int Stamp) Prepare(IReadOnlyDictionary<string, double>? values)
     {
-        var (graph, env, stamp) = Layout();
+        var layout = Layout();
+        var env = layout.Env();
         if (values is not null)
             foreach (var (k, v) in values) env[k] = v;
-        return (graph, env, stamp);
+        return (layout.Graph, env, layout.Stamp);
     }
 
-    private Forward ForwardPass(IReadOnlyDictionary<string, double>? values)
+    // the forward pass: the values the operators computed when every variable is bound and no
+    // values are given, else the core's pass over the variables' values
+    private (Forward Forward, int Stamp) ForwardPass(IReadOnlyDictionary<string, double>? values)
     {
-        var (graph, env, _) = Prepare(values);
-        return Eval.forward(graph, env);
+        if (values is null)
+        {
+            var layout = Layout();
+            return (layout.Values is { } v ? new Forward(layout.Graph, v) : Eval.forward(layout.Graph, layout.Env()), layout.Stamp);
+        }
+        var (graph, env, stamp) = Prepare(values);
+        return (Eval.forward(graph, env), stamp);
     }
 
     private Gradients BackwardPass(IReadOnlyDictionary<string, double>? values)
     {
-        var (graph, env, stamp) = Prepare(values);
-        return new Gradients(Eval.backward(Eval.forward(graph, env)), this, stamp);
+        var (forward, stamp) = ForwardPass(values);
+        return new Gradients(Eval.backward(forward), this, stamp);
     }
 
     /// <summary>The value, from the variables' bound values.</summary>
     /// <exception cref="UnboundVariableException">A variable has no value (an ArgumentException).</exception>
-    public double Value => ForwardPass(null).Value;
+    public double Value => ForwardPass(null).Forward.Value;
 
     /// <summary>The value, with <paramref name="values"/> given for (or overriding) variables.</summary>
-    public double Evaluate(IReadOnlyDictionary<string, double> values) => ForwardPass(values).Value;
+    public double Evaluate(IReadOnlyDictionary<string, double> values) => ForwardPass(values).Forward.Value;
 
     /// <summary>The forward and backward passes: the value and every node's dvar.</summary>
     public Gradients Backward() => BackwardPass(null);
@@ -327,14 +430,14 @@ public sealed class Scalar
 
     /// <summary>The directional derivative by forward mode (dual numbers): ∇f · direction.</summary>
     public double DirectionalDerivative(IReadOnlyDictionary<string, double> direction) =>
-        Eval.directional(ForwardPass(null), direction);
+        Eval.directional(ForwardPass(null).Forward, direction);
 
     /// <summary>The symbolic derivative d(this)/d(variable), simplified; named intermediate
     /// nodes appear by name.</summary>
     public Scalar Derivative(Scalar variable)
     {
         ArgumentNullException.ThrowIfNull(variable);
-        if (variable.kind != Kind.Var)
+        if (variable.kind is not (Kind.Var or Kind.Unnamed))
             throw new ArgumentException($"Derivative needs a variable, not '{variable}'", nameof(variable));
         return Derivative(variable.name!);
     }

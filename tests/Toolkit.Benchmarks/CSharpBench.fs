@@ -23,14 +23,14 @@ let table () : string list =
     let micrograd = Path.Combine(root, "scripts", "micrograd_bench.py")
     let lines = ResizeArray<string>()
     let add (s: string) = lines.Add s; printfn "%s" s
-    add "Build the graph with operators, then backward, one process per run, median of 3 (seconds); the same graphs in both, the same value and first dvar."
+    add "Build the graph with operators, then backward, one process per graph and size, median of 5 runs (seconds), the collector run between runs on both sides; the same graphs in both, the same value and first dvar."
     add ""
     add "| graph | nodes | C# facade | micrograd-style Python | Python ÷ C# | same value and dvar |"
     add "|---|---:|---:|---:|---:|---|"
     for graph in [ "chain"; "wide"; "neuron" ] do
         for n in [ 1_000; 10_000; 100_000; 1_000_000 ] do
-            let ours = run "dotnet" (sprintf "%s %s %d 3" csharp graph n)
-            let theirs = run "/usr/bin/python3" (sprintf "%s %s %d 3" micrograd graph n)
+            let ours = run "dotnet" (sprintf "%s %s %d 5" csharp graph n)
+            let theirs = run "/usr/bin/python3" (sprintf "%s %s %d 5" micrograd graph n)
             let secs (j: JsonElement option) = j |> Option.map (fun j -> j.GetProperty("seconds").GetDouble())
             let cell = function Some (s: float) -> sprintf "%.4f" s | None -> "not run"
             let ratio = match secs ours, secs theirs with Some o, Some t -> sprintf "%.2f×" (t / o) | _ -> "–"

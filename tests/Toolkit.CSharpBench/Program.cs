@@ -1,6 +1,8 @@
 // Builds micrograd's workloads with Toolkit's C# facade (Scalar and its operators), calls
 // Backward(), and prints one JSON line per run: the graph, its nodes, the median seconds of
-// build + backward, the value and the first input's dvar.
+// build + backward, the value and the first input's dvar. The inputs are unnamed variables, as
+// micrograd's leaves are Values without names; as the Python side does, the collector cleans up
+// between runs, outside the timing.
 // Usage: Toolkit.CSharpBench chain|wide|neuron NODES [REPEATS]
 using System.Diagnostics;
 using System.Text.Json;
@@ -13,8 +15,8 @@ var repeats = args.Length > 2 ? int.Parse(args[2]) : 3;
 // n operation nodes: alternately tanh(x) and x*w, w shared
 (Scalar Out, Scalar X0) Chain(int nodes)
 {
-    var x = Scalar.Variable("x", 0.5);
-    var w = Scalar.Variable("w", 1.0001);
+    var x = Scalar.Variable(0.5);
+    var w = Scalar.Variable(1.0001);
     var v = x;
     for (var k = 0; k < nodes; k++) v = k % 2 == 0 ? Scalar.Tanh(v) : v * w;
     return (v, x);
@@ -24,7 +26,7 @@ var repeats = args.Length > 2 ? int.Parse(args[2]) : 3;
 (Scalar Out, Scalar X0) Wide(int nodes)
 {
     const int width = 1000;
-    var xs = Enumerable.Range(0, width).Select(i => Scalar.Variable($"x{i}", 0.5 + 0.4 * Math.Sin(i))).ToArray();
+    var xs = Enumerable.Range(0, width).Select(i => Scalar.Variable(0.5 + 0.4 * Math.Sin(i))).ToArray();
     var p = xs;
     var layers = Math.Max(1, (nodes - width) / (3 * width));
     for (var l = 0; l < layers; l++)
@@ -45,8 +47,8 @@ var repeats = args.Length > 2 ? int.Parse(args[2]) : 3;
     Scalar? w0 = null;
     for (var i = 0; i < k; i++)
     {
-        var w = Scalar.Variable($"w{i}", Math.Sin(i));
-        var x = Scalar.Variable($"x{i}", Math.Cos(i));
+        var w = Scalar.Variable(Math.Sin(i));
+        var x = Scalar.Variable(Math.Cos(i));
         w0 ??= w;
         s = s + w * x;
     }
@@ -63,6 +65,9 @@ for (var r = 0; r < repeats; r++)
     times.Add(sw.Elapsed.TotalSeconds);
     value = g.Value;
     grad0 = g[x0];
+    output = x0 = null!;
+    g = null!;
+    GC.Collect();
 }
 times.Sort();
 var median = times[times.Count / 2];

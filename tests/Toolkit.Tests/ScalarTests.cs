@@ -235,6 +235,71 @@ public class ScalarTests
         finally { File.Delete(path); }
     }
 
+    [Fact]
+    public void UnnamedVariablesAreMicrogradsValues()
+    {
+        //[unnamed]
+        var a = Scalar.Variable(2.0);                // no name, as micrograd's Value(2.0)
+        var b = Scalar.Variable(2.0);                // another variable, though the value is the same
+        var J = a * b + a;
+        var g = J.Backward();                        // g[a] == 3, g[b] == 2
+        //[/unnamed]
+        Assert.Equal(6, g.Value);
+        Assert.Equal(3, g[a]);
+        Assert.Equal(2, g[b]);
+        // a name is made for each where one is needed, and it reads back
+        Assert.StartsWith("θ", a.Name);
+        Assert.NotEqual(a.Name, b.Name);
+        Assert.Equal(new[] { a.Name, b.Name }, J.Variables);
+        Assert.Equal(3, g[a.Name!]);
+        Assert.Equal(2, g.ToDictionary()[b.Name!]);
+        Assert.Equal($"{a.Name} * {b.Name} + {a.Name}", J.ToString());
+        Assert.Equal(6, Scalar.Parse(J.ToString()).Evaluate(new Dictionary<string, double> { [a.Name!] = 2, [b.Name!] = 2 }));
+        Assert.Equal(3, J.Derivative(a).Value);
+        // values given at evaluation override theirs, and they mix with named variables
+        Assert.Equal(5 * 2 + 5, J.Evaluate(new Dictionary<string, double> { [a.Name!] = 5 }));
+        var K = a * Scalar.Variable("y");
+        Assert.Equal(8, K.Evaluate(new Dictionary<string, double> { ["y"] = 4 }));
+        Assert.Equal(4, K.Backward(new Dictionary<string, double> { ["y"] = 4 })[a]);
+    }
+
+    [Fact]
+    public void ValuesComputedAsTheGraphIsBuiltAreTheCoresForwardPass()
+    {
+        // Every operator and function of Scalar that takes Scalars (found by reflection, so one
+        // added later is covered), composed at random: the value and dvars Backward() gives from
+        // the values computed while building must be the core's own forward pass over the
+        // variables' values, bit for bit (NaN included).
+        var ops = typeof(Scalar).GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(m => m.ReturnType == typeof(Scalar) && m.GetParameters().Any(p => p.ParameterType == typeof(Scalar))
+                        && m.GetParameters().All(p => p.ParameterType == typeof(Scalar) || p.ParameterType == typeof(int) || p.HasDefaultValue))
+            .ToArray();
+        Assert.Contains(ops, m => m.Name == "op_Multiply");
+        Assert.Contains(ops, m => m.Name == "Gelu");
+        for (var seed = 0; seed < 200; seed++)
+        {
+            var random = new Random(seed);
+            var leaves = new List<Scalar> { Scalar.Variable("x", random.NextDouble() * 4 - 2), Scalar.Variable(random.NextDouble() * 4 - 2), Scalar.Constant(random.Next(-3, 4)) };
+            var nodes = new List<Scalar>(leaves);
+            for (var k = 0; k < 12; k++)
+            {
+                var m = ops[random.Next(ops.Length)];
+                var args = m.GetParameters().Select(p =>
+                    p.ParameterType == typeof(Scalar) ? nodes[random.Next(nodes.Count)]
+                    : p.ParameterType == typeof(int) ? random.Next(-3, 4)
+                    : p.DefaultValue).ToArray();
+                nodes.Add((Scalar)m.Invoke(null, args)!);
+            }
+            var J = nodes[^1];
+            var built = J.Backward();
+            var passed = J.Backward(new Dictionary<string, double>());   // values given: the core's forward pass
+            Assert.Equal(BitConverter.DoubleToInt64Bits(passed.Value), BitConverter.DoubleToInt64Bits(built.Value));
+            Assert.Equal(BitConverter.DoubleToInt64Bits(passed.Value), BitConverter.DoubleToInt64Bits(J.Value));
+            foreach (var leaf in leaves.Take(2).Where(l => J.Variables.Contains(l.Name)))
+                Assert.Equal(BitConverter.DoubleToInt64Bits(passed[leaf]), BitConverter.DoubleToInt64Bits(built[leaf]));
+        }
+    }
+
     private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
     {
         public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;

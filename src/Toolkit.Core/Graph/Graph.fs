@@ -80,6 +80,12 @@ type Op =
 [<Sealed>]
 type Graph internal (ops: Op[], names: string[], arg0: int[], arg1: int[], variables: string[], varPositions: int[],
                      exprs: Lazy<Expr[] * Expr[]>, positions: Lazy<IdentityMap<Expr> * int[]>) =
+    // the variables' positions by name, made on the first lookup by name
+    let byName =
+        lazy
+            let d = Dictionary<string, int>(variables.Length)
+            for k in 0 .. variables.Length - 1 do d.TryAdd(variables.[k], varPositions.[k]) |> ignore
+            d
 
     /// The number of distinct nodes.
     member _.Count = ops.Length
@@ -104,9 +110,12 @@ type Graph internal (ops: Op[], names: string[], arg0: int[], arg1: int[], varia
     member _.Variables : string[] = Array.copy variables
     /// The position of the node of a variable.
     member _.PositionOfVariable(name: string) : int option =
-        match Array.tryFindIndex ((=) name) variables with
-        | Some k -> Some varPositions.[k]
-        | None -> None
+        match name with
+        | null -> None
+        | _ ->
+            match byName.Value.TryGetValue name with
+            | true, i -> Some i
+            | _ -> None
     /// The position of a node object of the expression this graph was built from.
     member _.PositionOf(e: Expr) : int option =
         let visited, positionOfVisit = positions.Value
@@ -133,6 +142,58 @@ module Graph =
           Parent: int
           Slot: int
           Finish: bool }
+
+    /// <summary>The graph of a tape already in topological order (every argument before its
+    /// node, the output last; one <c>Op.Var</c> per name, named in <paramref name="names"/>).
+    /// The arrays become the graph's own. The two recorders (<c>GraphBuilder</c> and the C#
+    /// facade's <c>Scalar</c>) keep the one-variable-per-name rule themselves; the order is
+    /// checked here.</summary>
+    let internal ofArrays (ops: Op[]) (names: string[]) (arg0: int[]) (arg1: int[]) : Graph =
+        let n = ops.Length
+        if n = 0 || names.Length <> n || arg0.Length <> n || arg1.Length <> n then
+            invalidArg "ops" (sprintf "a graph needs one entry per node in every array (%d, %d, %d, %d)" n names.Length arg0.Length arg1.Length)
+        let variables = ResizeArray<string>()
+        let varPositions = ResizeArray<int>()
+        for j in 0 .. n - 1 do
+            let inRange k = k >= 0 && k < j
+            let ok =
+                not (isNull (box ops.[j])) &&
+                match ops.[j] with
+                | Op.Const _ -> arg0.[j] = -1 && arg1.[j] = -1
+                | Op.Var name ->
+                    variables.Add name
+                    varPositions.Add j
+                    arg0.[j] = -1 && arg1.[j] = -1
+                | Op.Unary _ -> inRange arg0.[j] && arg1.[j] = -1
+                | Op.Binary _ -> inRange arg0.[j] && inRange arg1.[j]
+            if not ok then invalidArg "ops" (sprintf "node %d is not after its arguments" j)
+        // node objects, made only when a pass asks for them (printing, symbolic, explain)
+        let exprs =
+            lazy
+                let nodes = Array.zeroCreate<Expr> n
+                let sources = Array.zeroCreate<Expr> n
+                for j in 0 .. n - 1 do
+                    nodes.[j] <-
+                        match ops.[j] with
+                        | Op.Const v -> Const v
+                        | Op.Var name -> Var name
+                        | Op.Unary op -> Unary(op, sources.[arg0.[j]])
+                        | Op.Binary op -> Binary(op, sources.[arg0.[j]], sources.[arg1.[j]])
+                    sources.[j] <-
+                        match ops.[j], names.[j] with
+                        | Op.Var _, _ | _, null -> nodes.[j]
+                        | _, name -> Named(name, nodes.[j])
+                nodes, sources
+        let positions =
+            lazy
+                let nodes, sources = exprs.Value
+                let map = IdentityMap<Expr>()
+                let pos = ResizeArray<int>()
+                for j in 0 .. n - 1 do
+                    for e in [ nodes.[j]; sources.[j] ] do
+                        if map.GetOrAdd(e, pos.Count) = -1 then pos.Add j
+                map, pos.ToArray()
+        Graph(ops, names, arg0, arg1, variables.ToArray(), varPositions.ToArray(), exprs, positions)
 
     /// <summary>Lays out an expression's nodes in topological order. O(nodes), iterative: one
     /// depth-first walk with an explicit stack and one identity-map lookup per edge.</summary>
@@ -318,8 +379,6 @@ type GraphBuilder(capacity: int) =
         let namesA = Array.zeroCreate<string> n
         let a0 = Array.create n -1
         let a1 = Array.create n -1
-        let variables = ResizeArray<string>()
-        let varPositions = ResizeArray<int>()
         for i in 0 .. output do
             if keep.[i] then
                 let j = newIndex.[i]
@@ -327,35 +386,4 @@ type GraphBuilder(capacity: int) =
                 namesA.[j] <- names.[i]
                 if arg0.[i] >= 0 then a0.[j] <- newIndex.[arg0.[i]]
                 if arg1.[i] >= 0 then a1.[j] <- newIndex.[arg1.[i]]
-                match ops.[i] with
-                | Op.Var name ->
-                    variables.Add name
-                    varPositions.Add j
-                | _ -> ()
-        // node objects, made only when a pass asks for them (printing, symbolic, explain)
-        let exprs =
-            lazy
-                let nodes = Array.zeroCreate<Expr> n
-                let sources = Array.zeroCreate<Expr> n
-                for j in 0 .. n - 1 do
-                    nodes.[j] <-
-                        match opsA.[j] with
-                        | Op.Const v -> Const v
-                        | Op.Var name -> Var name
-                        | Op.Unary op -> Unary(op, sources.[a0.[j]])
-                        | Op.Binary op -> Binary(op, sources.[a0.[j]], sources.[a1.[j]])
-                    sources.[j] <-
-                        match opsA.[j], namesA.[j] with
-                        | Op.Var _, _ | _, null -> nodes.[j]
-                        | _, name -> Named(name, nodes.[j])
-                nodes, sources
-        let positions =
-            lazy
-                let nodes, sources = exprs.Value
-                let map = IdentityMap<Expr>()
-                let pos = ResizeArray<int>()
-                for j in 0 .. n - 1 do
-                    for e in [ nodes.[j]; sources.[j] ] do
-                        if map.GetOrAdd(e, pos.Count) = -1 then pos.Add j
-                map, pos.ToArray()
-        Graph(opsA, namesA, a0, a1, variables.ToArray(), varPositions.ToArray(), exprs, positions)
+        Graph.ofArrays opsA namesA a0 a1
