@@ -7,7 +7,8 @@ same graphs are built from PyTorch's 0-d float64 tensors (requires_grad) and dif
 PyTorch's autograd, one tensor per node like one Value per node.
 
 Prints one JSON line: {"graph", "nodes", "seconds" (median), "nodes_per_second", "peak_rss_mb", "value", "grad0"}.
-Usage: micrograd_bench.py chain|wide|neuron NODES [REPEATS] [micrograd|torch]
+Usage: micrograd_bench.py chain|wide|neuron NODES [REPEATS] [micrograd|torch] [MIN_SECONDS]
+(at least REPEATS runs, and more until the runs took MIN_SECONDS in all)
 """
 import gc, json, math, resource, sys, time
 
@@ -100,6 +101,7 @@ def main():
     graph, n = sys.argv[1], int(sys.argv[2])
     repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     engine = sys.argv[4] if len(sys.argv) > 4 else "micrograd"
+    min_seconds = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
     if engine == "torch":
         import torch
         torch.set_num_threads(1)
@@ -109,7 +111,7 @@ def main():
         leaf, number = Value, float
     gc.disable()  # micrograd's best case
     times = []
-    for _ in range(repeats):
+    while len(times) < repeats or sum(times) < min_seconds:
         t0 = time.perf_counter()
         out, x0 = {"chain": chain, "wide": wide, "neuron": neuron}[graph](n, leaf)
         out.backward()

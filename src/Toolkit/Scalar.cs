@@ -139,54 +139,32 @@ public sealed class Scalar
     private static readonly object layoutLock = new();
     private static int lastStamp;
 
-    /// <summary>A graph laid out: the core's graph, the variables (one node per name, a bound
-    /// one where there is one), every node's value when all variables are bound, and the stamp
-    /// by which a node's position can be read back.</summary>
-    private sealed record Layouts(Toolkit.Graph.Graph Graph, Dictionary<string, Scalar> Variables, List<Scalar> Unnamed, double[]? Values, int Stamp)
+    /// <summary>A graph laid out: the core's graph, the bound variables' values (when asked
+    /// for), every node's value (when all variables are bound), and the stamp by which a node's
+    /// position can be read back.</summary>
+    private sealed record Layouts(Toolkit.Graph.Graph Graph, Dictionary<string, double>? Env, double[]? Values, int Stamp);
+
+    private static void Grow<T>(ref T[] items)
     {
-        /// <summary>The bound variables' values.</summary>
-        public Dictionary<string, double> Env()
-        {
-            var env = new Dictionary<string, double>(Variables.Count + Unnamed.Count);
-            foreach (var (n, v) in Variables) if (v.known) env[n] = v.value;
-            foreach (var v in Unnamed) env[v.name!] = v.value;
-            return env;
-        }
+        var bigger = System.Buffers.ArrayPool<T>.Shared.Rent(2 * items.Length);
+        Array.Copy(items, bigger, items.Length);
+        System.Buffers.ArrayPool<T>.Shared.Return(items, clearArray: true);
+        items = bigger;
     }
 
-    // Scratch arrays of one layout, rented from the shared pool and grown by doubling; the
-    // graph gets exact copies.
-    private struct Scratch<T>
-    {
-        public T[] Items;
-        public Scratch(int capacity) => Items = System.Buffers.ArrayPool<T>.Shared.Rent(capacity);
-        public void Ensure(int count)
-        {
-            if (count < Items.Length) return;
-            var bigger = System.Buffers.ArrayPool<T>.Shared.Rent(2 * Items.Length);
-            Array.Copy(Items, bigger, Items.Length);
-            Return();
-            Items = bigger;
-        }
-        public readonly T[] Exact(int count) { var a = new T[count]; Array.Copy(Items, a, count); return a; }
-        public readonly void Return() =>
-            System.Buffers.ArrayPool<T>.Shared.Return(Items, System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>());
-    }
-
-    /// <summary>This graph laid out for the core's passes: one post-order walk (no recursion, no
-    /// hashing but a variable's name: each node records the layout that placed it) recording
-    /// every distinct node once, in the order the walk finishes them, which is topological.</summary>
+    /// <summary>This graph laid out for the core's passes. One post-order walk (no recursion, no
+    /// hashing but a variable's name: each node records the layout that placed it) finds every
+    /// distinct node once, in the order it finishes them, which is topological; a second pass
+    /// writes the core's arrays, exactly sized.</summary>
+    /// <param name="withEnv">Gather the bound variables' values by name.</param>
     /// <exception cref="ArgumentException">One variable name is bound to two different values.</exception>
-    private Layouts Layout()
+    private Layouts Layout(bool withEnv)
     {
-        var ops = new Scratch<Op>(256);
-        var names = new Scratch<string?>(256);
-        var arg0 = new Scratch<int>(256);
-        var arg1 = new Scratch<int>(256);
-        var values = new Scratch<double>(256);
-        var stack = new Scratch<Scalar>(256);
+        var pool = System.Buffers.ArrayPool<Scalar>.Shared;
+        var stack = pool.Rent(256);
+        var order = pool.Rent(256);
         var variables = new Dictionary<string, Scalar>();
-        var unnamed = new List<Scalar>();
+        List<(int Position, string Name)>? named = null;
         int stamp, count = 0;
         try
         {
@@ -196,15 +174,25 @@ public sealed class Scalar
             {
                 stamp = ++lastStamp;
                 int top = 0;
-                stack.Items[top++] = this;
+                stack[top++] = this;
                 while (top > 0)
                 {
-                    var n = stack.Items[top - 1];
+                    var n = stack[top - 1];
                     if ((int)(n.placed >> 32) == stamp) { top--; continue; }
                     // the arguments first (a before b); the node is finished when both are placed
                     var ready = true;
-                    if (n.b is not null && (int)(n.b.placed >> 32) != stamp) { stack.Ensure(top + 1); stack.Items[top++] = n.b; ready = false; }
-                    if (n.a is not null && (int)(n.a.placed >> 32) != stamp) { stack.Ensure(top + 1); stack.Items[top++] = n.a; ready = false; }
+                    if (n.b is { } b && (int)(b.placed >> 32) != stamp)
+                    {
+                        if (top == stack.Length) Grow(ref stack);
+                        stack[top++] = b;
+                        ready = false;
+                    }
+                    if (n.a is { } a && (int)(a.placed >> 32) != stamp)
+                    {
+                        if (top == stack.Length) Grow(ref stack);
+                        stack[top++] = a;
+                        ready = false;
+                    }
                     if (!ready) continue;
                     top--;
                     int position;
@@ -212,41 +200,58 @@ public sealed class Scalar
                     {
                         // a name is the node's: the named node is its body's position
                         position = (int)n.a!.placed;
-                        if (n.a.kind is not (Kind.Var or Kind.Unnamed)) names.Items[position] = n.name;
+                        if (n.a.kind is not (Kind.Var or Kind.Unnamed)) (named ??= new()).Add((position, n.name!));
                     }
                     else if (n.kind == Kind.Var && variables.TryGetValue(n.name!, out var first))
                     {
-                        // one node per name
+                        // one node per name; a bound one gives the value
                         position = (int)first.placed;
                         if (n.known)
                         {
                             if (first.known && !first.value.Equals(n.value))
                                 throw new ArgumentException($"variable '{n.name}' is bound to two different values; use one Variable per name");
-                            if (!first.known) { variables[n.name!] = n; values.Items[position] = n.value; }
+                            if (!first.known) variables[n.name!] = n;
                         }
                     }
                     else
                     {
+                        if (count == order.Length) Grow(ref order);
                         position = count++;
-                        ops.Ensure(position); names.Ensure(position); arg0.Ensure(position); arg1.Ensure(position); values.Ensure(position);
-                        ops.Items[position] = n.op!;
-                        names.Items[position] = n.kind is Kind.Var or Kind.Unnamed ? n.name : null;
-                        arg0.Items[position] = n.a is null ? -1 : (int)n.a.placed;
-                        arg1.Items[position] = n.b is null ? -1 : (int)n.b.placed;
-                        values.Items[position] = n.value;
+                        order[position] = n;
                         if (n.kind == Kind.Var) variables.Add(n.name!, n);
-                        else if (n.kind == Kind.Unnamed) unnamed.Add(n);
                     }
                     n.placed = ((long)stamp << 32) | (uint)position;
                 }
             }
             // the output is the last node: the walk finishes the root last
-            var graph = Toolkit.Graph.GraphModule.ofArrays(ops.Exact(count), names.Exact(count)!, arg0.Exact(count), arg1.Exact(count));
-            return new Layouts(graph, variables, unnamed, known ? values.Exact(count) : null, stamp);
+            var ops = new Op[count];
+            var names = new string[count];
+            var arg0 = new int[count];
+            var arg1 = new int[count];
+            var values = known ? new double[count] : null;
+            var env = withEnv ? new Dictionary<string, double>(variables.Count) : null;
+            for (var j = 0; j < count; j++)
+            {
+                var n = order[j];
+                ops[j] = n.op!;
+                arg0[j] = n.a is null ? -1 : (int)n.a.placed;
+                arg1[j] = n.b is null ? -1 : (int)n.b.placed;
+                if (values is not null) values[j] = n.value;
+                if (n.kind is Kind.Var or Kind.Unnamed)
+                {
+                    names[j] = n.name!;
+                    // a name's bound value, wherever it is bound
+                    if (env is not null && (n.kind == Kind.Unnamed ? n : variables[n.name!]) is { known: true } v) env[v.name!] = v.value;
+                }
+            }
+            if (named is not null)
+                foreach (var (position, name) in named) names[position] = name;
+            return new Layouts(Toolkit.Graph.GraphModule.ofArrays(ops, names, arg0, arg1), env, values, stamp);
         }
         finally
         {
-            ops.Return(); names.Return(); arg0.Return(); arg1.Return(); values.Return(); stack.Return();
+            pool.Return(stack, clearArray: true);
+            pool.Return(order, clearArray: true);
         }
     }
 
@@ -264,7 +269,7 @@ public sealed class Scalar
     {
         // laid out again since (another pass on a shared node): the walk is the same, so the
         // positions are too
-        return PlacedBy(node, stamp) ?? PlacedBy(node, Layout().Stamp);
+        return PlacedBy(node, stamp) ?? PlacedBy(node, Layout(withEnv: false).Stamp);
     }
 
     /// <summary>An input variable with a value.</summary>
@@ -384,13 +389,13 @@ public sealed class Scalar
     public string? Name => kind is Kind.Named or Kind.Var or Kind.Unnamed ? name : null;
 
     /// <summary>The variables the expression uses, in the order they are first reached.</summary>
-    public IReadOnlyList<string> Variables => Layout().Graph.Variables;
+    public IReadOnlyList<string> Variables => Layout(withEnv: false).Graph.Variables;
 
     // the bound values, gathered in the layout; values given to the call override them
     private (Toolkit.Graph.Graph Graph, IReadOnlyDictionary<string, double> Env, int Stamp) Prepare(IReadOnlyDictionary<string, double>? values)
     {
-        var layout = Layout();
-        var env = layout.Env();
+        var layout = Layout(withEnv: true);
+        var env = layout.Env!;
         if (values is not null)
             foreach (var (k, v) in values) env[k] = v;
         return (layout.Graph, env, layout.Stamp);
@@ -400,10 +405,10 @@ public sealed class Scalar
     // values are given, else the core's pass over the variables' values
     private (Forward Forward, int Stamp) ForwardPass(IReadOnlyDictionary<string, double>? values)
     {
-        if (values is null)
+        if (values is null && known)
         {
-            var layout = Layout();
-            return (layout.Values is { } v ? new Forward(layout.Graph, v) : Eval.forward(layout.Graph, layout.Env()), layout.Stamp);
+            var layout = Layout(withEnv: false);
+            return (new Forward(layout.Graph, layout.Values!), layout.Stamp);
         }
         var (graph, env, stamp) = Prepare(values);
         return (Eval.forward(graph, env), stamp);

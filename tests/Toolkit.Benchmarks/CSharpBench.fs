@@ -23,16 +23,18 @@ let table () : string list =
     let micrograd = Path.Combine(root, "scripts", "micrograd_bench.py")
     let lines = ResizeArray<string>()
     let add (s: string) = lines.Add s; printfn "%s" s
-    add "Build the graph with operators, then backward, one process per graph and size, median of 5 runs (seconds), the collector run between runs on both sides; the same graphs in both, the same value and first dvar."
+    add "Build the graph with operators, then backward, one process per graph and size, median of the runs (at least 5, and at least 1 s of them) in milliseconds, the collector run between runs (outside the timing) on both sides; the same graphs in both, the same value and first dvar."
     add ""
-    add "| graph | nodes | C# facade | micrograd-style Python | Python ÷ C# | same value and dvar |"
+    add "| graph | nodes | C# facade, ms | micrograd-style Python, ms | Python ÷ C# | same value and dvar |"
     add "|---|---:|---:|---:|---:|---|"
     for graph in [ "chain"; "wide"; "neuron" ] do
         for n in [ 1_000; 10_000; 100_000; 1_000_000 ] do
-            let ours = run "dotnet" (sprintf "%s %s %d 5" csharp graph n)
-            let theirs = run "/usr/bin/python3" (sprintf "%s %s %d 5" micrograd graph n)
+            let ours = run "dotnet" (sprintf "%s %s %d 5 1.0" csharp graph n)
+            let theirs = run "/usr/bin/python3" (sprintf "%s %s %d 5 micrograd 1.0" micrograd graph n)
             let secs (j: JsonElement option) = j |> Option.map (fun j -> j.GetProperty("seconds").GetDouble())
-            let cell = function Some (s: float) -> sprintf "%.4f" s | None -> "not run"
+            let cell = function
+                | Some (s: float) -> let ms = 1000.0 * s in if ms >= 100.0 then sprintf "%.0f" ms elif ms >= 10.0 then sprintf "%.1f" ms else sprintf "%.3g" ms
+                | None -> "not run"
             let ratio = match secs ours, secs theirs with Some o, Some t -> sprintf "%.2f×" (t / o) | _ -> "–"
             let agree =
                 match ours, theirs with

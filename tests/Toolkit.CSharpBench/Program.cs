@@ -3,7 +3,9 @@
 // build + backward, the value and the first input's dvar. The inputs are unnamed variables, as
 // micrograd's leaves are Values without names; as the Python side does, the collector cleans up
 // between runs, outside the timing.
-// Usage: Toolkit.CSharpBench chain|wide|neuron NODES [REPEATS]
+// Usage: Toolkit.CSharpBench chain|wide|neuron NODES [REPEATS] [MIN_SECONDS]
+// (at least REPEATS runs, and more until the runs took MIN_SECONDS: small graphs are timed over
+// many runs, as scripts/micrograd_bench.py times them)
 using System.Diagnostics;
 using System.Text.Json;
 using Toolkit;
@@ -11,6 +13,7 @@ using Toolkit;
 var graph = args[0];
 var n = int.Parse(args[1]);
 var repeats = args.Length > 2 ? int.Parse(args[2]) : 3;
+var minSeconds = args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 0;
 
 // n operation nodes: alternately tanh(x) and x*w, w shared
 (Scalar Out, Scalar X0) Chain(int nodes)
@@ -57,7 +60,7 @@ var repeats = args.Length > 2 ? int.Parse(args[2]) : 3;
 
 var times = new List<double>();
 double value = 0, grad0 = 0;
-for (var r = 0; r < repeats; r++)
+for (var r = 0; r < repeats || times.Sum() < minSeconds; r++)
 {
     var sw = Stopwatch.StartNew();
     var (output, x0) = graph switch { "chain" => Chain(n), "wide" => Wide(n), "neuron" => Neuron(n), _ => throw new ArgumentException($"unknown graph '{graph}'") };
