@@ -8,16 +8,29 @@ type internal IdentityEntry<'T> = { mutable Key: 'T; mutable Value: int }
 /// An identity map from node objects to ints (open addressing, linear probing, key and value
 /// side by side so a probe touches one cache line): the one lookup per edge that laying out a
 /// graph needs. Reference identity is what sharing means.
+module internal IdentitySlot =
+    /// The slot of an object in a table of mask + 1 entries (a power of two): Fibonacci hashing
+    /// of the runtime's identity hash, its high bits, which mix all of the hash's bits (the
+    /// runtime's hashes come from a linear congruential generator, whose low bits repeat).
+    let inline slot (e: obj) (mask: int) =
+        int ((uint64 (uint32 (System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode e)) * 11400714819323198485UL) >>> 32) &&& mask
+
 [<Sealed>]
-type internal IdentityMap<'T when 'T : not struct>() =
-    let mutable table : IdentityEntry<'T>[] = Array.zeroCreate 1024
+type internal IdentityMap<'T when 'T : not struct>(pooled: bool) =
+    // a pooled map takes its tables from the shared pool and gives them back on Release (a
+    // layout's map, used once); an unpooled one is kept (a graph's lookup of its node objects)
+    let take n = if pooled then System.Buffers.ArrayPool<IdentityEntry<'T>>.Shared.Rent n else Array.zeroCreate n
+    let give (t: IdentityEntry<'T>[]) = if pooled then System.Buffers.ArrayPool<IdentityEntry<'T>>.Shared.Return(t, true)
+    // tables are powers of two (the pool's sizes are too), cleared: the pool clears what it is given
+    let mutable table : IdentityEntry<'T>[] = take 1024
     let mutable count = 0
-    static let slot (e: 'T) (mask: int) =
-        // Fibonacci hashing spreads the runtime's identity hash over the table
-        int ((uint32 (System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode e) * 2654435769u) >>> 4) &&& mask
+    // a plain function, not a static of this generic class: statics of a class shared by every
+    // reference type are found through a runtime lookup on each use
+    let slot (e: 'T) (mask: int) = IdentitySlot.slot (box e) mask
+    new() = IdentityMap<'T>(false)
     member private _.Grow() =
         let old = table
-        table <- Array.zeroCreate (old.Length * 2)
+        table <- take (old.Length * 2)
         let mask = table.Length - 1
         for i in 0 .. old.Length - 1 do
             let k = old.[i].Key
@@ -25,6 +38,11 @@ type internal IdentityMap<'T when 'T : not struct>() =
                 let mutable j = slot k mask
                 while not (isNull (box table.[j].Key)) do j <- (j + 1) &&& mask
                 table.[j] <- old.[i]
+        give old
+    /// Gives a pooled map's table back; the map is not used after.
+    member _.Release() =
+        give table
+        table <- null
     /// The value stored for e, or adds e with v and returns -1.
     member m.GetOrAdd(e: 'T, v: int) : int =
         if 2 * (count + 1) > table.Length then m.Grow()
@@ -133,16 +151,6 @@ type Graph internal (ops: Op[], names: string[], arg0: int[], arg1: int[], varia
 [<CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
 module Graph =
 
-    [<Struct>]
-    type private Frame =
-        { E: Expr
-          /// visit number of the node (when finishing) or of the parent (when visiting)
-          Visit: int
-          /// the parent's visit number and argument slot to report the position to
-          Parent: int
-          Slot: int
-          Finish: bool }
-
     /// <summary>The graph of a tape already in topological order (every argument before its
     /// node, the output last; one <c>Op.Var</c> per name, named in <paramref name="names"/>).
     /// The arrays become the graph's own. The two recorders (<c>GraphBuilder</c> and the C#
@@ -195,101 +203,203 @@ module Graph =
                 map, pos.ToArray()
         Graph(ops, names, arg0, arg1, variables.ToArray(), varPositions.ToArray(), exprs, positions)
 
-    /// <summary>Lays out an expression's nodes in topological order. O(nodes), iterative: one
-    /// depth-first walk with an explicit stack and one identity-map lookup per edge.</summary>
-    let ofExpr (root: Expr) : Graph =
-        let visited = IdentityMap<Expr>()
-        let varIndex = System.Collections.Generic.Dictionary<string, int>()
-        let nodes = ResizeArray<Expr>()
-        let sources = ResizeArray<Expr>()
-        let names = ResizeArray<string>()
-        let arg0 = ResizeArray<int>()
-        let arg1 = ResizeArray<int>()
+    /// A frame of the layout's walk: a node to visit, or one whose arguments are placed.
+    [<Struct>]
+    type private Frame =
+        { E: Expr
+          /// visit number of the node (when finishing) or of the parent (when visiting)
+          Visit: int
+          /// the parent's visit number and argument slot to report the position to
+          Parent: int
+          Slot: int
+          Finish: bool }
+
+    let private rent<'T> (n: int) = System.Buffers.ArrayPool<'T>.Shared.Rent n
+    let private giveBack<'T> (a: 'T[]) =
+        System.Buffers.ArrayPool<'T>.Shared.Return(a, System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<'T>())
+    let private grown<'T> (a: 'T[]) : 'T[] =
+        let b = rent<'T> (2 * a.Length)
+        Array.blit a 0 b 0 a.Length
+        giveBack a
+        b
+
+    /// The buffers of one layout, taken from the shared pool and given back when it ends (only
+    /// the graph's own arrays are allocated, exactly sized).
+    [<Sealed>]
+    type private Walk(visited: IdentityMap<Expr>) =
+        let mutable frames = rent<Frame> 256
+        let mutable top = 0
+        // per visit number: the node's position once finished, and its arguments' positions
+        let mutable position = rent<int> 256
+        let mutable pending0 = rent<int> 256
+        let mutable pending1 = rent<int> 256
+        let mutable visits = 0
+        // per node
+        let mutable ops = rent<Op> 256
+        let mutable names = rent<string> 256
+        let mutable arg0 = rent<int> 256
+        let mutable arg1 = rent<int> 256
+        let mutable nodes = rent<Expr> 256
+        let mutable sources = rent<Expr> 256
+        let mutable count = 0
+        let varIndex = Dictionary<string, int>()
         let variables = ResizeArray<string>()
         let varPositions = ResizeArray<int>()
-        // per visit number: the node's position once finished, and its arguments' positions
-        let position = ResizeArray<int>()
-        let pending0 = ResizeArray<int>()
-        let pending1 = ResizeArray<int>()
-        let stack = System.Collections.Generic.Stack<Frame>()
-        let report parent slot pos =
+        // one Op per operation object, shared by the nodes that use it (the operations without a
+        // parameter are single objects; up to 32 are kept, searched by identity)
+        let opKeys = Array.zeroCreate<obj> 32
+        let opValues = Array.zeroCreate<Op> 32
+        let mutable opCount = 0
+        let shared (key: obj) =
+            let mutable i = 0
+            while i < opCount && not (obj.ReferenceEquals(opKeys.[i], key)) do i <- i + 1
+            if i < opCount then opValues.[i] else Unchecked.defaultof<Op>
+        let keep (key: obj) (o: Op) =
+            if opCount < opKeys.Length then
+                opKeys.[opCount] <- key
+                opValues.[opCount] <- o
+                opCount <- opCount + 1
+            o
+        let opOf (e: Expr) =
+            match e with
+            | Const v -> Op.Const v
+            | Var n -> Op.Var n
+            | Unary (op, _) -> let o = shared op in if isNull (box o) then keep op (Op.Unary op) else o
+            | Binary (op, _, _) -> let o = shared op in if isNull (box o) then keep op (Op.Binary op) else o
+            | Named _ -> invalidOp "a named node is laid out on its body"
+
+        member _.Top = top
+        member _.Push(f: Frame) =
+            if top = frames.Length then frames <- grown frames
+            frames.[top] <- f
+            top <- top + 1
+        member _.Pop() =
+            top <- top - 1
+            frames.[top]
+        /// A new visit number, its node and arguments not yet placed.
+        member _.NewVisit() =
+            if visits = position.Length then
+                position <- grown position
+                pending0 <- grown pending0
+                pending1 <- grown pending1
+            position.[visits] <- -1
+            pending0.[visits] <- -1
+            pending1.[visits] <- -1
+            visits <- visits + 1
+            visits - 1
+        member _.Position(v: int) = position.[v]
+        member _.Arg(v: int, slot: int) = if slot = 0 then pending0.[v] else pending1.[v]
+        /// The node of visit v is at pos: tell its parent.
+        member _.Placed(v: int, parent: int, slot: int, pos: int) =
+            position.[v] <- pos
             if parent >= 0 then
                 if slot = 0 then pending0.[parent] <- pos else pending1.[parent] <- pos
-        let ops = ResizeArray<Op>()
-        let add (core: Expr) (a: int) (b: int) =
-            let i = nodes.Count
-            nodes.Add core
-            sources.Add core
-            names.Add null
-            arg0.Add a
-            arg1.Add b
-            ops.Add(
-                match core with
-                | Const v -> Op.Const v
-                | Var n -> Op.Var n
-                | Unary (op, _) -> Op.Unary op
-                | Binary (op, _, _) -> Op.Binary op
-                | Named _ -> failwith "a named node is laid out on its body")
-            i
-        stack.Push { E = root; Visit = -1; Parent = -1; Slot = 0; Finish = false }
-        while stack.Count > 0 do
-            let f = stack.Pop()
+        /// Records a node; returns its position.
+        member _.Emit(e: Expr, a: int, b: int) =
+            if count = ops.Length then
+                ops <- grown ops
+                names <- grown names
+                arg0 <- grown arg0
+                arg1 <- grown arg1
+                nodes <- grown nodes
+                sources <- grown sources
+            ops.[count] <- opOf e
+            names.[count] <- null
+            arg0.[count] <- a
+            arg1.[count] <- b
+            nodes.[count] <- e
+            sources.[count] <- e
+            count <- count + 1
+            count - 1
+        /// A variable's position: one node per name.
+        member w.Variable(e: Expr, name: string) =
+            match varIndex.TryGetValue name with
+            | true, i -> i
+            | _ ->
+                let i = w.Emit(e, -1, -1)
+                names.[i] <- name
+                varIndex.[name] <- i
+                variables.Add name
+                varPositions.Add i
+                i
+        /// Names the node at i (the first name given wins; a variable keeps its own).
+        member _.Name(i: int, name: string, source: Expr) =
+            if isNull names.[i] then
+                names.[i] <- name
+                sources.[i] <- source
+        member _.Visited = visited
+        /// The graph's arrays, exactly sized: ops, names, arg0, arg1, nodes, sources, variables
+        /// and their positions, and each visit's position.
+        member _.Result() =
+            Array.sub ops 0 count, Array.sub names 0 count, Array.sub arg0 0 count, Array.sub arg1 0 count,
+            Array.sub nodes 0 count, Array.sub sources 0 count, variables.ToArray(), varPositions.ToArray(),
+            Array.sub position 0 visits
+        member _.Release() =
+            giveBack frames; giveBack position; giveBack pending0; giveBack pending1
+            giveBack ops; giveBack names; giveBack arg0; giveBack arg1; giveBack nodes; giveBack sources
+
+    /// One depth-first walk with an explicit stack and one identity-map lookup per edge: every
+    /// distinct node object recorded once, after its arguments.
+    let private walk (root: Expr) (w: Walk) =
+        w.Push { E = root; Visit = -1; Parent = -1; Slot = 0; Finish = false }
+        while w.Top > 0 do
+            let f = w.Pop()
             if f.Finish then
                 let v = f.Visit
                 let pos =
                     match f.E with
                     | Named (name, _) ->
-                        let i = pending0.[v]
-                        // the first name given wins; a variable keeps its own name
-                        if isNull names.[i] then
-                            names.[i] <- name
-                            sources.[i] <- f.E
+                        let i = w.Arg(v, 0)
+                        w.Name(i, name, f.E)
                         i
-                    | Unary _ -> add f.E pending0.[v] -1
-                    | _ -> add f.E pending0.[v] pending1.[v]
-                position.[v] <- pos
-                report f.Parent f.Slot pos
+                    | Unary _ -> w.Emit(f.E, w.Arg(v, 0), -1)
+                    | _ -> w.Emit(f.E, w.Arg(v, 0), w.Arg(v, 1))
+                w.Placed(v, f.Parent, f.Slot, pos)
             else
-                let v = position.Count
-                match visited.GetOrAdd(f.E, v) with
+                let v = w.NewVisit()
+                match w.Visited.GetOrAdd(f.E, v) with
                 | -1 ->
-                    position.Add -1
-                    pending0.Add -1
-                    pending1.Add -1
-                    let later (child: Expr) slot = stack.Push { E = child; Visit = -1; Parent = v; Slot = slot; Finish = false }
                     match f.E with
-                    | Const _ ->
-                        let pos = add f.E -1 -1
-                        position.[v] <- pos
-                        report f.Parent f.Slot pos
-                    | Var name ->
-                        let pos =
-                            match varIndex.TryGetValue name with
-                            | true, i -> i
-                            | _ ->
-                                let i = add f.E -1 -1
-                                names.[i] <- name
-                                varIndex.[name] <- i
-                                variables.Add name
-                                varPositions.Add i
-                                i
-                        position.[v] <- pos
-                        report f.Parent f.Slot pos
+                    | Const _ -> w.Placed(v, f.Parent, f.Slot, w.Emit(f.E, -1, -1))
+                    | Var name -> w.Placed(v, f.Parent, f.Slot, w.Variable(f.E, name))
                     | Named (_, body) ->
-                        stack.Push { f with Visit = v; Finish = true }
-                        later body 0
+                        w.Push { f with Visit = v; Finish = true }
+                        w.Push { E = body; Visit = -1; Parent = v; Slot = 0; Finish = false }
                     | Unary (_, x) ->
-                        stack.Push { f with Visit = v; Finish = true }
-                        later x 0
+                        w.Push { f with Visit = v; Finish = true }
+                        w.Push { E = x; Visit = -1; Parent = v; Slot = 0; Finish = false }
                     | Binary (_, x, y) ->
-                        stack.Push { f with Visit = v; Finish = true }
-                        later y 1
-                        later x 0
+                        w.Push { f with Visit = v; Finish = true }
+                        w.Push { E = y; Visit = -1; Parent = v; Slot = 1; Finish = false }
+                        w.Push { E = x; Visit = -1; Parent = v; Slot = 0; Finish = false }
                 | seen ->
-                    // visited before: in a DAG it is finished already (it cannot be an ancestor)
-                    report f.Parent f.Slot position.[seen]
-        Graph(ops.ToArray(), names.ToArray(), arg0.ToArray(), arg1.ToArray(), variables.ToArray(), varPositions.ToArray(),
-              Lazy<_>.CreateFromValue((nodes.ToArray(), sources.ToArray())), Lazy<_>.CreateFromValue((visited, position.ToArray())))
+                    // visited before: in a DAG it is finished already (it cannot be an ancestor);
+                    // the visit number just taken is left unused
+                    w.Placed(v, f.Parent, f.Slot, w.Position seen)
+
+    /// The layout of an expression, and the map of its node objects to their visit numbers.
+    let private layoutOf (root: Expr) (visited: IdentityMap<Expr>) =
+        let w = Walk(visited)
+        try
+            walk root w
+            w.Result()
+        finally
+            w.Release()
+
+    /// <summary>Lays out an expression's nodes in topological order. O(nodes), iterative: one
+    /// depth-first walk with an explicit stack and one identity-map lookup per edge, on buffers
+    /// from the shared pool. The lookup of node objects (<c>PositionOf</c>) walks the
+    /// expression again when first asked for.</summary>
+    let ofExpr (root: Expr) : Graph =
+        let visited = IdentityMap<Expr>(true)
+        let ops, names, arg0, arg1, nodes, sources, variables, varPositions, _ =
+            try layoutOf root visited finally visited.Release()
+        let positions =
+            lazy
+                let map = IdentityMap<Expr>()
+                let _, _, _, _, _, _, _, _, position = layoutOf root map
+                map, position
+        Graph(ops, names, arg0, arg1, variables, varPositions, Lazy<_>.CreateFromValue((nodes, sources)), positions)
 
 /// <summary>
 /// Records a graph node by node, in the order it is built (a tape, as micrograd and PyTorch
