@@ -55,6 +55,25 @@ let tests =
             Expect.equal b2.Dvars b1.Dvars "dvars"
             Expect.equal (Print.program (recorded.Source recorded.Output)) (Print.program c.Expr) "same program"
 
+        testPropertyWithConfig config "every node object of an expression is found where the layout put it, and no other object" <| fun (c: Case) ->
+            let g = Graph.ofExpr c.Expr
+            // every object of the expression, by a walk of its own
+            let seen = System.Collections.Generic.HashSet<Expr>(HashIdentity.Reference)
+            let stack = System.Collections.Generic.Stack<Expr>([ c.Expr ])
+            while stack.Count > 0 do
+                let e = stack.Pop()
+                if seen.Add e then for child in Expr.children e do stack.Push child
+            let rec placed (e: Expr) =
+                match e with
+                | Named (_, body) -> placed body
+                | Var n -> g.PositionOfVariable n
+                | _ -> Array.tryFindIndex (fun i -> obj.ReferenceEquals(g.Node i, e)) [| 0 .. g.Count - 1 |]
+            for e in seen do
+                let p = g.PositionOf e
+                Expect.isSome p (sprintf "%s is found" (Print.text e))
+                Expect.equal p (placed e) (sprintf "%s at its node" (Print.text e))
+            Expect.isNone (g.PositionOf(Expr.Const 1.5 + Expr.var "x")) "an object not in the expression"
+
         testPropertyWithConfig config "backward twice gives identical dvars" <| fun (c: Case) ->
             let f = Eval.forward (Graph.ofExpr c.Expr) c.Env
             Expect.equal (Eval.backward f).Dvars (Eval.backward f).Dvars "repeatable"

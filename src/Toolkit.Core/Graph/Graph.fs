@@ -5,9 +5,6 @@ open System.Collections.Generic
 [<Struct>]
 type internal IdentityEntry<'T> = { mutable Key: 'T; mutable Value: int }
 
-/// An identity map from node objects to ints (open addressing, linear probing, key and value
-/// side by side so a probe touches one cache line): the one lookup per edge that laying out a
-/// graph needs. Reference identity is what sharing means.
 module internal IdentitySlot =
     /// The slot of an object in a table of mask + 1 entries (a power of two): Fibonacci hashing
     /// of the runtime's identity hash, its high bits, which mix all of the hash's bits (the
@@ -15,6 +12,9 @@ module internal IdentitySlot =
     let inline slot (e: obj) (mask: int) =
         int ((uint64 (uint32 (System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode e)) * 11400714819323198485UL) >>> 32) &&& mask
 
+/// An identity map from node objects to ints (open addressing, linear probing, key and value
+/// side by side so a probe touches one cache line): the one lookup per edge that laying out a
+/// graph needs. Reference identity is what sharing means.
 [<Sealed>]
 type internal IdentityMap<'T when 'T : not struct>(pooled: bool) =
     // a pooled map takes its tables from the shared pool and gives them back on Release (a
@@ -163,17 +163,18 @@ module Graph =
         let variables = ResizeArray<string>()
         let varPositions = ResizeArray<int>()
         for j in 0 .. n - 1 do
-            let inRange k = k >= 0 && k < j
+            // an argument is an earlier node: 0 ≤ k < j, as one unsigned comparison
+            let a0, a1 = arg0.[j], arg1.[j]
             let ok =
                 not (isNull (box ops.[j])) &&
                 match ops.[j] with
-                | Op.Const _ -> arg0.[j] = -1 && arg1.[j] = -1
+                | Op.Const _ -> a0 = -1 && a1 = -1
                 | Op.Var name ->
                     variables.Add name
                     varPositions.Add j
-                    arg0.[j] = -1 && arg1.[j] = -1
-                | Op.Unary _ -> inRange arg0.[j] && arg1.[j] = -1
-                | Op.Binary _ -> inRange arg0.[j] && inRange arg1.[j]
+                    a0 = -1 && a1 = -1
+                | Op.Unary _ -> uint a0 < uint j && a1 = -1
+                | Op.Binary _ -> uint a0 < uint j && uint a1 < uint j
             if not ok then invalidArg "ops" (sprintf "node %d is not after its arguments" j)
         // node objects, made only when a pass asks for them (printing, symbolic, explain)
         let exprs =
