@@ -26,21 +26,25 @@ public sealed class Scalar
     // Var: one node per name; Unnamed: a variable made without a name, one node per object
     private enum Kind : byte { Const, Var, Unnamed, Unary, Binary, Named }
 
+    // Small, as a graph has millions of them: 64 bytes with the object's header.
     private readonly Kind kind;
     private readonly bool known;        // value is the node's forward value
-    private readonly Op? op;            // what the node computes (null for a named node)
+    // what the node computes; a named node, which computes nothing of its own, keeps its name
+    // here in an Op.Var (a variable's name is in its Op.Var too)
+    private readonly Op op;
     private readonly Scalar? a, b;
-    private readonly string? name;      // a variable's or a named node's
     private readonly double value;
-    private Expr? expr;
     // which layout placed this node last, and where: (stamp << 32) | position, read and written
     // as one value so a reader never pairs one layout's stamp with another's position
     private long placed;
 
-    private Scalar(Kind kind, Op? op, Scalar? a, Scalar? b, string? name, double value, bool known)
+    private Scalar(Kind kind, Op op, Scalar? a, Scalar? b, double value, bool known)
     {
-        this.kind = kind; this.op = op; this.a = a; this.b = b; this.name = name; this.value = value; this.known = known;
+        this.kind = kind; this.op = op; this.a = a; this.b = b; this.value = value; this.known = known;
     }
+
+    // a variable's or a named node's name
+    private string? name => op is Op.Var v ? v.name : null;
 
     // one operation object per operator, shared by every node that uses it
     private static readonly Op AddOp = Op.NewBinary(BinaryOp.Add), SubOp = Op.NewBinary(BinaryOp.Sub),
@@ -55,7 +59,7 @@ public sealed class Scalar
     {
         ArgumentNullException.ThrowIfNull(x);
         var known = x.known;
-        return new(Kind.Unary, op, x, null, null, known ? Rules.unary(((Op.Unary)op).Item, x.value) : 0, known);
+        return new(Kind.Unary, op, x, null, known ? Rules.unary(((Op.Unary)op).Item, x.value) : 0, known);
     }
 
     private static Scalar OfBinary(Op op, Scalar x, Scalar y)
@@ -63,43 +67,43 @@ public sealed class Scalar
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
         var known = x.known && y.known;
-        return new(Kind.Binary, op, x, y, null, known ? Rules.binary(((Op.Binary)op).Item, x.value, y.value) : 0, known);
+        return new(Kind.Binary, op, x, y, known ? Rules.binary(((Op.Binary)op).Item, x.value, y.value) : 0, known);
     }
 
-    private static Scalar OfVariable(string name, double value, bool bound) => new(Kind.Var, Op.NewVar(name), null, null, name, value, bound);
+    private static Scalar OfVariable(string name, double value, bool bound) => new(Kind.Var, Op.NewVar(name), null, null, value, bound);
 
     private static long lastUnnamed;
 
-    /// <summary>The core's expression for this node, made when first asked for and kept (nodes
+    /// <summary>The core's expression for this node, made each time it is asked for (nodes
     /// shared in the graph are shared in the expression); built without recursion.</summary>
     internal Expr Expr
     {
         get
         {
-            if (expr is not null) return expr;
+            var made = new Dictionary<Scalar, Expr>(ReferenceEqualityComparer.Instance);
             var stack = new Stack<(Scalar Node, bool Ready)>();
             stack.Push((this, false));
             while (stack.Count > 0)
             {
                 var (n, ready) = stack.Pop();
-                if (n.expr is not null) continue;
+                if (made.ContainsKey(n)) continue;
                 if (!ready && n.kind is Kind.Unary or Kind.Binary or Kind.Named)
                 {
                     stack.Push((n, true));
-                    if (n.b is not null && n.b.expr is null) stack.Push((n.b, false));
-                    if (n.a!.expr is null) stack.Push((n.a, false));
+                    if (n.b is not null && !made.ContainsKey(n.b)) stack.Push((n.b, false));
+                    if (!made.ContainsKey(n.a!)) stack.Push((n.a!, false));
                     continue;
                 }
-                n.expr = n.op switch
+                made[n] = n.kind switch
                 {
-                    Op.Const => Expr.NewConst(n.value),
-                    Op.Var => Expr.NewVar(n.name),
-                    Op.Unary u => Expr.NewUnary(u.Item, n.a!.expr),
-                    Op.Binary bi => Expr.NewBinary(bi.Item, n.a!.expr, n.b!.expr),
-                    _ => Expr.NewNamed(n.name, n.a!.expr),
+                    Kind.Const => Expr.NewConst(n.value),
+                    Kind.Var or Kind.Unnamed => Expr.NewVar(n.name),
+                    Kind.Unary => Expr.NewUnary(((Op.Unary)n.op).Item, made[n.a!]),
+                    Kind.Binary => Expr.NewBinary(((Op.Binary)n.op).Item, made[n.a!], made[n.b!]),
+                    _ => Expr.NewNamed(n.name, made[n.a!]),
                 };
             }
-            return expr!;
+            return made[this];
         }
     }
 
@@ -127,10 +131,9 @@ public sealed class Scalar
                 Expr.Var v => values is not null && values.TryGetValue(v.name, out var x) ? OfVariable(v.name, x, true) : OfVariable(v.name, 0, false),
                 Expr.Unary u => OfUnary(Op.NewUnary(u.op), made[u.arg]),
                 Expr.Binary bi => OfBinary(Op.NewBinary(bi.op), made[bi.left], made[bi.right]),
-                Expr.Named nm => new Scalar(Kind.Named, null, made[nm.body], null, nm.name, made[nm.body].value, made[nm.body].known),
+                Expr.Named nm => made[nm.body].Named(nm.name),
                 _ => throw new InvalidOperationException("an expression node of an unknown kind"),
             };
-            s.expr = e;
             made[e] = s;
         }
         return made[root];
@@ -233,7 +236,7 @@ public sealed class Scalar
             for (var j = 0; j < count; j++)
             {
                 var n = order[j];
-                ops[j] = n.op!;
+                ops[j] = n.op;
                 arg0[j] = n.a is null ? -1 : (int)n.a.placed;
                 arg1[j] = n.b is null ? -1 : (int)n.b.placed;
                 if (values is not null) values[j] = n.value;
@@ -296,11 +299,11 @@ public sealed class Scalar
     {
         var k = Interlocked.Increment(ref lastUnnamed);
         var name = "θ" + k.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return new Scalar(Kind.Unnamed, Op.NewVar(name), null, null, name, value, true);
+        return new Scalar(Kind.Unnamed, Op.NewVar(name), null, null, value, true);
     }
 
     /// <summary>A constant.</summary>
-    public static Scalar Constant(double value) => new(Kind.Const, Op.NewConst(value), null, null, null, value, true);
+    public static Scalar Constant(double value) => new(Kind.Const, Op.NewConst(value), null, null, value, true);
 
     /// <summary>
     /// Reads an expression or a program in ordinary notation: <c>3*(a + b*c)</c>, or statements
@@ -379,7 +382,7 @@ public sealed class Scalar
     public Scalar Named(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return new Scalar(Kind.Named, null, this, null, name, value, known);
+        return new Scalar(Kind.Named, Op.NewVar(name), this, null, value, known);
     }
 
     /// <summary>The variable's name when this node is a variable, else null.</summary>

@@ -250,7 +250,7 @@ public class ScalarTests
         // a name is made for each where one is needed, and it reads back
         Assert.StartsWith("θ", a.Name);
         Assert.NotEqual(a.Name, b.Name);
-        Assert.Equal(new[] { a.Name, b.Name }, J.Variables);
+        Assert.Equal(new[] { a.Name!, b.Name! }, J.Variables);
         Assert.Equal(3, g[a.Name!]);
         Assert.Equal(2, g.ToDictionary()[b.Name!]);
         Assert.Equal($"{a.Name} * {b.Name} + {a.Name}", J.ToString());
