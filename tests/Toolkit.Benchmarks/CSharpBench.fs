@@ -33,7 +33,7 @@ let table () : string list =
             let theirs = run "/usr/bin/python3" (sprintf "%s %s %d 5 micrograd 1.0" micrograd graph n)
             let secs (j: JsonElement option) = j |> Option.map (fun j -> j.GetProperty("seconds").GetDouble())
             let cell = function
-                | Some (s: float) -> let ms = 1000.0 * s in if ms >= 100.0 then sprintf "%.0f" ms elif ms >= 10.0 then sprintf "%.1f" ms else sprintf "%.3g" ms
+                | Some (s: float) -> let ms = 1000.0 * s in if ms >= 100.0 then sprintf "%.0f" ms elif ms >= 10.0 then sprintf "%.1f" ms elif ms >= 1.0 then sprintf "%.2f" ms else sprintf "%.3g" ms
                 | None -> "not run"
             let ratio = match secs ours, secs theirs with Some o, Some t -> sprintf "%.2f×" (t / o) | _ -> "–"
             let agree =
