@@ -145,7 +145,7 @@ public sealed class Scalar
     /// <summary>A graph laid out: the core's graph, the bound variables' values (when asked
     /// for), every node's value (when all variables are bound), and the stamp by which a node's
     /// position can be read back.</summary>
-    private sealed record Layouts(Toolkit.Graph.Graph Graph, Dictionary<string, double>? Env, double[]? Values, int Stamp);
+    private sealed record Layouts(Toolkit.Graph.Graph Graph, Dictionary<string, double>? Env, double[]? Values, int Stamp, int? Found);
 
     private static void Grow<T>(ref T[] items)
     {
@@ -160,22 +160,24 @@ public sealed class Scalar
     /// distinct node once, in the order it finishes them, which is topological; a second pass
     /// writes the core's arrays, exactly sized.</summary>
     /// <param name="withEnv">Gather the bound variables' values by name.</param>
+    /// <param name="find">A node whose position to report (<c>Found</c>; null if it is not in the graph).</param>
     /// <exception cref="ArgumentException">One variable name is bound to two different values.</exception>
-    private Layouts Layout(bool withEnv)
+    private Layouts Layout(bool withEnv, Scalar? find = null)
     {
         var pool = System.Buffers.ArrayPool<Scalar>.Shared;
         var stack = pool.Rent(256);
         var order = pool.Rent(256);
         var variables = new Dictionary<string, Scalar>();
         List<(int Position, string Name)>? named = null;
-        int stamp, count = 0;
+        int count = 0;
         try
         {
-            // layouts write their marks into the nodes: one at a time, so graphs shared between
-            // threads are laid out correctly (the passes themselves run outside the lock)
+            // layouts write their marks into the nodes and read them back: one at a time, so
+            // graphs shared between threads are laid out correctly (the core's passes run outside
+            // the lock)
             lock (layoutLock)
             {
-                stamp = ++lastStamp;
+                var stamp = ++lastStamp;
                 int top = 0;
                 stack[top++] = this;
                 while (top > 0)
@@ -225,31 +227,34 @@ public sealed class Scalar
                     }
                     n.placed = ((long)stamp << 32) | (uint)position;
                 }
-            }
-            // the output is the last node: the walk finishes the root last
-            var ops = new Op[count];
-            var names = new string[count];
-            var arg0 = new int[count];
-            var arg1 = new int[count];
-            var values = known ? new double[count] : null;
-            var env = withEnv ? new Dictionary<string, double>(variables.Count) : null;
-            for (var j = 0; j < count; j++)
-            {
-                var n = order[j];
-                ops[j] = n.op;
-                arg0[j] = n.a is null ? -1 : (int)n.a.placed;
-                arg1[j] = n.b is null ? -1 : (int)n.b.placed;
-                if (values is not null) values[j] = n.value;
-                if (n.kind is Kind.Var or Kind.Unnamed)
+                // the output is the last node: the walk finishes the root last. The second pass
+                // reads the marks too, so it holds the lock as well: another layout of a shared
+                // node would move them.
+                var ops = new Op[count];
+                var names = new string[count];
+                var arg0 = new int[count];
+                var arg1 = new int[count];
+                var values = known ? new double[count] : null;
+                var env = withEnv ? new Dictionary<string, double>(variables.Count) : null;
+                for (var j = 0; j < count; j++)
                 {
-                    names[j] = n.name!;
-                    // a name's bound value, wherever it is bound
-                    if (env is not null && (n.kind == Kind.Unnamed ? n : variables[n.name!]) is { known: true } v) env[v.name!] = v.value;
+                    var n = order[j];
+                    ops[j] = n.op;
+                    arg0[j] = n.a is null ? -1 : (int)n.a.placed;
+                    arg1[j] = n.b is null ? -1 : (int)n.b.placed;
+                    if (values is not null) values[j] = n.value;
+                    if (n.kind is Kind.Var or Kind.Unnamed)
+                    {
+                        names[j] = n.name!;
+                        // a name's bound value, wherever it is bound
+                        if (env is not null && (n.kind == Kind.Unnamed ? n : variables[n.name!]) is { known: true } v) env[v.name!] = v.value;
+                    }
                 }
+                if (named is not null)
+                    foreach (var (position, name) in named) names[position] = name;
+                var found = find is null ? null : PlacedBy(find, stamp);
+                return new Layouts(Toolkit.Graph.GraphModule.ofArrays(ops, names, arg0, arg1), env, values, stamp, found);
             }
-            if (named is not null)
-                foreach (var (position, name) in named) names[position] = name;
-            return new Layouts(Toolkit.Graph.GraphModule.ofArrays(ops, names, arg0, arg1), env, values, stamp);
         }
         finally
         {
@@ -272,7 +277,7 @@ public sealed class Scalar
     {
         // laid out again since (another pass on a shared node): the walk is the same, so the
         // positions are too
-        return PlacedBy(node, stamp) ?? PlacedBy(node, Layout(withEnv: false).Stamp);
+        return PlacedBy(node, stamp) ?? Layout(withEnv: false, find: node).Found;
     }
 
     /// <summary>An input variable with a value.</summary>

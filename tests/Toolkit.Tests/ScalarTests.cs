@@ -189,11 +189,16 @@ public class ScalarTests
         Assert.Equal(12, g[u]);
         Assert.Equal(2 * 6 * 3 + 1, g[a]);
         Assert.Throws<KeyNotFoundException>(() => g[K]);
-        // many threads differentiating graphs that share nodes
-        var results = Enumerable.Range(0, 8).AsParallel().Select(k =>
+        // many threads differentiating, over and over, graphs that share u at different positions
+        // (a layout that read a shared node's mark outside its lock got another layout's position
+        // now and then)
+        var c = Scalar.Variable("c", 0.5);
+        var L = Scalar.Exp(c) * Scalar.Exp(u) - b;   // c and e^c come before u here
+        var dLdu = Math.Exp(0.5) * Math.Exp(6);
+        var results = Enumerable.Range(0, 20_000).AsParallel().WithDegreeOfParallelism(8).Select(k =>
         {
-            var G = (k % 2 == 0 ? J : K).Backward();
-            return k % 2 == 0 ? G[u] == 12 : G[u] == Math.Exp(6);
+            var G = (k % 2 == 0 ? J : L).Backward();
+            return k % 2 == 0 ? G[u] == 12 && G[a] == 37 : G[u] == dLdu && G[b] == -1 + dLdu * 2;
         }).ToArray();
         Assert.All(results, Assert.True);
     }
