@@ -218,6 +218,12 @@ module Graph =
     let private rent<'T> (n: int) = System.Buffers.ArrayPool<'T>.Shared.Rent n
     let private giveBack<'T> (a: 'T[]) =
         System.Buffers.ArrayPool<'T>.Shared.Return(a, System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<'T>())
+    /// Gives an array back to the pool, clearing only the references in its first `used` entries
+    /// (the pool's arrays may be much longer than a small expression needs).
+    let private giveBackUsed<'T> (a: 'T[]) (used: int) =
+        if System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<'T>() then
+            System.Array.Clear(a, 0, used)
+        System.Buffers.ArrayPool<'T>.Shared.Return(a, false)
     let private grown<'T> (a: 'T[]) : 'T[] =
         let b = rent<'T> (2 * a.Length)
         Array.blit a 0 b 0 a.Length
@@ -230,6 +236,7 @@ module Graph =
     type private Walk(visited: IdentityMap<Expr>) =
         let mutable frames = rent<Frame> 256
         let mutable top = 0
+        let mutable deepest = 0
         // per visit number: the node's position once finished, and its arguments' positions
         let mutable position = rent<int> 256
         let mutable pending0 = rent<int> 256
@@ -274,10 +281,13 @@ module Graph =
             if top = frames.Length then frames <- grown frames
             frames.[top] <- f
             top <- top + 1
+            if top > deepest then deepest <- top
         member _.Pop() =
             top <- top - 1
             frames.[top]
-        /// A new visit number, its node and arguments not yet placed.
+        /// The visit number the next new node gets.
+        member _.NextVisit = visits
+        /// Takes the next visit number for a new node, its node and arguments not yet placed.
         member _.NewVisit() =
             if visits = position.Length then
                 position <- grown position
@@ -290,11 +300,14 @@ module Graph =
             visits - 1
         member _.Position(v: int) = position.[v]
         member _.Arg(v: int, slot: int) = if slot = 0 then pending0.[v] else pending1.[v]
-        /// The node of visit v is at pos: tell its parent.
-        member _.Placed(v: int, parent: int, slot: int, pos: int) =
-            position.[v] <- pos
+        /// Tells a parent (a visit number, or -1 for none) where its argument in slot is.
+        member _.Report(parent: int, slot: int, pos: int) =
             if parent >= 0 then
                 if slot = 0 then pending0.[parent] <- pos else pending1.[parent] <- pos
+        /// The node of visit v is at pos: tell its parent.
+        member w.Placed(v: int, parent: int, slot: int, pos: int) =
+            position.[v] <- pos
+            w.Report(parent, slot, pos)
         /// Records a node; returns its position.
         member _.Emit(e: Expr, a: int, b: int) =
             if count = ops.Length then
@@ -336,8 +349,9 @@ module Graph =
             Array.sub nodes 0 count, Array.sub sources 0 count, variables.ToArray(), varPositions.ToArray(),
             Array.sub position 0 visits
         member _.Release() =
-            giveBack frames; giveBack position; giveBack pending0; giveBack pending1
-            giveBack ops; giveBack names; giveBack arg0; giveBack arg1; giveBack nodes; giveBack sources
+            giveBackUsed frames deepest; giveBack position; giveBack pending0; giveBack pending1
+            giveBackUsed ops count; giveBackUsed names count; giveBack arg0; giveBack arg1
+            giveBackUsed nodes count; giveBackUsed sources count
 
     /// One depth-first walk with an explicit stack and one identity-map lookup per edge: every
     /// distinct node object recorded once, after its arguments.
@@ -357,9 +371,9 @@ module Graph =
                     | _ -> w.Emit(f.E, w.Arg(v, 0), w.Arg(v, 1))
                 w.Placed(v, f.Parent, f.Slot, pos)
             else
-                let v = w.NewVisit()
-                match w.Visited.GetOrAdd(f.E, v) with
+                match w.Visited.GetOrAdd(f.E, w.NextVisit) with
                 | -1 ->
+                    let v = w.NewVisit()
                     match f.E with
                     | Const _ -> w.Placed(v, f.Parent, f.Slot, w.Emit(f.E, -1, -1))
                     | Var name -> w.Placed(v, f.Parent, f.Slot, w.Variable(f.E, name))
@@ -374,9 +388,8 @@ module Graph =
                         w.Push { E = y; Visit = -1; Parent = v; Slot = 1; Finish = false }
                         w.Push { E = x; Visit = -1; Parent = v; Slot = 0; Finish = false }
                 | seen ->
-                    // visited before: in a DAG it is finished already (it cannot be an ancestor);
-                    // the visit number just taken is left unused
-                    w.Placed(v, f.Parent, f.Slot, w.Position seen)
+                    // visited before: in a DAG it is finished already (it cannot be an ancestor)
+                    w.Report(f.Parent, f.Slot, w.Position seen)
 
     /// The layout of an expression, and the map of its node objects to their visit numbers.
     let private layoutOf (root: Expr) (visited: IdentityMap<Expr>) =
