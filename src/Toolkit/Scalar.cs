@@ -143,8 +143,8 @@ public sealed class Scalar
     private static int lastStamp;
 
     /// <summary>A graph laid out: the core's graph, the bound variables' values (when asked
-    /// for), every node's value (when all variables are bound), and the stamp by which a node's
-    /// position can be read back.</summary>
+    /// for), every node's value (when all variables are bound), the stamp by which a node's
+    /// position can be read back, and the position of the node asked for (if any).</summary>
     private sealed record Layouts(Toolkit.Graph.Graph Graph, Dictionary<string, double>? Env, double[]? Values, int Stamp, int? Found);
 
     private static void Grow<T>(ref T[] items)
