@@ -6,10 +6,10 @@ namespace Toolkit;
 public sealed class Gradients
 {
     internal Backward Result { get; }
-    private readonly Scalar? root;
+    private readonly Scalar root;
     private readonly int stamp;
 
-    internal Gradients(Backward result, Scalar? root = null, int stamp = 0)
+    internal Gradients(Backward result, Scalar root, int stamp)
     {
         Result = result;
         Nodes = new NodeList(result);
@@ -43,13 +43,11 @@ public sealed class Gradients
         {
             ArgumentNullException.ThrowIfNull(node);
             var g = Result.Forward.Graph;
-            // a node this pass's layout placed (and has not placed since) by its mark; else a
-            // variable by its name, another node by laying the graph out again
+            // a variable by its mark from this pass's layout, else by its name (another object
+            // of the same name); another node by its mark, else by laying the graph out again
             static int? OrNull(Microsoft.FSharp.Core.FSharpOption<int> o) => o is null ? null : o.Value;
-            var position = root is not null ? Scalar.PlacedBy(node, stamp) : null;
-            position ??= node.VariableName is { } v ? OrNull(g.PositionOfVariable(v))
-                       : root is not null ? root.PositionOf(node, stamp)
-                       : OrNull(g.PositionOf(node.Expr));
+            var position = node.VariableName is { } v ? Scalar.PlacedBy(node, stamp) ?? OrNull(g.PositionOfVariable(v))
+                         : root.PositionOf(node, stamp);
             if (position is null)
                 throw new KeyNotFoundException($"'{node}' is not a node of this expression");
             return Result.Dvars[position!.Value];
