@@ -298,27 +298,29 @@ module Blas =
         j.Count <- if whole then 1 else parts m n k
         if whole then j.Run 0 else Workers.run j j.Count
 
-    /// The float64 product on OpenBLAS, the arrays pinned for as long as the parts run.
-    let private nativeD ta tb m n k (alpha: float) (a: float[]) aOff lda (b: float[]) bOff ldb (beta: float) (c: float[]) cOff ldc =
+    /// The product on OpenBLAS with the arrays pinned for as long as the parts run; the job
+    /// already holds the precision, alpha and beta.
+    let inline private pinned (j: GemmParts) ta tb m n k (a: 'T[]) aOff lda (b: 'T[]) bOff ldb (c: 'T[]) cOff ldc =
         use pa = fixed a
         use pb = fixed b
         use pc = fixed c
+        shared j ta tb m n k (NativePtr.toNativeInt (NativePtr.add pa aOff)) lda (NativePtr.toNativeInt (NativePtr.add pb bOff)) ldb (NativePtr.toNativeInt (NativePtr.add pc cOff)) ldc
+
+    /// The float64 product on OpenBLAS.
+    let private nativeD ta tb m n k (alpha: float) (a: float[]) aOff lda (b: float[]) bOff ldb (beta: float) (c: float[]) cOff ldc =
         let j = GemmParts.Mine
         j.Single <- false
         j.AlphaD <- alpha
         j.BetaD <- beta
-        shared j ta tb m n k (NativePtr.toNativeInt (NativePtr.add pa aOff)) lda (NativePtr.toNativeInt (NativePtr.add pb bOff)) ldb (NativePtr.toNativeInt (NativePtr.add pc cOff)) ldc
+        pinned j ta tb m n k a aOff lda b bOff ldb c cOff ldc
 
-    /// The float32 product on OpenBLAS, likewise.
+    /// The float32 product on OpenBLAS.
     let private nativeS ta tb m n k (alpha: float32) (a: float32[]) aOff lda (b: float32[]) bOff ldb (beta: float32) (c: float32[]) cOff ldc =
-        use pa = fixed a
-        use pb = fixed b
-        use pc = fixed c
         let j = GemmParts.Mine
         j.Single <- true
         j.AlphaS <- alpha
         j.BetaS <- beta
-        shared j ta tb m n k (NativePtr.toNativeInt (NativePtr.add pa aOff)) lda (NativePtr.toNativeInt (NativePtr.add pb bOff)) ldb (NativePtr.toNativeInt (NativePtr.add pc cOff)) ldc
+        pinned j ta tb m n k a aOff lda b bOff ldb c cOff ldc
 
     /// <summary>C ← alpha·op(A)·op(B) + beta·C, column-major, float64 (cblas_dgemm).
     /// op(A) is m×k, op(B) is k×n, C is m×n; <c>ta</c>/<c>tb</c> transpose A/B in place.</summary>
