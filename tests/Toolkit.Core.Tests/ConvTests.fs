@@ -211,6 +211,26 @@ let tests =
                     let scale = reference.Parameters |> Array.fold (fun s v -> max s (abs v)) 1e-3
                     Array.iteri2 (fun i e (a: float32) ->
                         if abs (e - float a) > 1e-3 * scale then failtestf "float32 gradient %d (%s): %.7g vs %.7g" i c.Label (float a) e) reference.Parameters single.Gradients)
+        // the fast passes share a batch's samples out among the threads and sum ∂C/∂W over a fixed
+        // number of groups of samples: the threads must change the speed, never a bit
+        testSequencedGroup "threads" << testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 40 } "image networks' outputs and gradients have the same bits on 1, 2 and 3 threads, in both precisions" <|
+            Prop.forAll (Arb.fromGen (Gen.zip (genImageNet false) (Gen.choose (1, 40)))) (fun (c, m) ->
+                let rng = Random(m)
+                let x = Array.init (c.X.RowCount * m) (fun _ -> rng.NextDouble() * 2.0 - 1.0)
+                let y = Array.init (c.Y.RowCount * m) (fun i -> c.Y.[i % c.Y.RowCount, 0])
+                // bit patterns, so that a NaN (ln of a negative) equals itself
+                let bits (d: float[]) = Array.map BitConverter.DoubleToInt64Bits d
+                let bitsS (s: float32[]) = Array.map BitConverter.SingleToInt32Bits s
+                let run (threads: int) =
+                    Toolkit.Tests.LinalgTests.onThreads threads (fun () ->
+                        let d = FastNet<float>(c.Net, m)
+                        d.Gradient(Samples.OfValues(c.X.RowCount, x), y, Array.init m id, 0, m) |> ignore
+                        let s = FastNet<float32>(c.Net, m)
+                        s.Gradient(Samples.OfValues(c.X.RowCount, x), y, Array.init m id, 0, m) |> ignore
+                        bits (Array.concat d.Outputs), bits d.Gradients, bitsS (Array.concat s.Outputs), bitsS s.Gradients)
+                let one = run 1
+                for t in [ 2; 3 ] do
+                    if run t <> one then failtestf "%s, run on %d samples: the bits differ between 1 and %d threads" c.Label m t)
         test "the worked example: a 4×4 image, a 2×2 kernel, forward and backward by hand" {
             // a = 1 … 16 row by row; W = [[1, 0], [0, −1]], b = 0.5: every z = a[y, x] − a[y+1, x+1] + 0.5 = −4.5
             let input = SampleShape.Image(1, 4, 4)

@@ -282,8 +282,9 @@ module Blas =
                 let ci = cOff + i + j * ldc
                 c.[ci] <- alpha * s + (if beta = LanguagePrimitives.GenericZero< ^T> then LanguagePrimitives.GenericZero< ^T> else beta * c.[ci])
 
-    /// The product in j's precision, its parts shared by the threads (the arrays pinned by the caller).
-    let private shared (j: GemmParts) ta tb m n k (a: nativeint) lda (b: nativeint) ldb (c: nativeint) ldc =
+    /// The product in j's precision, its parts shared by the threads (the arrays pinned by the
+    /// caller); whole when not cut (its caller is itself one part of a shared loop).
+    let private shared (cut: bool) (j: GemmParts) ta tb m n k (a: nativeint) lda (b: nativeint) ldb (c: nativeint) ldc =
         j.TransA <- ta
         j.TransB <- tb
         j.M <- m
@@ -295,32 +296,32 @@ module Blas =
         j.Ldb <- ldb
         j.C <- c
         j.Ldc <- ldc
-        j.Count <- if whole then 1 else parts m n k
+        j.Count <- if whole || not cut then 1 else parts m n k
         if whole then j.Run 0 else Workers.run j j.Count
 
     /// The product on OpenBLAS with the arrays pinned for as long as the parts run; the job
     /// already holds the precision, alpha and beta.
-    let inline private pinned (j: GemmParts) ta tb m n k (a: 'T[]) aOff lda (b: 'T[]) bOff ldb (c: 'T[]) cOff ldc =
+    let inline private pinned cut (j: GemmParts) ta tb m n k (a: 'T[]) aOff lda (b: 'T[]) bOff ldb (c: 'T[]) cOff ldc =
         use pa = fixed a
         use pb = fixed b
         use pc = fixed c
-        shared j ta tb m n k (NativePtr.toNativeInt (NativePtr.add pa aOff)) lda (NativePtr.toNativeInt (NativePtr.add pb bOff)) ldb (NativePtr.toNativeInt (NativePtr.add pc cOff)) ldc
+        shared cut j ta tb m n k (NativePtr.toNativeInt (NativePtr.add pa aOff)) lda (NativePtr.toNativeInt (NativePtr.add pb bOff)) ldb (NativePtr.toNativeInt (NativePtr.add pc cOff)) ldc
 
     /// The float64 product on OpenBLAS.
-    let private nativeD ta tb m n k (alpha: float) (a: float[]) aOff lda (b: float[]) bOff ldb (beta: float) (c: float[]) cOff ldc =
+    let private nativeD cut ta tb m n k (alpha: float) (a: float[]) aOff lda (b: float[]) bOff ldb (beta: float) (c: float[]) cOff ldc =
         let j = GemmParts.Mine
         j.Single <- false
         j.AlphaD <- alpha
         j.BetaD <- beta
-        pinned j ta tb m n k a aOff lda b bOff ldb c cOff ldc
+        pinned cut j ta tb m n k a aOff lda b bOff ldb c cOff ldc
 
     /// The float32 product on OpenBLAS.
-    let private nativeS ta tb m n k (alpha: float32) (a: float32[]) aOff lda (b: float32[]) bOff ldb (beta: float32) (c: float32[]) cOff ldc =
+    let private nativeS cut ta tb m n k (alpha: float32) (a: float32[]) aOff lda (b: float32[]) bOff ldb (beta: float32) (c: float32[]) cOff ldc =
         let j = GemmParts.Mine
         j.Single <- true
         j.AlphaS <- alpha
         j.BetaS <- beta
-        pinned j ta tb m n k a aOff lda b bOff ldb c cOff ldc
+        pinned cut j ta tb m n k a aOff lda b bOff ldb c cOff ldc
 
     /// <summary>C ← alpha·op(A)·op(B) + beta·C, column-major, float64 (cblas_dgemm).
     /// op(A) is m×k, op(B) is k×n, C is m×n; <c>ta</c>/<c>tb</c> transpose A/B in place.</summary>
@@ -328,7 +329,7 @@ module Blas =
         checkGemm m n k a.Length lda ta b.Length ldb tb c.Length ldc
         if m > 0 && n > 0 then
             if isNative () then
-                nativeD ta tb m n k alpha a 0 lda b 0 ldb beta c 0 ldc
+                nativeD true ta tb m n k alpha a 0 lda b 0 ldb beta c 0 ldc
             elif lda = (if ta then k else m) && ldb = (if tb then n else k) && ldc = m
                  && a.Length = m * k && b.Length = k * n && c.Length = m * n then
                 // dense storage: MathNet's managed kernel (blocked, parallel)
@@ -336,33 +337,46 @@ module Blas =
                                                  b, (if tb then n else k), (if tb then k else n), beta, c)
             else stridedAt ta tb m n k alpha a 0 lda b 0 ldb beta c 0 ldc
 
+    /// Checks the storage of a product on parts of arrays; true when it has anything to compute.
+    let private checkAt ta tb m n k aLen aOff lda bLen bOff ldb cLen cOff ldc =
+        if aOff < 0 || bOff < 0 || cOff < 0 then invalidArg "offset" "gemm: offsets must not be negative"
+        checkGemm m n k (aLen - aOff) lda ta (bLen - bOff) ldb tb (cLen - cOff) ldc
+        m > 0 && n > 0
+
+    /// <summary>gemmAt, cut into parts for the threads (cut) or whole on the calling thread: for
+    /// loops that already share their items (samples) out among the threads, one part each.</summary>
+    let internal gemmAtCut (cut: bool) (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (alpha: float)
+                           (a: float[]) (aOff: int) (lda: int) (b: float[]) (bOff: int) (ldb: int) (beta: float) (c: float[]) (cOff: int) (ldc: int) =
+        if checkAt ta tb m n k a.Length aOff lda b.Length bOff ldb c.Length cOff ldc then
+            if isNative () then
+                nativeD cut ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
+            else stridedAt ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
+
     /// <summary>gemm on parts of arrays: A, B and C start at the given offsets (the hot paths keep
     /// every layer's weights in one array). The storage is checked like <c>gemm</c>'s.</summary>
     let gemmAt (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (alpha: float)
                (a: float[]) (aOff: int) (lda: int) (b: float[]) (bOff: int) (ldb: int) (beta: float) (c: float[]) (cOff: int) (ldc: int) =
-        if aOff < 0 || bOff < 0 || cOff < 0 then invalidArg "offset" "gemm: offsets must not be negative"
-        checkGemm m n k (a.Length - aOff) lda ta (b.Length - bOff) ldb tb (c.Length - cOff) ldc
-        if m > 0 && n > 0 then
+        gemmAtCut true ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
+
+    /// <summary>sgemmAt, cut into parts for the threads or whole (as gemmAtCut).</summary>
+    let internal sgemmAtCut (cut: bool) (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (alpha: float32)
+                            (a: float32[]) (aOff: int) (lda: int) (b: float32[]) (bOff: int) (ldb: int) (beta: float32) (c: float32[]) (cOff: int) (ldc: int) =
+        if checkAt ta tb m n k a.Length aOff lda b.Length bOff ldb c.Length cOff ldc then
             if isNative () then
-                nativeD ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
+                nativeS cut ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
             else stridedAt ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
 
     /// <summary>gemmAt in single precision (cblas_sgemm on parts of arrays).</summary>
     let sgemmAt (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (alpha: float32)
                 (a: float32[]) (aOff: int) (lda: int) (b: float32[]) (bOff: int) (ldb: int) (beta: float32) (c: float32[]) (cOff: int) (ldc: int) =
-        if aOff < 0 || bOff < 0 || cOff < 0 then invalidArg "offset" "gemm: offsets must not be negative"
-        checkGemm m n k (a.Length - aOff) lda ta (b.Length - bOff) ldb tb (c.Length - cOff) ldc
-        if m > 0 && n > 0 then
-            if isNative () then
-                nativeS ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
-            else stridedAt ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
+        sgemmAtCut true ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
 
     /// <summary>C ← alpha·op(A)·op(B) + beta·C, column-major, float32 (cblas_sgemm).</summary>
     let sgemm (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (alpha: float32) (a: float32[]) (lda: int) (b: float32[]) (ldb: int) (beta: float32) (c: float32[]) (ldc: int) =
         checkGemm m n k a.Length lda ta b.Length ldb tb c.Length ldc
         if m > 0 && n > 0 then
             if isNative () then
-                nativeS ta tb m n k alpha a 0 lda b 0 ldb beta c 0 ldc
+                nativeS true ta tb m n k alpha a 0 lda b 0 ldb beta c 0 ldc
             elif lda = (if ta then k else m) && ldb = (if tb then n else k) && ldc = m
                  && a.Length = m * k && b.Length = k * n && c.Length = m * n then
                 managed.MatrixMultiplyWithUpdate(mnT ta, mnT tb, alpha, a, (if ta then k else m), (if ta then m else k),

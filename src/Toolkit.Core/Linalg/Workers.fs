@@ -17,6 +17,13 @@ type internal RangeWork(count: int, parts: int, body: Action<int, int>) =
     override _.Run(part: int) =
         body.Invoke(int (int64 count * int64 part / int64 parts), int (int64 count * int64 (part + 1) / int64 parts))
 
+/// Items 0 … count − 1 in a fixed number of groups, each group's range and number for the body.
+[<Sealed; AllowNullLiteral>]
+type internal GroupWork(count: int, groups: int, body: Action<int, int, int>) =
+    inherit PartedWork()
+    override _.Run(group: int) =
+        body.Invoke(group, int (int64 count * int64 group / int64 groups), int (int64 count * int64 (group + 1) / int64 groups))
+
 /// The shared state of the work in hand (a class, so that its fields can be changed atomically).
 [<Sealed; AllowNullLiteral>]
 type internal WorkState() =

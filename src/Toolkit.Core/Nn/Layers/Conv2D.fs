@@ -10,11 +10,11 @@ open System.Numerics.Tensors
 /// stride and zero padding, z[o] = b[o] + Σ_c W[o, c] ⋆ a[c] (the equations and their plain loops
 /// are <c>ConvReference</c>). Parameters: W (outputs × channels × k × k, PyTorch's and ONNX's
 /// order), then b (one per output channel).
-/// The fast passes: im2col lays the batch's windows out as the rows of a matrix A
-/// (samples·positions × channels·k·k), then one product per pass, each through OpenBLAS:
-/// forward Z = A·Wᵀ (+ b), turned into each sample's output channel by channel;
-/// ∂C/∂W = Aᵀ·δ (the input correlated with δ); ∂C/∂A = δ·W, added back onto the images by col2im
-/// (the full correlation of δ with the turned kernel). A is kept from forward to backward.
+/// The fast passes, sample by sample (the threads share the samples), each product through
+/// OpenBLAS: im2col lays a sample's windows out as the rows of a matrix A_n (positions ×
+/// channels·k·k); forward Z_n = A_n·Wᵀ (+ b), which is the sample's output channel by channel;
+/// ∂C/∂W = Σ_n A_nᵀ·δ_n (the input correlated with δ); ∂C/∂A_n = δ_n·W, added back onto the image
+/// by col2im (the full correlation of δ with the turned kernel). A is kept from forward to backward.
 /// </summary>
 [<Sealed>]
 type Conv2D(input: SampleShape, outputs: int, kernel: int, stride: int, padding: int) =
@@ -68,57 +68,51 @@ type Conv2D(input: SampleShape, outputs: int, kernel: int, stride: int, padding:
     override _.Bind<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
         let inSize, outSize = input.Size, output.Size
         let wOff, bOff = b.Offset, b.Offset + outputs * patch
-        let maxBatch = b.Scratch.Length / (patch * positions)
-        // the batch's windows stack into one matrix A (samples·positions × patch, in Scratch), so that
-        // each pass is one product big enough for OpenBLAS to run near its peak; its result comes
-        // out channel-major over the batch (outputs × samples × positions) and is turned per sample
-        let z = Array.zeroCreate<'T> (outputs * positions * maxBatch)
-        // ∂C/∂A, made on the first backward pass (a network that only evaluates never needs it)
+        // sample n's windows: A_n (positions × patch, column-major) from n·patch·positions in Scratch
+        let windows = patch * positions
+        let maxBatch = b.Scratch.Length / windows
+        // every pass is a loop over samples, shared by the threads, each sample's products whole:
+        // Z_n = A_n·Wᵀ comes out as the sample's output channel by channel (positions × outputs,
+        // column-major, is the image layout), and δ_n is read where the next layer left it, so
+        // nothing is turned between layouts; one sample's windows and products stay in cache
+        let forward =
+            Action<int, int>(fun first last ->
+                for n in first .. last - 1 do
+                    Im2col.gather input win b.Input (n * inSize) b.Scratch (n * windows) positions
+                    // W stored as patch × outputs column-major (PyTorch's outputs × channels × k × k)
+                    Buffers.gemmInPart false false positions outputs patch b.Scratch (n * windows) positions b.Parameters wOff patch false b.Output (n * outSize) positions
+                    for o in 0 .. outputs - 1 do
+                        let z = Span<'T>(b.Output, n * outSize + o * positions, positions)
+                        TensorPrimitives.Add(Span<'T>.op_Implicit z, b.Parameters.[bOff + o], z))
+        // ∂C/∂W and ∂C/∂b are sums over the samples: each group of samples sums its own (a fixed
+        // number of groups, so the bits do not depend on the threads), then the groups are added
+        let groups m = min m 16
+        let share = patch * outputs + outputs
+        let sums = Array.zeroCreate<'T> (share * groups maxBatch)
+        // ∂C/∂A_n, one sample's at a time per group, made on the first backward pass that needs it
         let dCols : 'T[] ref = ref null
-        // each sample's share of the loops around the products, made once (they run on every core)
-        let gather =
-            Action<int, int>(fun first last ->
-                let rows = b.Samples * positions
+        let backward =
+            Action<int, int, int>(fun g first last ->
+                let dW, db = g * share, g * share + patch * outputs
+                Span<'T>(sums, db, outputs).Clear()
                 for n in first .. last - 1 do
-                    Im2col.gather input win b.Input (n * inSize) b.Scratch (n * positions) rows)
-        let addBias =
-            Action<int, int>(fun first last ->
-                let rows = b.Samples * positions
-                for n in first .. last - 1 do
+                    // ∂C/∂W (patch × outputs) += A_nᵀ · δ_n (the input correlated with δ);
+                    // ∂C/∂b += δ_n summed over the positions
+                    Buffers.gemmInPart true false patch outputs positions b.Scratch (n * windows) positions b.DOutput (n * outSize) positions (n > first) sums dW patch
                     for o in 0 .. outputs - 1 do
-                        TensorPrimitives.Add(ReadOnlySpan<'T>(z, o * rows + n * positions, positions), b.Parameters.[bOff + o],
-                                             Span<'T>(b.Output, n * outSize + o * positions, positions)))
-        let turnDelta =
-            Action<int, int>(fun first last ->
-                let rows = b.Samples * positions
-                for n in first .. last - 1 do
-                    for o in 0 .. outputs - 1 do
-                        Array.blit b.DOutput (n * outSize + o * positions) z (o * rows + n * positions) positions)
-        let scatter =
-            Action<int, int>(fun first last ->
-                let rows = b.Samples * positions
-                Span<'T>(b.DInput, first * inSize, (last - first) * inSize).Clear()
-                for n in first .. last - 1 do
-                    Im2col.scatterAdd input win dCols.Value (n * positions) rows b.DInput (n * inSize))
+                        sums.[db + o] <- sums.[db + o] + TensorPrimitives.Sum(ReadOnlySpan<'T>(b.DOutput, n * outSize + o * positions, positions))
+                    if not (isNull b.DInput) then
+                        // ∂C/∂A_n (positions × patch) = δ_n · W, then back onto the image (col2im)
+                        Buffers.gemmInPart false true positions patch outputs b.DOutput (n * outSize) positions b.Parameters wOff patch false dCols.Value (g * windows) positions
+                        Span<'T>(b.DInput, n * inSize, inSize).Clear()
+                        Im2col.scatterAdd input win dCols.Value (g * windows) positions b.DInput (n * inSize))
         { new ILayerPass with
-            member _.Forward() =
-                let m = b.Samples
-                let rows = m * positions
-                Buffers.forParts m gather
-                // Z (samples·positions × outputs) = A · Wᵀ, W stored as patch × outputs column-major
-                Buffers.gemm false false rows outputs patch b.Scratch 0 rows b.Parameters wOff patch false z 0 rows
-                Buffers.forParts m addBias
+            member _.Forward() = Buffers.forParts b.Samples forward
             member _.Backward() =
                 let m = b.Samples
-                let rows = m * positions
-                // δ turned the other way, into z's layout
-                Buffers.forParts m turnDelta
-                // ∂C/∂W (patch × outputs) = Aᵀ · δ; ∂C/∂b = δ summed over samples and positions
-                Buffers.gemm true false patch outputs rows b.Scratch 0 rows z 0 rows false b.Gradients wOff patch
-                for o in 0 .. outputs - 1 do
-                    b.Gradients.[bOff + o] <- TensorPrimitives.Sum(ReadOnlySpan<'T>(z, o * rows, rows))
-                if not (isNull b.DInput) then
-                    if isNull dCols.Value then dCols.Value <- Array.zeroCreate<'T> (patch * positions * maxBatch)
-                    // ∂C/∂A (samples·positions × patch) = δ · W, then back onto each image
-                    Buffers.gemm false true rows patch outputs z 0 rows b.Parameters wOff patch false dCols.Value 0 rows
-                    Buffers.forParts m scatter }
+                if not (isNull b.DInput) && isNull dCols.Value then dCols.Value <- Array.zeroCreate<'T> (windows * groups maxBatch)
+                Buffers.forGroups m (groups m) backward
+                let total = Span<'T>(b.Gradients, wOff, share)
+                ReadOnlySpan<'T>(sums, 0, share).CopyTo total
+                for g in 1 .. groups m - 1 do
+                    TensorPrimitives.Add(Span<'T>.op_Implicit total, ReadOnlySpan<'T>(sums, g * share, share), total) }
