@@ -211,6 +211,34 @@ let tests =
                     let scale = reference.Parameters |> Array.fold (fun s v -> max s (abs v)) 1e-3
                     Array.iteri2 (fun i e (a: float32) ->
                         if abs (e - float a) > 1e-3 * scale then failtestf "float32 gradient %d (%s): %.7g vs %.7g" i c.Label (float a) e) reference.Parameters single.Gradients)
+        testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 300 } "max pooling's 2×2 windows four at a time give the loops' values, positions and δ, bit for bit (ties, ±0, ∞, NaN)" <|
+            Prop.forAll (Arb.fromGen (Gen.zip3 (Gen.zip (Gen.choose (1, 3)) (Gen.choose (2, 12))) (Gen.zip (Gen.choose (8, 33)) (Gen.choose (1, 3))) (Gen.choose (0, 100000))))
+                (fun ((channels, h), (w, m), seed) ->
+                    if not (PoolTiles.fits (w / 2)) then failtest "SSE is missing: the four-at-a-time path is not tested here"
+                    let shape = SampleShape.Image(channels, h, w)
+                    let rng = Random(seed)
+                    // a third of the values from a few, so that windows have ties, zeros of both signs, NaN
+                    let few = [| -1.0f; 0.0f; -0.0f; 1.0f; 2.0f; nanf; infinityf; -infinityf |]
+                    let x = Array.init (shape.Size * m) (fun _ -> if rng.Next 3 = 0 then few.[rng.Next few.Length] else float32 (rng.NextDouble() * 2.0 - 1.0))
+                    let outs = channels * (h / 2) * (w / 2) * m
+                    let bits (a: float32[]) = Array.map BitConverter.SingleToInt32Bits a
+                    // the batch in two parts, as two threads would take it
+                    let split = m / 2
+                    let loops, loopsAt = Array.zeroCreate<float32> outs, Array.zeroCreate<float32> outs
+                    let tiles, tilesAt = Array.zeroCreate<float32> outs, Array.zeroCreate<float32> outs
+                    for first, last in [ 0, split; split, m ] do
+                        Pooling.max shape { Size = 2; Stride = 2; Padding = 0 } first last x loops loopsAt
+                        PoolTiles.max shape first last x tiles tilesAt
+                    if bits tiles <> bits loops then failtestf "%O × %d: the values differ" shape m
+                    if bits tilesAt <> bits loopsAt then failtestf "%O × %d: the positions differ" shape m
+                    if h % 2 = 0 && w % 2 = 0 then
+                        let dOut = Array.init outs (fun _ -> float32 (rng.NextDouble() - 0.5))
+                        // filled with 7 first: every input's δ must be written
+                        let dLoops, dTiles = Array.create (shape.Size * m) 7.0f, Array.create (shape.Size * m) 7.0f
+                        for first, last in [ 0, split; split, m ] do
+                            Pooling.route shape first last dOut loopsAt dLoops
+                            PoolTiles.route shape first last dOut loopsAt dTiles
+                        if bits dTiles <> bits dLoops then failtestf "%O × %d: δ differs" shape m)
         // the fast passes share a batch's samples out among the threads and sum ∂C/∂W over a fixed
         // number of groups of samples: the threads must change the speed, never a bit
         testSequencedGroup "threads" << testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 40 } "image networks' outputs and gradients have the same bits on 1, 2 and 3 threads, in both precisions" <|

@@ -4,6 +4,8 @@ open Toolkit
 open System
 open System.Numerics
 open System.Runtime.CompilerServices
+open System.Runtime.Intrinsics
+open System.Runtime.Intrinsics.X86
 
 /// The pooling loops, as plain functions of their sizes (the JIT keeps such loops tight).
 module internal Pooling =
@@ -59,6 +61,25 @@ module internal Pooling =
                     // an index below 2²⁴ (checked when the layer is made) is exact in float32 too
                     at.[dst + y * ow + x] <- 'T.CreateTruncating(best - sample)
 
+    /// <summary>Max pooling's backward for the samples first … last − 1 when 2×2 windows that do
+    /// not overlap cover the image (even height and width): each input is in one window, so each
+    /// window's four are written (zeros, then δ where the maximum was) with no pass to clear.</summary>
+    let route<'T when 'T :> IFloatingPointIeee754<'T>> (shape: SampleShape) (first: int) (last: int) (dOutput: 'T[]) (at: 'T[]) (dInput: 'T[]) =
+        let w, oh, ow, inSize = shape.Width, shape.Height / 2, shape.Width / 2, shape.Size
+        let mutable o = first * shape.Channels * oh * ow
+        for n in first .. last - 1 do
+            for plane in 0 .. shape.Channels - 1 do
+                for y in 0 .. oh - 1 do
+                    let row = n * inSize + (plane * shape.Height + 2 * y) * w
+                    for x in 0 .. ow - 1 do
+                        let i0 = row + 2 * x
+                        dInput.[i0] <- 'T.Zero
+                        dInput.[i0 + 1] <- 'T.Zero
+                        dInput.[i0 + w] <- 'T.Zero
+                        dInput.[i0 + w + 1] <- 'T.Zero
+                        dInput.[n * inSize + int (Precision.load at.[o])] <- dOutput.[o]
+                        o <- o + 1
+
     /// <summary>Average pooling of the samples first … last − 1 (padding counted as zeros).</summary>
     let average<'T when 'T :> IFloatingPointIeee754<'T>> (shape: SampleShape) (win: Window) (first: int) (last: int) (input: 'T[]) (output: 'T[]) =
         let h, w, k, s, p = shape.Height, shape.Width, win.Size, win.Stride, win.Padding
@@ -90,6 +111,74 @@ module internal Pooling =
                     let d = dOutput.[dst + y * ow + x] * area
                     for u in u0 .. u1 do
                         for v in v0 .. v1 do dInput.[src + u * w + v] <- dInput.[src + u * w + v] + d
+
+/// <summary>Max pooling's usual case, 2×2 windows with stride 2 and no padding, in float32 four
+/// windows at a time (SSE; x64 has it always, elsewhere the loops above run). The four values of
+/// each window come from two rows: shuffling a row's eight values into its even and odd columns
+/// gives four windows' left and right values at once. The comparisons are the loops' own, in the
+/// same order, so values and positions are the same bits, ties (the first of equal values) and
+/// NaN (which wins) included. Rows of fewer than four windows take the loops.</summary>
+module internal PoolTiles =
+
+    /// Whether these tiles run here: SSE, and at least four windows to a row.
+    let fits (outputWidth: int) = Sse.IsSupported && outputWidth >= 4
+
+    /// <summary>body i0 o start for every four windows side by side in a row of the samples
+    /// first … last − 1: i0 the first window's top left input, o its output, start where i0 is in
+    /// its sample. When a row's windows are not a multiple of four, its last four overlap the ones
+    /// before and are computed twice, the same both times.</summary>
+    let inline private eachFour (shape: SampleShape) (first: int) (last: int) ([<InlineIfLambda>] body: int -> int -> int -> unit) =
+        let h, w, channels = shape.Height, shape.Width, shape.Channels
+        let oh, ow = h / 2, w / 2
+        for plane in first * channels .. last * channels - 1 do
+            let src, dst, inSample = plane * h * w, plane * oh * ow, (plane % channels) * h * w
+            for y in 0 .. oh - 1 do
+                let mutable x = 0
+                while x < ow do
+                    let x4 = min x (ow - 4)
+                    body (src + 2 * y * w + 2 * x4) (dst + y * ow + x4) (inSample + 2 * y * w + 2 * x4)
+                    x <- x4 + 4
+
+    /// Where in the sample each of four windows starts: columns 0, 2, 4, 6 of its top row from start.
+    let private starts (start: int) = Vector128.Create(start) + Vector128.Create(0, 2, 4, 6)
+
+    /// <summary>Max pooling of the samples first … last − 1 (as <c>Pooling.max</c>).</summary>
+    let max (shape: SampleShape) (first: int) (last: int) (input: float32[]) (output: float32[]) (at: float32[]) =
+        let w = shape.Width
+        let below = Vector128.Create(w)
+        eachFour shape first last (fun i0 o start ->
+            // eight values of each row: every index read is inside the row (the last window ends at w)
+            let top0, top1 = Vector128.LoadUnsafe(&input.[i0]), Vector128.LoadUnsafe(&input.[i0 + 4])
+            let bot0, bot1 = Vector128.LoadUnsafe(&input.[i0 + w]), Vector128.LoadUnsafe(&input.[i0 + w + 4])
+            let a, b = Sse.Shuffle(top0, top1, 0b10_00_10_00uy), Sse.Shuffle(top0, top1, 0b11_01_11_01uy)
+            let c, d = Sse.Shuffle(bot0, bot1, 0b10_00_10_00uy), Sse.Shuffle(bot0, bot1, 0b11_01_11_01uy)
+            let start = starts start
+            // as the loops: a later value moves the position only when greater (a mask is −1
+            // where true, so subtracting it adds 1); Max lets NaN win
+            let iab = start - Vector128.GreaterThan(b, a).AsInt32()
+            let ab = Vector128.Max(a, b)
+            let icd = start + below - Vector128.GreaterThan(d, c).AsInt32()
+            let cd = Vector128.Max(c, d)
+            let best = Vector128.ConditionalSelect(Vector128.GreaterThan(cd, ab).AsInt32(), icd, iab)
+            Vector128.StoreUnsafe(Vector128.Max(ab, cd), &output.[o])
+            Vector128.StoreUnsafe(Vector128.ConvertToSingle(best), &at.[o]))
+
+    /// <summary>Max pooling's backward over tiles that cover the image (even height and width):
+    /// each window's four inputs written, δ where the maximum was and 0 elsewhere, four windows
+    /// at a time (the even and odd columns interleaved back into rows).</summary>
+    let route (shape: SampleShape) (first: int) (last: int) (dOutput: float32[]) (at: float32[]) (dInput: float32[]) =
+        let w = shape.Width
+        let one, below = Vector128.Create(1), Vector128.Create(w)
+        eachFour shape first last (fun i0 o start ->
+            // which of its four inputs each window's maximum was: 0, 1 (top row), w, w + 1
+            let where = Vector128.ConvertToInt32(Vector128.LoadUnsafe(&at.[o])) - starts start
+            let d = Vector128.LoadUnsafe(&dOutput.[o])
+            let pick (k: Vector128<int>) = Vector128.BitwiseAnd(d, Vector128.Equals(where, k).AsSingle())
+            let a, b, c, e = pick Vector128<int>.Zero, pick one, pick below, pick (below + one)
+            Vector128.StoreUnsafe(Sse.UnpackLow(a, b), &dInput.[i0])
+            Vector128.StoreUnsafe(Sse.UnpackHigh(a, b), &dInput.[i0 + 4])
+            Vector128.StoreUnsafe(Sse.UnpackLow(c, e), &dInput.[i0 + w])
+            Vector128.StoreUnsafe(Sse.UnpackHigh(c, e), &dInput.[i0 + w + 4]))
 
 /// <summary>
 /// Pooling over square windows of each channel, no parameters: <c>MaxPool2D</c> keeps each
@@ -145,28 +234,19 @@ type MaxPool2D(input: SampleShape, size: int, stride: int, padding: int) =
     override l.Bind<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>(b: LayerBuffers<'T>) =
         let win, input, output = l.Window, l.InputShape, l.OutputShape
         let inSize, outSize = input.Size, output.Size
-        let forward = Action<int, int>(fun first last -> Pooling.max input win first last b.Input b.Output b.Scratch)
-        // 2×2 windows that do not overlap and cover the image: each input is in one window, so
-        // each window's four are written (zeros, then δ where the maximum was) with no pass to clear
+        // 2×2 windows with stride 2 in float32: four at a time (PoolTiles)
+        let simd = win.Size = 2 && win.Stride = 2 && win.Padding = 0 && typeof<'T> = typeof<float32> && PoolTiles.fits output.Width
+        let single (a: 'T[]) = box a :?> float32[]
+        let forward =
+            if simd then Action<int, int>(fun first last -> PoolTiles.max input first last (single b.Input) (single b.Output) (single b.Scratch))
+            else Action<int, int>(fun first last -> Pooling.max input win first last b.Input b.Output b.Scratch)
+        // 2×2 windows that do not overlap and cover the image (Pooling.route)
         let tiles = win.Size = 2 && win.Stride = 2 && win.Padding = 0 && input.Height % 2 = 0 && input.Width % 2 = 0
         let backward =
             Action<int, int>(fun first last ->
                 let dIn, dOut, at = b.DInput, b.DOutput, b.Scratch
-                if tiles then
-                    let w, oh, ow = input.Width, output.Height, output.Width
-                    let mutable o = first * outSize
-                    for n in first .. last - 1 do
-                        for plane in 0 .. input.Channels - 1 do
-                            for y in 0 .. oh - 1 do
-                                let row = n * inSize + (plane * input.Height + 2 * y) * w
-                                for x in 0 .. ow - 1 do
-                                    let i0 = row + 2 * x
-                                    dIn.[i0] <- 'T.Zero
-                                    dIn.[i0 + 1] <- 'T.Zero
-                                    dIn.[i0 + w] <- 'T.Zero
-                                    dIn.[i0 + w + 1] <- 'T.Zero
-                                    dIn.[n * inSize + int (Precision.load at.[o])] <- dOut.[o]
-                                    o <- o + 1
+                if tiles && simd then PoolTiles.route input first last (single dOut) (single at) (single dIn)
+                elif tiles then Pooling.route input first last dOut at dIn
                 else
                     Span<'T>(dIn, first * inSize, (last - first) * inSize).Clear()
                     for n in first .. last - 1 do
