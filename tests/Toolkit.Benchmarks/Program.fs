@@ -71,6 +71,9 @@ let main argv =
         let runs = match rest with "--runs" :: n :: _ -> int n | _ -> 3
         write "train" (TrainBench.run 3 runs) ""
         0
+    | [ "cnn-gemm-limit"; threads ] ->
+        printfn "%s" (TrainBench.cnnGemmLimitJson (int threads))
+        0
     | [ "gemm-limit"; key; threads ] ->
         printfn "%s" (TrainBench.gemmLimitJson key (int threads))
         0
