@@ -43,11 +43,14 @@ if ys >= 0 && xs >= 0 && ys % s = 0 && xs % s = 0 && ys / s < oh && xs / s < ow 
     g <- g + d o (ys / s) (xs / s) * weights.[((o * cIn + c) * k + i) * k + j]
 ```
 
-The layer that trains (`Nn/Layers/Conv2D.fs`) computes the same three sums as matrix products:
-im2col lays every window of the batch out as a row of a matrix A, so that z = A·Wᵀ, ∂C/∂W = δᵀ·A
-and ∂C/∂A = δ·W (added back onto the image by col2im), each one OpenBLAS call. The test suite
-checks it against these loops to 1e-12 and both against central differences, over generated
-shapes, strides and paddings.
+The layer that trains (`Nn/Layers/Conv2D.fs`) computes the same three sums as matrix products,
+sample by sample: im2col lays every window of a sample out as a row of a matrix Aₙ, so that
+zₙ = Aₙ·Wᵀ (which is the sample's output, channel after channel), ∂C/∂W = Σₙ δₙᵀ·Aₙ and
+∂C/∂Aₙ = δₙ·W (added back onto the image by col2im), each one OpenBLAS call. The threads share
+the samples; ∂C/∂W is summed over a fixed number of groups of samples, so that the weights come
+out the same to the last bit on one thread or on many. The test suite checks it against these
+loops to 1e-12, both against central differences over generated shapes, strides and paddings,
+and its bits on one, two and three threads.
 
 ## A 4×4 image and a 2×2 kernel, by hand
 
@@ -92,8 +95,10 @@ let largest = Array.map2 (fun x y -> abs (x - y)) (Array.append dWLoops dbLoops)
 ## Pooling
 
 A max pooling layer keeps each window's largest value; its δ goes back to that one input, the others
-get 0. Average pooling keeps the mean and spreads δ/k² over the window. On the same image, 2×2
-windows:
+get 0 (of equal values, the first in reading order takes it, as in PyTorch). Average pooling keeps
+the mean and spreads δ/k² over the window. In float32, 2×2 windows with stride 2 are taken four at
+a time with vector instructions, making the same comparisons in the same order, so a test finds
+the same bits as the loops, ties and NaN included. On the same image, 2×2 windows:
 *)
 let pool = Network.ofLayers [ MaxPool2D(input, 2) :> Layer ] Loss.Quadratic Init.Xavier 1
 let pooled = Network.predict pool (Matrix<float>.Build.Dense(16, 1, a))
