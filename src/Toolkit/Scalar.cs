@@ -303,7 +303,8 @@ public sealed class Scalar
     public static Scalar Variable(double value)
     {
         var k = Interlocked.Increment(ref lastUnnamed);
-        var name = "θ" + k.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // formatted straight into the one string (a graph can have millions of these)
+        var name = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"θ{k}");
         return new Scalar(Kind.Unnamed, Op.NewVar(name), null, null, value, true);
     }
 
