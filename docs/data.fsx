@@ -121,7 +121,8 @@ let regressionSummary = sprintf "RMS error on the test rows %.4f (the noise is 0
 A run can stop in the middle: Ctrl-C, a cancelled `CancellationToken`, a crash, a machine that is
 needed for something else. Cancelling stops at the next batch and keeps the network of the last
 completed epoch (`TrainResult.Cancelled` says so; the command line saves the model and the run
-record it was asked to, says what it kept in one line, and exits with 130). To go on later,
+record it was asked to, says what it kept in one line, and exits with 130; SIGTERM, which `kill`,
+`timeout`, `docker stop` and systemd send, does the same and exits with 143). To go on later,
 `Train.fitFrom` hands out a `TrainState` after every epoch — the parameters and the optimiser's
 moments exactly (float32 widens to float64 without loss), the shuffled order, and each random
 generator as its seed and the count of its draws (`CountedRandom`: a fresh generator drawn that

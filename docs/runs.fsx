@@ -48,7 +48,8 @@ The options after `--` are shared by every run; `--set` names any option of `too
 misspelled one gets a "did you mean"), and a `layers` value keeps its commas (one `--set
 layers=784,100,10` per value). A run that fails is reported with its settings and the sweep exits
 with 1; Ctrl-C reaches the running trainings, which keep their last epoch, and the sweep says how
-many runs it recorded.
+many runs it recorded. SIGTERM sent to the sweep alone is passed on to its running trainings, to
+the same end.
 
 Past one machine, MPI starts the sweep on each: `mpiexec -n K toolkit sweep --distributed --name
 NAME …` gives every K-th combination to each process (each may still run `--parallel` trainings at

@@ -36,7 +36,7 @@ type Command =
 
 /// Printed at the end of --help.
 let private exitCodes =
-    "exit codes: 0 done; 1 bad input (an expression, a file, a layer spec or a value that does not fit: one line on stderr); 2 bad usage; 3 grad --check failed or inconclusive; 130 interrupted (Ctrl-C; train keeps its last completed epoch)"
+    "exit codes: 0 done; 1 bad input (an expression, a file, a layer spec or a value that does not fit: one line on stderr); 2 bad usage; 3 grad --check failed or inconclusive; 130 interrupted (Ctrl-C), 143 terminated (SIGTERM): train keeps its last completed epoch"
 
 /// Every command and option name, for "did you mean".
 let private knownNames () =
@@ -59,7 +59,7 @@ let version () =
     | _ -> string (a.GetName().Version)
 
 /// Runs the command line and returns the exit code (0 ok, 1 bad input, 2 bad usage, 3 failed check,
-/// 130 interrupted by Ctrl-C).
+/// 130 interrupted by Ctrl-C, 143 by SIGTERM).
 let run (argv: string[]) : int =
     let parser = ArgumentParser.Create<Command>(programName = "toolkit", helpTextMessage = exitCodes)
     try
@@ -107,7 +107,7 @@ let run (argv: string[]) : int =
         1
     | TrainCmd.Interrupted msg ->
         eprintfn "%s" msg
-        130
+        Signals.exitCode ()
     | :? IO.InvalidDataException as e ->
         eprintfn "error: %s" e.Message
         1

@@ -112,7 +112,10 @@ let run (args: ParseResults<SweepArgs>) (train: string list) : int =
     let exe, prefix = self ()
     let mine = combos |> List.mapi (fun i c -> i + 1, c) |> List.filter (fun (k, _) -> (k - 1) % ranks = rank)
     use cts = new CancellationTokenSource()
-    use _ = Console.CancelKeyPress.Subscribe(fun e -> e.Cancel <- true; cts.Cancel())
+    // Ctrl-C reaches the runs from the terminal itself; SIGTERM, sent to the sweep alone, is
+    // passed on to them, so that each keeps its last completed epoch
+    let running = Collections.Concurrent.ConcurrentDictionary<int, Process>()
+    use _ = Signals.onInterrupt cts (fun () -> for p in running.Values do Signals.terminate p.Id)
     use slots = new SemaphoreSlim(processes)
     let failures = Collections.Concurrent.ConcurrentBag<string>()
     let print = obj ()
@@ -131,9 +134,13 @@ let run (args: ParseResults<SweepArgs>) (train: string list) : int =
                     let psi = ProcessStartInfo(exe, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
                     for a in arguments do psi.ArgumentList.Add a
                     use p = Process.Start psi
+                    running.[p.Id] <- p
+                    // a SIGTERM that came while it started
+                    if cts.IsCancellationRequested && Signals.exitCode () = 143 then Signals.terminate p.Id
                     let err = p.StandardError.ReadToEndAsync()
                     let stdout = p.StandardOutput.ReadToEnd()
                     p.WaitForExit()
+                    running.TryRemove p.Id |> ignore
                     let summary =
                         if p.ExitCode = 0 then
                             try
@@ -145,7 +152,8 @@ let run (args: ParseResults<SweepArgs>) (train: string list) : int =
                                     else sprintf "test loss %.6g" (r.GetProperty("test_loss").GetDouble())
                                 sprintf "run %d, %s after %d epochs" (r.GetProperty("run").GetInt64()) score (r.GetProperty("epochs").GetInt32())
                             with _ -> "done"
-                        elif p.ExitCode = 130 then "interrupted (Ctrl-C): its last completed epoch recorded"
+                        elif p.ExitCode = 130 || p.ExitCode = 143 then
+                            sprintf "interrupted (%s): its last completed epoch recorded" (if p.ExitCode = 130 then "Ctrl-C" else "SIGTERM")
                         else
                             let why =
                                 (err.Result + "\n" + stdout).Split('\n') |> Array.map (fun l -> l.Trim()) |> Array.filter (fun l -> l <> "")

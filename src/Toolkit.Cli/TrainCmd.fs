@@ -84,7 +84,8 @@ type TrainArgs =
 
 let private fail fmt = Printf.kprintf (fun s -> raise (Grad.UserError s)) fmt
 
-/// Ctrl-C: one line saying what was kept, exit code 130 (as a shell reports an interrupted command).
+/// Ctrl-C or SIGTERM: one line saying what was kept, exit code 130 or 143 (as a shell reports a
+/// command the signal ended).
 exception Interrupted of string
 
 /// Where the data comes from and how to read it (what train, eval and predict share).
@@ -205,10 +206,10 @@ let optionNames () =
 
 /// Runs `toolkit train`; returns the exit code.
 let run (args: ParseResults<TrainArgs>) : int =
-    // Ctrl-C stops training at the next batch and keeps what the completed epochs made (and
-    // during set-up it ends the run with one line), instead of killing the process
+    // Ctrl-C or SIGTERM stops training at the next batch and keeps what the completed epochs
+    // made (and during set-up it ends the run with one line), instead of killing the process
     use cts = new CancellationTokenSource()
-    use _ = Console.CancelKeyPress.Subscribe(fun e -> e.Cancel <- true; cts.Cancel())
+    use _ = Signals.onInterrupt cts ignore
     // without --layers: the data's features, 30 hidden units, its classes (784,30,10 on Fashion-MNIST)
     let layersText = args.TryGetResult Layers
     // sizes (784,30,10) build the notes' dense stacks; a stack of layer specs is taken as written
@@ -447,8 +448,10 @@ let run (args: ParseResults<TrainArgs>) : int =
                 eprintfn "warning: the run is no longer recorded: %s" e.Message
                 recorder <- None
         | None -> ()
+    // one display for the whole run: it keeps the time of its last line between events
+    let show = progress json
     let record (e: TrainingEvent) =
-        progress json e
+        show e
         // an epoch's first batch follows the last one's evaluation: its time is not the batch's
         match e, adaptive with
         | BatchEnded (_, 1, _, _, _), Some (_, a) -> a.Restart()
@@ -472,6 +475,7 @@ let run (args: ParseResults<TrainArgs>) : int =
             toStore (fun store id -> store.Finish(id, "failed: " + e.Message, None))
             reraise ()
     if result.Cancelled && result.Epochs.Length = 0 then
+        toStore (fun store id -> store.Finish(id, "cancelled", None))
         raise (Interrupted "interrupted in epoch 1: no epoch completed, nothing was saved")
     // the model as it will be used: on raw features
     let model = match scaling with Some (mean, sd) -> Network.withInputScaling mean sd result.Network | None -> result.Network

@@ -281,25 +281,25 @@ let tests =
             finally
                 File.Delete model
         }
-        test "train: Ctrl-C keeps the model and the run record of the last completed epoch, one line, exit 130" {
+        test "train: Ctrl-C and SIGTERM keep the model, the run record and the run store's entry of the last completed epoch, one line, exit 130 and 143" {
+          for signal, code in [ "INT", 130; "TERM", 143 ] do
             let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-interrupt-%O" (Guid.NewGuid()))
             Directory.CreateDirectory dir |> ignore
             try
                 let model, record = Path.Combine(dir, "model.json"), Path.Combine(dir, "run")
-                let ck = Path.Combine(dir, "ck")
-                runStore.Force() |> ignore
-                let psi = Diagnostics.ProcessStartInfo("dotnet", sprintf "%s train --epochs 20 --save %s --plot %s --checkpoint %s" (Path.Combine(AppContext.BaseDirectory, "toolkit.dll")) model record ck,
+                let ck, db = Path.Combine(dir, "ck"), Path.Combine(dir, "runs.db")
+                let psi = Diagnostics.ProcessStartInfo("dotnet", sprintf "%s train --epochs 20 --save %s --plot %s --checkpoint %s --runs %s" (Path.Combine(AppContext.BaseDirectory, "toolkit.dll")) model record ck db,
                                                        RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
                 use p = Diagnostics.Process.Start psi
-                // the interrupt (SIGINT, as Ctrl-C sends it) once epoch 2 has ended
+                // the signal (SIGINT as Ctrl-C sends it, or SIGTERM as kill, timeout and docker stop do) once epoch 2 has ended
                 let mutable line = p.StandardOutput.ReadLine()
                 while not (isNull line) && not (line.StartsWith "epoch 2: train loss") do line <- p.StandardOutput.ReadLine()
                 Expect.isNotNull line "epoch 2 ended"
-                Diagnostics.Process.Start("kill", sprintf "-INT %d" p.Id).WaitForExit()
+                Diagnostics.Process.Start("kill", sprintf "-%s %d" signal p.Id).WaitForExit()
                 p.StandardOutput.ReadToEnd() |> ignore
                 let err = p.StandardError.ReadToEnd()
                 p.WaitForExit()
-                Expect.equal p.ExitCode 130 (sprintf "exit code (%s)" err)
+                Expect.equal p.ExitCode code (sprintf "SIG%s: exit code (%s)" signal err)
                 let lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries)
                 Expect.equal lines.Length 1 "one line on stderr"
                 Expect.stringContains lines.[0] (sprintf "kept the model in %s and the run record and pictures in %s and the checkpoint in %s (go on with --resume %s)" model record ck ck) "says what was kept"
@@ -309,12 +309,45 @@ let tests =
                 Expect.isTrue (run.RootElement.GetProperty("interrupted").GetBoolean()) "the record says interrupted"
                 Expect.stringContains lines.[0] (sprintf "as of epoch %d" epochs) "the epoch kept"
                 Expect.equal (snd (Toolkit.Training.Checkpoint.load ck)).Epoch epochs "the checkpoint holds the same epoch"
+                // the run store's entry is finished, not left "running"
+                match (Toolkit.Runs.RunStore.Open db).List() with
+                | [| r |] ->
+                    Expect.equal r.Status "cancelled" (sprintf "SIG%s: the stored run's status" signal)
+                    Expect.equal r.Epochs.Length epochs "the stored run's epochs"
+                | runs -> failtestf "one run stored, not %d" runs.Length
                 // the saved model is the one the record measured
                 let code, out, _ = toolkit [ "eval"; model; "--json" ]
                 Expect.equal code 0 "the model loads"
                 use e = JsonDocument.Parse(out)
                 Expect.equal (e.RootElement.GetProperty("test_accuracy").GetDouble()) (run.RootElement.GetProperty("test_accuracy").GetDouble()) "the last completed epoch's accuracy"
                 Expect.isEmpty (Directory.GetFiles(dir, "*.tmp")) "no temporary file left"
+            finally
+                Directory.Delete(dir, true)
+        }
+        test "train: SIGTERM before the first epoch ends saves nothing, says so in one line, exit 143, and the run store's entry is finished as cancelled" {
+            let dir = Path.Combine(Path.GetTempPath(), sprintf "toolkit-interrupt-%O" (Guid.NewGuid()))
+            Directory.CreateDirectory dir |> ignore
+            try
+                let model, db = Path.Combine(dir, "model.json"), Path.Combine(dir, "runs.db")
+                // a wide layer and batches of one: the first epoch (about 60,000 products reading 6 MB
+                // of weights each, a minute here) outlasts the first progress line, after 5 s
+                let psi = Diagnostics.ProcessStartInfo("dotnet", sprintf "%s train --layers 784,2048,10 --epochs 2 --batch 1 --save %s --runs %s" (Path.Combine(AppContext.BaseDirectory, "toolkit.dll")) model db,
+                                                       RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+                use p = Diagnostics.Process.Start psi
+                let mutable line = p.StandardOutput.ReadLine()
+                while not (isNull line) && not (line.StartsWith "epoch 1: ") do line <- p.StandardOutput.ReadLine()
+                Expect.isNotNull line "epoch 1 under way"
+                Expect.stringContains line "batches" "a progress line, not an epoch's end"
+                Diagnostics.Process.Start("kill", sprintf "-TERM %d" p.Id).WaitForExit()
+                p.StandardOutput.ReadToEnd() |> ignore
+                let err = p.StandardError.ReadToEnd()
+                p.WaitForExit()
+                Expect.equal p.ExitCode 143 (sprintf "exit code (%s)" err)
+                Expect.equal (err.Trim()) "interrupted in epoch 1: no epoch completed, nothing was saved" "one line"
+                Expect.isFalse (File.Exists model) "no model"
+                match (Toolkit.Runs.RunStore.Open db).List() with
+                | [| r |] -> Expect.equal r.Status "cancelled" "the stored run's status"
+                | runs -> failtestf "one run stored, not %d" runs.Length
             finally
                 Directory.Delete(dir, true)
         }

@@ -278,6 +278,32 @@ let tests =
                 Expect.equal code 1 "a per-run option"
                 Expect.stringContains err "each run its own" "refused with the reason")
         }
+        test "toolkit sweep on SIGTERM passes it on: each running training keeps its last epoch as cancelled, the sweep says so, exit 143" {
+            inTempFolder "sweep-term" (fun dir ->
+                let db = Path.Combine(dir, "runs.db")
+                let csv = twoClasses dir 9
+                let psi = Diagnostics.ProcessStartInfo("dotnet", sprintf "%s sweep --set lr=0.1,1 --parallel 2 --name held --runs %s --out %s -- --data %s --label kind --epochs 100000"
+                                                                    (Path.Combine(AppContext.BaseDirectory, "toolkit.dll")) db (Path.Combine(dir, "models")) csv,
+                                                       RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+                use p = Diagnostics.Process.Start psi
+                // both trainings under way, each with epochs in the store, then SIGTERM to the sweep alone
+                let sw = Diagnostics.Stopwatch.StartNew()
+                let under () = try (RunStore.Open db).OfSweep "held" |> Array.filter (fun r -> r.Epochs.Length >= 2) |> Array.length with _ -> 0
+                while under () < 2 && sw.Elapsed.TotalSeconds < 60.0 do Threading.Thread.Sleep 200
+                Expect.equal (under ()) 2 "both runs recording epochs"
+                Diagnostics.Process.Start("kill", sprintf "-TERM %d" p.Id).WaitForExit()
+                let out, err = p.StandardOutput.ReadToEndAsync(), p.StandardError.ReadToEndAsync()
+                if not (p.WaitForExit 60000) then
+                    p.Kill true
+                    failtest "the sweep did not end within a minute of SIGTERM"
+                let err = err.Result
+                Expect.equal p.ExitCode 143 (sprintf "exit code (%s)" err)
+                Expect.stringContains err "sweep held interrupted: 2 of 2 runs recorded" "the sweep says what it kept"
+                Expect.stringContains out.Result "interrupted (SIGTERM): its last completed epoch recorded" "each run's line"
+                for r in (RunStore.Open db).OfSweep "held" do
+                    Expect.equal r.Status "cancelled" (sprintf "run %d's status" r.Id)
+                    Expect.isTrue (File.Exists r.Model.Value) (sprintf "run %d kept its model" r.Id))
+        }
         test "a train process killed at any moment (kill -9, ten times) leaves the store whole: every completed run there, the killed one as far as it got" {
             inTempFolder "killed" (fun dir ->
                 let db = Path.Combine(dir, "runs.db")
