@@ -113,7 +113,7 @@ type Conv2D(input: SampleShape, outputs: int, kernel: int, stride: int, padding:
                 if not (isNull b.DInput) && isNull dCols.Value then dCols.Value <- Array.zeroCreate<'T> (windows * groups maxBatch)
                 Buffers.forGroups m (groups m) backward
                 let total = Span<'T>(b.Gradients, wOff, share)
-                // no samples (a data-parallel process's empty shard): no gradient
+                // bound to no samples: no gradient (not the last batch's sums)
                 if m = 0 then total.Clear() else ReadOnlySpan<'T>(sums, 0, share).CopyTo total
                 for g in 1 .. groups m - 1 do
                     TensorPrimitives.Add(Span<'T>.op_Implicit total, ReadOnlySpan<'T>(sums, g * share, share), total) }
