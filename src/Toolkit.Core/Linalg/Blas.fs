@@ -221,8 +221,8 @@ module Blas =
     /// since every part packs its own copy of the operand it shares. Measured here: a training
     /// step of 784-256-128-10 at batch 128 (products of 8–51 MFLOP) cut in two takes 1% longer
     /// than whole on one thread and 4% less than OpenBLAS's own two threads on two (in four: 3%
-    /// longer, and no faster); the convolutional network's step (products up to 460 MFLOP) takes
-    /// 17–23 ms on two threads against 21 ms, and 2–5% longer on one.</summary>
+    /// longer, and no faster). (The convolutions share their samples among the threads instead,
+    /// each sample's products whole.)</summary>
     let parts (m: int) (n: int) (k: int) =
         let flops = 2.0 * float m * float n * float k
         let along = max m n
