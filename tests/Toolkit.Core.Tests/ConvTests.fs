@@ -302,6 +302,14 @@ let tests =
                 let e = Expect.throwsC (fun () -> Layers.parseShaped shape spec |> ignore) id
                 Expect.isTrue (e :? FormatException) (sprintf "%s: a FormatException, not %s" spec (e.GetType().Name))
                 Expect.stringContains e.Message message spec
+            // a stack whose convolutions or pooling shrink the image to 1×1 names the layer that did
+            for stack, message in
+                [ "pool(2)-relu-pool(2)-pool(2)", "layer 'pool(2)': the image is down to 1×1 after 'maxpool(2)' (1×2×2 in, 1 channel of one value out): nothing is left for pool(2) to slide over"
+                  "conv(3,4)-relu-dropout(0.1)-conv(2,1)", "layer 'conv(2,1)': the image is down to 1×1 after 'conv(3,4)' (1×4×4 in, 3 channels of one value out)"
+                  // a dense layer's output is a vector: the message says so
+                  "conv(3,2)-dense(4)-conv(2,1)", "conv works on images, but its input is a vector of 4 features" ] do
+                let e = Expect.throwsC (fun () -> Layers.parseStackShaped input stack |> ignore) id
+                Expect.stringContains e.Message message stack
             let e = Expect.throwsC (fun () -> Network.ofLayers [ Conv2D(input, 2, 3, 1, 0) :> Layer; MaxPool2D(SampleShape.Image(3, 2, 2), 2) ] Loss.Quadratic Init.He 1 |> ignore) id
             Expect.stringContains e.Message "layer 2 (maxpool(2)) takes 3×2×2 inputs but layer 1 (conv(2,3)) gives 2×2×2 outputs" "both shapes"
         }
