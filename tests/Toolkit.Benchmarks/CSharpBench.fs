@@ -8,9 +8,10 @@ open System.Text.Json
 
 let private root = Path.Combine(__SOURCE_DIRECTORY__, "..", "..")
 
-let private run (file: string) (args: string) : JsonElement option =
+let private run (file: string) (args: string) (env: (string * string) list) : JsonElement option =
     try
         let psi = ProcessStartInfo(file, args, RedirectStandardOutput = true, RedirectStandardError = true)
+        for k, v in env do psi.Environment.[k] <- v
         use p = Process.Start psi
         let out = p.StandardOutput.ReadToEnd()
         p.StandardError.ReadToEnd() |> ignore
@@ -23,25 +24,26 @@ let table () : string list =
     let micrograd = Path.Combine(root, "scripts", "micrograd_bench.py")
     let lines = ResizeArray<string>()
     let add (s: string) = lines.Add s; printfn "%s" s
-    add "Build the graph with operators, then backward, one process per graph and size, median of the runs (at least 5, and at least 1 s of them) in milliseconds, the collector run between runs (outside the timing) on both sides; the same graphs in both, the same value and first dvar."
+    add "Build the graph with operators, then backward, one process per graph and size, median of the runs (at least 5, and at least 1 s of them) in milliseconds, the collector run between runs (outside the timing) on both sides; the same graphs in both, the same value and first dvar. The C# program runs with a new console application's settings, and again with the concurrent (background) collector off (`<ConcurrentGarbageCollection>false</ConcurrentGarbageCollection>` in a project, here `DOTNET_gcConcurrent=0`)."
     add ""
-    add "| graph | nodes | C# facade, ms | micrograd-style Python, ms | Python ÷ C# | same value and dvar |"
-    add "|---|---:|---:|---:|---:|---|"
+    add "| graph | nodes | C# facade, ms | micrograd-style Python, ms | Python ÷ C# | C#, concurrent GC off, ms | Python ÷ C#, concurrent GC off | same value and dvar |"
+    add "|---|---:|---:|---:|---:|---:|---:|---|"
     for graph in [ "chain"; "wide"; "neuron" ] do
         for n in [ 1_000; 10_000; 100_000; 1_000_000 ] do
-            let ours = run "dotnet" (sprintf "%s %s %d 5 1.0" csharp graph n)
-            let theirs = run "/usr/bin/python3" (sprintf "%s %s %d 5 micrograd 1.0" micrograd graph n)
+            let ours = run "dotnet" (sprintf "%s %s %d 5 1.0" csharp graph n) []
+            let blocking = run "dotnet" (sprintf "%s %s %d 5 1.0" csharp graph n) [ "DOTNET_gcConcurrent", "0" ]
+            let theirs = run "/usr/bin/python3" (sprintf "%s %s %d 5 micrograd 1.0" micrograd graph n) []
             let secs (j: JsonElement option) = j |> Option.map (fun j -> j.GetProperty("seconds").GetDouble())
             let cell = function
                 | Some (s: float) -> let ms = 1000.0 * s in if ms >= 100.0 then sprintf "%.0f" ms elif ms >= 10.0 then sprintf "%.1f" ms elif ms >= 1.0 then sprintf "%.2f" ms else sprintf "%.3g" ms
                 | None -> "not run"
-            let ratio = match secs ours, secs theirs with Some o, Some t -> sprintf "%.2f×" (t / o) | _ -> "–"
+            let ratioOf ours = match secs ours, secs theirs with Some o, Some t -> sprintf "%.2f×" (t / o) | _ -> "–"
             let agree =
-                match ours, theirs with
-                | Some o, Some t ->
+                match ours, blocking, theirs with
+                | Some o, Some b, Some t ->
                     let close (a: float) (b: float) = abs (a - b) <= 1e-9 * max 1.0 (max (abs a) (abs b))
-                    if close (o.GetProperty("value").GetDouble()) (t.GetProperty("value").GetDouble())
-                       && close (o.GetProperty("grad0").GetDouble()) (t.GetProperty("grad0").GetDouble()) then "yes" else "NO"
+                    let same (o: JsonElement) = close (o.GetProperty("value").GetDouble()) (t.GetProperty("value").GetDouble()) && close (o.GetProperty("grad0").GetDouble()) (t.GetProperty("grad0").GetDouble())
+                    if same o && same b then "yes" else "NO"
                 | _ -> "–"
-            add (sprintf "| %s | %d | %s | %s | %s | %s |" graph n (cell (secs ours)) (cell (secs theirs)) ratio agree)
+            add (sprintf "| %s | %d | %s | %s | %s | %s | %s | %s |" graph n (cell (secs ours)) (cell (secs theirs)) (ratioOf ours) (cell (secs blocking)) (ratioOf blocking) agree)
     lines |> List.ofSeq

@@ -249,6 +249,14 @@ let cnn (seeds: int list) (epochs: int) : string list =
             results.[name + "acc"] <- mean
             results.[sprintf "%s%d" name threads] <- secs got
             add (sprintf "| %s | %d | %s | %.4f | %.2f | %.0f MB |" name threads (String.Join(" | ", cells)) mean (secs got) (mem got))
+    // the same network trained through the C# facade (Dataset, Network, Trainer.Fit), as a C#
+    // program with a new console application's settings: two epochs on each thread count
+    let csharp = Path.Combine(root, "tests", "Toolkit.CSharpBench", "bin", "Release", "net10.0", "Toolkit.CSharpBench.dll")
+    for threads in [ 2; 1 ] do
+        match runJson "dotnet" (sprintf "%s cnn 2 %d %d" csharp threads seeds.Head) [] with
+        | Some j ->
+            add (sprintf "| Toolkit from C# (Trainer.Fit) | %d | %s | – | %.2f | %.0f MB |" threads (String.Join(" | ", [ for s in seeds -> if s = seeds.Head then sprintf "(%.4f after 2)" (final j) else "" ])) (secs [ j ]) (mem [ j ]))
+        | None -> add (sprintf "| Toolkit from C# (Trainer.Fit) | %d | not run | | | |" threads)
     for name, run in [ "Toolkit", toolkit; "PyTorch 1.13 CPU", torch ] do
         match run 1 2 seeds.Head with
         | Some j ->

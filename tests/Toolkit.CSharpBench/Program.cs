@@ -10,6 +10,10 @@ using System.Diagnostics;
 using System.Text.Json;
 using Toolkit;
 
+// `cnn EPOCHS THREADS SEED`: the convolutional network of the CNN benchmark trained through the
+// facade as a C# user trains it (Dataset, Network, Trainer.Fit), one JSON line as toolkit train --json
+if (args[0] == "cnn") return TrainCnn(int.Parse(args[1]), int.Parse(args[2]), int.Parse(args[3]));
+
 var graph = args[0];
 var n = int.Parse(args[1]);
 var repeats = args.Length > 2 ? int.Parse(args[2]) : 3;
@@ -79,3 +83,24 @@ Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
     ["graph"] = graph, ["nodes"] = n, ["seconds"] = median, ["nodes_per_second"] = n / median,
     ["peak_rss_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, ["value"] = value, ["grad0"] = grad0,
 }));
+
+return 0;
+
+static int TrainCnn(int epochs, int threads, int seed)
+{
+    LinearAlgebra.Threads = threads;
+    var (train, test) = Dataset.FashionMnist();
+    var net = new Network(new ImageShape(1, 28, 28), WeightInit.Uniform, seed,
+        new Conv2D(1, 32, 3, padding: 1), new ActivationLayer(Activation.Relu), new MaxPool2D(2),
+        new Conv2D(32, 64, 3, padding: 1), new ActivationLayer(Activation.Relu), new MaxPool2D(2),
+        new Flatten(), new Dense(128, Activation.Relu), new Dropout(0.3), new Dense(10, Activation.Softmax));
+    var result = new Trainer(net, Loss.CrossEntropy, new Adam(0.001)) { BatchSize = 64, Seed = seed }.Fit(train, epochs, test: test);
+    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["seconds_per_epoch"] = result.Select(e => e.Seconds).ToArray(),
+        ["test_accuracy_per_epoch"] = result.Select(e => e.TestAccuracy).ToArray(),
+        ["layers"] = net.Describe(),
+        ["peak_memory_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0,
+    }));
+    return 0;
+}
