@@ -343,14 +343,18 @@ module Blas =
         checkGemm m n k (aLen - aOff) lda ta (bLen - bOff) ldb tb (cLen - cOff) ldc
         m > 0 && n > 0
 
+    /// The product on parts of arrays, checked, on the native library (native: nativeD or
+    /// nativeS) or the managed kernel: one body for both precisions.
+    let inline private productAt native (cut: bool) ta tb m n k alpha (a: ^T[]) aOff lda (b: ^T[]) bOff ldb beta (c: ^T[]) cOff ldc =
+        if checkAt ta tb m n k a.Length aOff lda b.Length bOff ldb c.Length cOff ldc then
+            if isNative () then native cut ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
+            else stridedAt ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
+
     /// <summary>gemmAt, cut into parts for the threads (cut) or whole on the calling thread: for
     /// loops that already share their items (samples) out among the threads, one part each.</summary>
     let internal gemmAtCut (cut: bool) (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (alpha: float)
                            (a: float[]) (aOff: int) (lda: int) (b: float[]) (bOff: int) (ldb: int) (beta: float) (c: float[]) (cOff: int) (ldc: int) =
-        if checkAt ta tb m n k a.Length aOff lda b.Length bOff ldb c.Length cOff ldc then
-            if isNative () then
-                nativeD cut ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
-            else stridedAt ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
+        productAt nativeD cut ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
 
     /// <summary>gemm on parts of arrays: A, B and C start at the given offsets (the hot paths keep
     /// every layer's weights in one array). The storage is checked like <c>gemm</c>'s.</summary>
@@ -361,10 +365,7 @@ module Blas =
     /// <summary>sgemmAt, cut into parts for the threads or whole (as gemmAtCut).</summary>
     let internal sgemmAtCut (cut: bool) (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (alpha: float32)
                             (a: float32[]) (aOff: int) (lda: int) (b: float32[]) (bOff: int) (ldb: int) (beta: float32) (c: float32[]) (cOff: int) (ldc: int) =
-        if checkAt ta tb m n k a.Length aOff lda b.Length bOff ldb c.Length cOff ldc then
-            if isNative () then
-                nativeS cut ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
-            else stridedAt ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
+        productAt nativeS cut ta tb m n k alpha a aOff lda b bOff ldb beta c cOff ldc
 
     /// <summary>gemmAt in single precision (cblas_sgemm on parts of arrays).</summary>
     let sgemmAt (ta: bool) (tb: bool) (m: int) (n: int) (k: int) (alpha: float32)
