@@ -8,16 +8,9 @@ open System.Text.Json
 
 let private root = Path.Combine(__SOURCE_DIRECTORY__, "..", "..")
 
+// TrainBench's runner; a program that cannot start is a cell "not run"
 let private run (file: string) (args: string) (env: (string * string) list) : JsonElement option =
-    try
-        let psi = ProcessStartInfo(file, args, RedirectStandardOutput = true, RedirectStandardError = true)
-        for k, v in env do psi.Environment.[k] <- v
-        use p = Process.Start psi
-        let out = p.StandardOutput.ReadToEnd()
-        p.StandardError.ReadToEnd() |> ignore
-        p.WaitForExit()
-        if p.ExitCode <> 0 then None else Some(JsonDocument.Parse(out.Trim().Split('\n') |> Array.last).RootElement.Clone())
-    with _ -> None
+    try TrainBench.runJson file args env with _ -> None
 
 let table () : string list =
     let csharp = Path.Combine(root, "tests", "Toolkit.CSharpBench", "bin", "Release", "net10.0", "Toolkit.CSharpBench.dll")

@@ -26,7 +26,7 @@ let private toolkitDll = Path.Combine(root, "src", "Toolkit.Cli", "bin", "Releas
 
 /// Runs a command, returns its last stdout line parsed as JSON (None if it failed). An
 /// environment value of null removes the variable.
-let private runJson (file: string) (args: string) (env: (string * string) list) =
+let runJson (file: string) (args: string) (env: (string * string) list) =
     let psi = ProcessStartInfo(file, args, RedirectStandardOutput = true, RedirectStandardError = true)
     for k, v in env do
         if isNull v then psi.Environment.Remove k |> ignore else psi.Environment.[k] <- v
@@ -87,12 +87,15 @@ let kernelSettings () : (string * (string * string) list) list =
         [ sprintf "OPENBLAS_CORETYPE=%s (this machine's setting)" own, []
           "OpenBLAS's own kernel choice", [ "OPENBLAS_CORETYPE", null; "OPENBLAS_L2_SIZE", null ] ]
 
+/// A GEMM limit (seconds, FLOPs) and this process's OpenBLAS as one JSON line.
+let private limitJson (seconds: float, flops: float) =
+    sprintf "{\"seconds\": %g, \"flops\": %g, \"blas\": %s}" seconds flops (JsonSerializer.Serialize(Blas.describe ()))
+
 /// `Toolkit.Benchmarks gemm-limit KEY THREADS`: the configuration's GEMM limit in this process's
 /// kernels, as one JSON line (the training table runs it under each kernel setting).
 let gemmLimitJson (key: string) (threads: int) =
     let c = configs |> List.find (fun c -> c.Key = key)
-    let seconds, flops = gemmLimit c threads
-    sprintf "{\"seconds\": %g, \"flops\": %g, \"blas\": %s}" seconds flops (JsonSerializer.Serialize(Blas.describe ()))
+    limitJson (gemmLimit c threads)
 
 let private benchDll = Reflection.Assembly.GetExecutingAssembly().Location
 
@@ -293,6 +296,4 @@ let cnn (seeds: int list) (epochs: int) : string list =
 
 /// `Toolkit.Benchmarks cnn-gemm-limit THREADS`: the CNN's GEMM limit in this process's kernels,
 /// as one JSON line (the CNN's table runs it under the other kernel setting).
-let cnnGemmLimitJson (threads: int) =
-    let seconds, flops = cnnGemmLimit threads
-    sprintf "{\"seconds\": %g, \"flops\": %g, \"blas\": %s}" seconds flops (JsonSerializer.Serialize(Blas.describe ()))
+let cnnGemmLimitJson (threads: int) = limitJson (cnnGemmLimit threads)
