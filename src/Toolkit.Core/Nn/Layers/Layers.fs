@@ -148,17 +148,17 @@ module Layers =
         let layers = ResizeArray<Layer>()
         let mutable shape = shape
         for p in parts do
-            // the layer that made the input's shape (activations, dropout and normalisation keep theirs)
-            let maker () = layers |> Seq.rev |> Seq.tryFind (fun l -> l.OutputShape <> l.InputShape)
             let l =
                 try parseShaped shape p
-                with :? LayerSpecException as e when e.Problem.Contains "works on images"
-                                                     && (match maker () with Some m -> List.contains m.Kind [ "conv"; "maxpool"; "avgpool" ] | None -> false) ->
-                    // convolutions or pooling shrank the image to one value per channel: say so,
-                    // rather than suggest moving the layer before the dense layers
-                    let m = (maker ()).Value
-                    raise (LayerSpecException(p, sprintf "the image is down to 1×1 after '%s' (%O in, %d channel%s of one value out): nothing is left for %s to slide over"
-                                                    m.Spec m.InputShape shape.Channels (if shape.Channels = 1 then "" else "s") p))
+                with :? LayerSpecException as e when e.Problem.Contains "works on images" ->
+                    // the layer that made the input's shape (activations, dropout and normalisation keep theirs)
+                    match layers |> Seq.rev |> Seq.tryFind (fun l -> l.OutputShape <> l.InputShape) with
+                    | Some m when List.contains m.Kind [ "conv"; "maxpool"; "avgpool" ] ->
+                        // convolutions or pooling shrank the image to one value per channel: say
+                        // so, rather than suggest moving the layer before the dense layers
+                        raise (LayerSpecException(p, sprintf "the image is down to 1×1 after '%s' (%O in, %d channel%s of one value out): nothing is left for %s to slide over"
+                                                        m.Spec m.InputShape shape.Channels (if shape.Channels = 1 then "" else "s") p))
+                    | _ -> reraise ()
             layers.Add l
             shape <- l.OutputShape
         layers.ToArray()
