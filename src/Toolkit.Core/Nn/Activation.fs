@@ -74,15 +74,15 @@ module Activation =
 
     /// <summary>a ← g(z) on the first rows·cols values (one column per sample). σ, tanh, ReLU and
     /// the leaky ReLU run in SIMD lanes of the storage precision (measured on the training
-    /// benchmark, docs/performance.md); every other op of the vocabulary takes its value from the
+    /// benchmark, docs/performance.md), each element's bits a function of its own value alone
+    /// (σ and tanh through <c>Lanes</c>); every other op of the vocabulary takes its value from the
     /// table of derivatives, element by element in float64.</summary>
     let forward<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
             (g: Activation) (rows: int) (cols: int) (z: 'T[]) (a: 'T[]) =
         let n = rows * cols
         match g with
         | Activation.Identity -> Array.blit z 0 a 0 n
-        | Activation.Elementwise UnaryOp.Sigmoid -> TensorPrimitives.Sigmoid(ReadOnlySpan<'T>(z, 0, n), Span<'T>(a, 0, n))
-        | Activation.Elementwise UnaryOp.Tanh -> TensorPrimitives.Tanh(ReadOnlySpan<'T>(z, 0, n), Span<'T>(a, 0, n))
+        | Activation.Elementwise (UnaryOp.Sigmoid | UnaryOp.Tanh as op) -> Lanes.forward op z 0 a 0 n
         | Activation.Elementwise UnaryOp.Relu -> TensorPrimitives.Max(ReadOnlySpan<'T>(z, 0, n), 'T.Zero, Span<'T>(a, 0, n))
         | Activation.Elementwise (UnaryOp.LeakyRelu s) ->
             let slope = Vector<'T>(Precision.store<'T> s)
@@ -92,7 +92,9 @@ module Activation =
                 let v = Vector<'T>(z, i)
                 Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<'T>.Zero), v, v * slope).CopyTo(a, i)
                 i <- i + Vector<'T>.Count
-            for i in e .. n - 1 do a.[i] <- Precision.store<'T> (Rules.unary (UnaryOp.LeakyRelu s) (Precision.load z.[i]))
+            // the last, partial vector by the lanes' own formula, so that no element's bits follow its place
+            let slope = Precision.store<'T> s
+            for i in e .. n - 1 do a.[i] <- (if 'T.op_GreaterThan(z.[i], 'T.Zero) then z.[i] else 'T.op_Multiply(z.[i], slope))
         | Activation.Elementwise op ->
             for i in 0 .. n - 1 do a.[i] <- Precision.store<'T> (Rules.unary op (Precision.load z.[i]))
         | Activation.Softmax ->
@@ -111,7 +113,8 @@ module Activation =
 
     /// <summary>dz ← da ⊙ g′(z) on the first rows·cols values (dz may be da itself), g′ from the
     /// table of derivatives given z and a = g(z) — σ′ = a(1 − a), tanh′ = 1 − a² — in SIMD lanes
-    /// for the ops <c>forward</c> vectorises; softmax: each column's Jacobianᵀ·da = a ⊙ (da − aᵀda).</summary>
+    /// for the ops <c>forward</c> vectorises (the last, partial vector by the lanes' formula, so
+    /// that an element's bits never follow its place); softmax: each column's Jacobianᵀ·da = a ⊙ (da − aᵀda).</summary>
     let backward<'T when 'T :> IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
             (g: Activation) (rows: int) (cols: int) (z: 'T[]) (a: 'T[]) (da: 'T[]) (dz: 'T[]) =
         let n = rows * cols
@@ -120,34 +123,35 @@ module Activation =
         let one = Vector<'T>.One
         match g with
         | Activation.Identity -> if not (obj.ReferenceEquals(da, dz)) then Array.blit da 0 dz 0 n
-        | Activation.Elementwise (UnaryOp.Sigmoid as op) ->
+        | Activation.Elementwise UnaryOp.Sigmoid ->
             let mutable i = 0
             while i < e do
                 let s = Vector<'T>(a, i)
                 (Vector<'T>(da, i) * s * (one - s)).CopyTo(dz, i)
                 i <- i + w
-            byTable op e n z a da dz     // the last, partial vector
-        | Activation.Elementwise (UnaryOp.Tanh as op) ->
+            for i in e .. n - 1 do dz.[i] <- 'T.op_Multiply('T.op_Multiply(da.[i], a.[i]), 'T.op_Subtraction('T.One, a.[i]))
+        | Activation.Elementwise UnaryOp.Tanh ->
             let mutable i = 0
             while i < e do
                 let t = Vector<'T>(a, i)
                 (Vector<'T>(da, i) * (one - t * t)).CopyTo(dz, i)
                 i <- i + w
-            byTable op e n z a da dz     // the last, partial vector
-        | Activation.Elementwise (UnaryOp.Relu as op) ->
+            for i in e .. n - 1 do dz.[i] <- 'T.op_Multiply(da.[i], 'T.op_Subtraction('T.One, 'T.op_Multiply(a.[i], a.[i])))
+        | Activation.Elementwise UnaryOp.Relu ->
             let mutable i = 0
             while i < e do
                 Vector.ConditionalSelect(Vector.GreaterThan(Vector<'T>(z, i), Vector<'T>.Zero), Vector<'T>(da, i), Vector<'T>.Zero).CopyTo(dz, i)
                 i <- i + w
-            byTable op e n z a da dz     // the last, partial vector
-        | Activation.Elementwise (UnaryOp.LeakyRelu s as op) ->
+            for i in e .. n - 1 do dz.[i] <- (if 'T.op_GreaterThan(z.[i], 'T.Zero) then da.[i] else 'T.Zero)
+        | Activation.Elementwise (UnaryOp.LeakyRelu s) ->
             let slope = Vector<'T>(Precision.store<'T> s)
             let mutable i = 0
             while i < e do
                 let dv = Vector<'T>(da, i)
                 Vector.ConditionalSelect(Vector.GreaterThan(Vector<'T>(z, i), Vector<'T>.Zero), dv, dv * slope).CopyTo(dz, i)
                 i <- i + w
-            byTable op e n z a da dz     // the last, partial vector
+            let slope = Precision.store<'T> s
+            for i in e .. n - 1 do dz.[i] <- (if 'T.op_GreaterThan(z.[i], 'T.Zero) then da.[i] else 'T.op_Multiply(da.[i], slope))
         | Activation.Elementwise op -> byTable op 0 n z a da dz
         | Activation.Softmax ->
             for j in 0 .. cols - 1 do
