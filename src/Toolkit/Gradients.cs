@@ -5,35 +5,65 @@ namespace Toolkit;
 /// <summary>The result of a backward pass: the value and the dvar (dJ/dnode) of every node.</summary>
 public sealed class Gradients
 {
-    internal Backward Result { get; }
     private readonly Scalar root;
-    private readonly int stamp;
+    // every node's value and dvar, by position in the layout with this stamp
+    private readonly double[] values, dvars;
+    private int stamp;
+    private Backward? result;
+    private readonly object resultLock = new();
 
-    internal Gradients(Backward result, Scalar root, int stamp)
+    internal Gradients(Backward result, Scalar root, int stamp) : this(result.Forward.Values, result.Dvars, root, stamp)
     {
-        Result = result;
-        Nodes = new NodeList(result);
+        this.result = result;
+    }
+
+    // from a sweep made without names: the core's result (graph, names) is made when asked for
+    internal Gradients(double[] values, double[] dvars, Scalar root, int stamp)
+    {
+        this.values = values;
+        this.dvars = dvars;
         this.root = root;
         this.stamp = stamp;
+        Nodes = new NodeList(this);
+    }
+
+    /// <summary>The core's result, with the graph and its names; for a pass made without names,
+    /// made on first use (and the layout that made it is the one positions are read from).</summary>
+    internal Backward Result
+    {
+        get
+        {
+            lock (resultLock)
+            {
+                if (result is null)
+                {
+                    var (named, namedStamp) = root.Named(values, dvars);
+                    result = named;
+                    stamp = namedStamp;
+                }
+                return result;
+            }
+        }
     }
 
     // Every node's information, made when asked for: a graph of 10⁶ nodes costs nothing here
     // until a caller reads its nodes.
-    private sealed class NodeList(Backward result) : IReadOnlyList<NodeInfo>
+    private sealed class NodeList(Gradients owner) : IReadOnlyList<NodeInfo>
     {
         public NodeInfo this[int index] =>
-            index >= 0 && index < Count ? new NodeInfo(result, index)
+            index >= 0 && index < Count ? new NodeInfo(owner.Result, index)
             : throw new ArgumentOutOfRangeException(nameof(index), index, $"the graph has {Count} nodes");
-        public int Count => result.Forward.Graph.Count;
+        public int Count => owner.values.Length;
         public IEnumerator<NodeInfo> GetEnumerator()
         {
+            var result = owner.Result;
             for (var i = 0; i < Count; i++) yield return new NodeInfo(result, i);
         }
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>The value of the output.</summary>
-    public double Value => Result.Value;
+    public double Value => values[^1];
 
     /// <summary>The dvar of a variable or of any node of the expression (dJ/dnode).</summary>
     /// <exception cref="KeyNotFoundException">The node is not part of the expression.</exception>
@@ -42,15 +72,15 @@ public sealed class Gradients
         get
         {
             ArgumentNullException.ThrowIfNull(node);
-            var g = Result.Forward.Graph;
-            // a variable by its mark from this pass's layout, else by its name (another object
-            // of the same name); another node by its mark, else by laying the graph out again
+            // a named variable by its mark from this pass's layout, else by its name (another
+            // object of the same name); another node (an unnamed variable too: it is its own
+            // object) by its mark, else by laying the graph out again
             static int? OrNull(Microsoft.FSharp.Core.FSharpOption<int> o) => o is null ? null : o.Value;
-            var position = node.VariableName is { } v ? Scalar.PlacedBy(node, stamp) ?? OrNull(g.PositionOfVariable(v))
+            var position = node.IsNamedVariable ? Scalar.PlacedBy(node, stamp) ?? OrNull(Result.Forward.Graph.PositionOfVariable(node.VariableName))
                          : root.PositionOf(node, stamp);
             if (position is null)
                 throw new KeyNotFoundException($"'{node}' is not a node of this expression");
-            return Result.Dvars[position!.Value];
+            return dvars[position!.Value];
         }
     }
 

@@ -30,21 +30,34 @@ public sealed class Scalar
     private readonly Kind kind;
     private readonly bool known;        // value is the node's forward value
     // what the node computes; a named node, which computes nothing of its own, keeps its name
-    // here in an Op.Var (a variable's name is in its Op.Var too)
-    private readonly Op op;
+    // here in an Op.Var (a variable's name is in its Op.Var too). An unnamed variable has none
+    // until a name is first asked for (NameUnnamed): a backward pass does not need one.
+    private Op? op;
     private readonly Scalar? a, b;
     private readonly double value;
     // which layout placed this node last, and where: (stamp << 32) | position, read and written
     // as one value so a reader never pairs one layout's stamp with another's position
     private long placed;
 
-    private Scalar(Kind kind, Op op, Scalar? a, Scalar? b, double value, bool known)
+    private Scalar(Kind kind, Op? op, Scalar? a, Scalar? b, double value, bool known)
     {
         this.kind = kind; this.op = op; this.a = a; this.b = b; this.value = value; this.known = known;
     }
 
     // a variable's or a named node's name
-    private string? name => op is Op.Var v ? v.name : null;
+    private string? name => (op ?? NameUnnamed()) is Op.Var v ? v.name : null;
+
+    // an unnamed variable's name, θ1, θ2, … in the order names are first asked for, made once
+    // (two threads asking at once agree on the first one made)
+    private Op NameUnnamed()
+    {
+        var k = Interlocked.Increment(ref lastUnnamed);
+        var made = Op.NewVar(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"θ{k}"));
+        return Interlocked.CompareExchange(ref op, made, null) ?? made;
+    }
+
+    // what the backward sweep dispatches on for every unnamed variable (it reads no name)
+    private static readonly Op Unnamed = Op.NewVar("θ");
 
     // one operation object per operator, shared by every node that uses it
     private static readonly Op AddOp = Op.NewBinary(BinaryOp.Add), SubOp = Op.NewBinary(BinaryOp.Sub),
@@ -145,7 +158,7 @@ public sealed class Scalar
     /// <summary>A graph laid out: the core's graph, the bound variables' values (when asked
     /// for), every node's value (when all variables are bound), the stamp by which a node's
     /// position can be read back, and the position of the node asked for (if any).</summary>
-    private sealed record Layouts(Toolkit.Graph.Graph Graph, Dictionary<string, double>? Env, double[]? Values, int Stamp, int? Found);
+    private sealed record Layouts(Toolkit.Graph.Graph? Graph, Op[] Ops, int[] Arg0, int[] Arg1, Dictionary<string, double>? Env, double[]? Values, int Stamp, int? Found);
 
     private static void Grow<T>(ref T[] items)
     {
@@ -161,14 +174,17 @@ public sealed class Scalar
     /// writes the core's arrays, exactly sized.</summary>
     /// <param name="withEnv">Gather the bound variables' values by name.</param>
     /// <param name="find">A node whose position to report (<c>Found</c>; null if it is not in the graph).</param>
+    /// <param name="named">Make the core's graph, with every variable's name (unnamed ones get
+    /// theirs); without it, only the arrays the backward sweep reads.</param>
     /// <exception cref="ArgumentException">One variable name is bound to two different values.</exception>
-    private Layouts Layout(bool withEnv, Scalar? find = null)
+    private Layouts Layout(bool withEnv, Scalar? find = null, bool named = true)
     {
+        named |= withEnv;
         var pool = System.Buffers.ArrayPool<Scalar>.Shared;
         var stack = pool.Rent(256);
         var order = pool.Rent(256);
         var variables = new Dictionary<string, Scalar>();
-        List<(int Position, string Name)>? named = null;
+        List<(int Position, string Name)>? namedNodes = null;
         int count = 0;
         try
         {
@@ -205,7 +221,7 @@ public sealed class Scalar
                     {
                         // a name is the node's: the named node is its body's position
                         position = (int)n.a!.placed;
-                        if (n.a.kind is not (Kind.Var or Kind.Unnamed)) (named ??= new()).Add((position, n.name!));
+                        if (n.a.kind is not (Kind.Var or Kind.Unnamed)) (namedNodes ??= new()).Add((position, n.name!));
                     }
                     else if (n.kind == Kind.Var && variables.TryGetValue(n.name!, out var first))
                     {
@@ -231,29 +247,35 @@ public sealed class Scalar
                 // reads the marks too, so it holds the lock as well: another layout of a shared
                 // node would move them.
                 var ops = new Op[count];
-                var names = new string[count];
-                var arg0 = new int[count];
-                var arg1 = new int[count];
-                var values = known ? new double[count] : null;
+                var names = named ? new string[count] : null;
+                // every entry is written below: no need to clear them first
+                var arg0 = GC.AllocateUninitializedArray<int>(count);
+                var arg1 = GC.AllocateUninitializedArray<int>(count);
+                var values = known ? GC.AllocateUninitializedArray<double>(count) : null;
                 var env = withEnv ? new Dictionary<string, double>(variables.Count) : null;
+                // Op is a class with subclasses, so a plain store into an Op[] checks the
+                // element's type each time (a tenth of a 1,000-node backward): the ops are stored
+                // through a reference instead, which they are known to fit
+                ref var op0 = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(ops);
                 for (var j = 0; j < count; j++)
                 {
                     var n = order[j];
-                    ops[j] = n.op;
+                    System.Runtime.CompilerServices.Unsafe.Add(ref op0, j) = n.op ?? (named ? n.NameUnnamed() : Unnamed);
                     arg0[j] = n.a is null ? -1 : (int)n.a.placed;
                     arg1[j] = n.b is null ? -1 : (int)n.b.placed;
                     if (values is not null) values[j] = n.value;
-                    if (n.kind is Kind.Var or Kind.Unnamed)
+                    if (named && n.kind is Kind.Var or Kind.Unnamed)
                     {
-                        names[j] = n.name!;
+                        names![j] = n.name!;
                         // a name's bound value, wherever it is bound
                         if (env is not null && (n.kind == Kind.Unnamed ? n : variables[n.name!]) is { known: true } v) env[v.name!] = v.value;
                     }
                 }
-                if (named is not null)
-                    foreach (var (position, name) in named) names[position] = name;
+                if (namedNodes is not null && names is not null)
+                    foreach (var (position, name) in namedNodes) names[position] = name;
                 var found = find is null ? null : PlacedBy(find, stamp);
-                return new Layouts(Toolkit.Graph.GraphModule.ofArrays(ops, names, arg0, arg1), env, values, stamp, found);
+                var graph = names is null ? null : Toolkit.Graph.GraphModule.ofArrays(ops, names, arg0, arg1);
+                return new Layouts(graph, ops, arg0, arg1, env, values, stamp, found);
             }
         }
         finally
@@ -277,7 +299,7 @@ public sealed class Scalar
     {
         // laid out again since (another pass on a shared node): the walk is the same, so the
         // positions are too
-        return PlacedBy(node, stamp) ?? Layout(withEnv: false, find: node).Found;
+        return PlacedBy(node, stamp) ?? Layout(withEnv: false, find: node, named: false).Found;
     }
 
     /// <summary>An input variable with a value.</summary>
@@ -298,14 +320,11 @@ public sealed class Scalar
     /// <summary>An input variable without a name, as micrograd's <c>Value(2.0)</c>: for the many
     /// weights of a model, read back by the object (<c>g[w]</c>). Each is its own variable. Where a
     /// name is needed (printing, <see cref="Variables"/>, a gradient dictionary) it has one made
-    /// for it, θ1, θ2, … in the order they are created, unique in the process (so do not name
-    /// variables of your own that way).</summary>
+    /// for it the first time, θ1, θ2, … in the order names are first needed, unique in the process
+    /// (so do not name variables of your own that way); <see cref="Backward()"/> needs none.</summary>
     public static Scalar Variable(double value)
     {
-        var k = Interlocked.Increment(ref lastUnnamed);
-        // formatted straight into the one string (a graph can have millions of these)
-        var name = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"θ{k}");
-        return new Scalar(Kind.Unnamed, Op.NewVar(name), null, null, value, true);
+        return new Scalar(Kind.Unnamed, null, null, null, value, true);
     }
 
     /// <summary>A constant.</summary>
@@ -394,11 +413,14 @@ public sealed class Scalar
     /// <summary>The variable's name when this node is a variable, else null.</summary>
     internal string? VariableName => kind is Kind.Var or Kind.Unnamed ? name : null;
 
+    /// <summary>A variable made with a name (one node per name in a graph).</summary>
+    internal bool IsNamedVariable => kind == Kind.Var;
+
     /// <summary>The node's name, or null.</summary>
     public string? Name => kind is Kind.Named or Kind.Var or Kind.Unnamed ? name : null;
 
     /// <summary>The variables the expression uses, in the order they are first reached.</summary>
-    public IReadOnlyList<string> Variables => Layout(withEnv: false).Graph.Variables;
+    public IReadOnlyList<string> Variables => Layout(withEnv: false).Graph!.Variables;
 
     // the bound values, gathered in the layout; values given to the call override them
     private (Toolkit.Graph.Graph Graph, IReadOnlyDictionary<string, double> Env, int Stamp) Prepare(IReadOnlyDictionary<string, double>? values)
@@ -407,7 +429,7 @@ public sealed class Scalar
         var env = layout.Env!;
         if (values is not null)
             foreach (var (k, v) in values) env[k] = v;
-        return (layout.Graph, env, layout.Stamp);
+        return (layout.Graph!, env, layout.Stamp);
     }
 
     // the forward pass: the values the operators computed when every variable is bound and no
@@ -417,7 +439,7 @@ public sealed class Scalar
         if (values is null && known)
         {
             var layout = Layout(withEnv: false);
-            return (new Forward(layout.Graph, layout.Values!), layout.Stamp);
+            return (new Forward(layout.Graph!, layout.Values!), layout.Stamp);
         }
         var (graph, env, stamp) = Prepare(values);
         return (Eval.forward(graph, env), stamp);
@@ -425,8 +447,24 @@ public sealed class Scalar
 
     private Gradients BackwardPass(IReadOnlyDictionary<string, double>? values)
     {
+        if (values is null && known)
+        {
+            // the values the operators computed, swept without names: the core's graph (for
+            // names, explanations, pictures) is made if the gradients are asked for it
+            var layout = Layout(withEnv: false, named: false);
+            return new Gradients(layout.Values!, Eval.sweep(layout.Ops, layout.Arg0, layout.Arg1, layout.Values!), this, layout.Stamp);
+        }
         var (forward, stamp) = ForwardPass(values);
         return new Gradients(Eval.backward(forward), this, stamp);
+    }
+
+    /// <summary>The core's result for a backward pass made without names: the graph laid out
+    /// again, named (the walk is the same, so the positions are too), over the values and dvars
+    /// already computed; and the stamp of that layout.</summary>
+    internal (Backward Result, int Stamp) Named(double[] values, double[] dvars)
+    {
+        var layout = Layout(withEnv: false);
+        return (new Backward(new Forward(layout.Graph!, values), dvars), layout.Stamp);
     }
 
     /// <summary>The value, from the variables' bound values.</summary>

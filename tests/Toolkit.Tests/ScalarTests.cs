@@ -269,6 +269,38 @@ public class ScalarTests
     }
 
     [Fact]
+    public void BackwardNamesNoUnnamedVariableAndEveryReadingAgrees()
+    {
+        // Backward() sweeps the layout without names; a name is made when one is first asked
+        // for, so numbers follow that order, not the order of creation
+        var a = Scalar.Variable(0.5);
+        var b = Scalar.Variable(-1.5);
+        var u = (a * b).Named("u");
+        var J = Scalar.Tanh(u) * a + b;
+        var g = J.Backward();
+        var dA = g[a];
+        var dB = g[b];
+        var bName = b.Name!;
+        var aName = a.Name!;
+        Assert.True(int.Parse(bName[1..]) < int.Parse(aName[1..]), $"{bName} was asked for first, so it is numbered before {aName}");
+        // the same bits as the pass through the core's graph with the values given by name
+        var byName = J.Backward(new Dictionary<string, double> { [aName] = 0.5, [bName] = -1.5 });
+        Assert.Equal(BitConverter.DoubleToInt64Bits(byName[a]), BitConverter.DoubleToInt64Bits(dA));
+        Assert.Equal(BitConverter.DoubleToInt64Bits(byName[b]), BitConverter.DoubleToInt64Bits(dB));
+        Assert.Equal(byName.Value, g.Value);
+        // the graph with names, made for the reading that needs it; the objects still read after
+        var all = g.ToDictionary();
+        Assert.Equal(dA, all[aName]);
+        Assert.Equal(dB, g[bName]);
+        Assert.Equal(dA, g[a]);
+        Assert.Equal(g[u], g.Nodes.Single(n => n.Name == "u").Dvar);
+        Assert.Equal(J.Backward().Nodes.Count, g.Nodes.Count);
+        Assert.Contains(aName, J.Explain());
+        // a node of another graph is not one of this one
+        Assert.Throws<KeyNotFoundException>(() => g[Scalar.Variable(1.0)]);
+    }
+
+    [Fact]
     public void ValuesComputedAsTheGraphIsBuiltAreTheCoresForwardPass()
     {
         // Every operator and function of Scalar that takes Scalars (found by reflection, so one

@@ -64,19 +64,13 @@ module Eval =
         fill g lookup values
         { Graph = g; Values = values }
 
-    /// <summary>The backward pass: dJ/dnode for every node, in one reverse topological sweep.
-    /// Each node's dvar is the sum, over the nodes that use it, of their dvar times the local
-    /// partial (the multivariable chain rule); it is final before the sweep reaches the node.
-    /// O(nodes), no recursion; a pure function of its input.</summary>
-    let backward (f: Forward) : Backward =
-        let g = f.Graph
-        let ops = g.Ops
-        let a0 = g.Arg0
-        let a1 = g.Arg1
-        let v = f.Values
-        let d = Array.zeroCreate<float> g.Count
-        d.[g.Output] <- 1.0
-        for i in g.Count - 1 .. -1 .. 0 do
+    /// <summary>The backward sweep itself, over a layout's arrays (operations, argument positions,
+    /// every node's value; the output last): the dvars. <c>backward</c> is this sweep on a graph;
+    /// the C# facade runs it on its own layout, without the graph's names.</summary>
+    let internal sweep (ops: Op[]) (a0: int[]) (a1: int[]) (v: float[]) : float[] =
+        let d = Array.zeroCreate<float> ops.Length
+        d.[ops.Length - 1] <- 1.0
+        for i in ops.Length - 1 .. -1 .. 0 do
             let di = d.[i]
             match ops.[i] with
             | Op.Unary op ->
@@ -89,7 +83,15 @@ module Eval =
                 d.[j] <- d.[j] + di * dx
                 d.[k] <- d.[k] + di * dy
             | _ -> ()
-        { Forward = f; Dvars = d }
+        d
+
+    /// <summary>The backward pass: dJ/dnode for every node, in one reverse topological sweep.
+    /// Each node's dvar is the sum, over the nodes that use it, of their dvar times the local
+    /// partial (the multivariable chain rule); it is final before the sweep reaches the node.
+    /// O(nodes), no recursion; a pure function of its input.</summary>
+    let backward (f: Forward) : Backward =
+        let g = f.Graph
+        { Forward = f; Dvars = sweep g.Ops g.Arg0 g.Arg1 f.Values }
 
     /// <summary>The backward pass with another rule table (to test the gradient check, or to
     /// try a rule): the same sweep as <c>backward</c>, calling <paramref name="partials"/> at
