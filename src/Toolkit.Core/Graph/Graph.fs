@@ -215,6 +215,12 @@ module Graph =
           Slot: int
           Finish: bool }
 
+    /// a.[i] ← v without the element type check a store into an array of a class with
+    /// subclasses (Op, Expr) makes each time; i must be inside the array (it is not checked)
+    let inline private store (a: 'T[]) (i: int) (v: 'T) =
+        let first = &System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference a
+        System.Runtime.CompilerServices.Unsafe.Add(&first, i) <- v
+
     let private rent<'T> (n: int) = System.Buffers.ArrayPool<'T>.Shared.Rent n
     let private giveBack<'T> (a: 'T[]) =
         System.Buffers.ArrayPool<'T>.Shared.Return(a, System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<'T>())
@@ -233,7 +239,7 @@ module Graph =
     /// The buffers of one layout, taken from the shared pool and given back when it ends (only
     /// the graph's own arrays are allocated, exactly sized).
     [<Sealed>]
-    type private Walk(visited: IdentityMap<Expr>) =
+    type private Walk(visited: IdentityMap<Expr>, keepNodes: bool) =
         let mutable frames = rent<Frame> 256
         let mutable top = 0
         let mutable deepest = 0
@@ -315,14 +321,16 @@ module Graph =
                 names <- grown names
                 arg0 <- grown arg0
                 arg1 <- grown arg1
-                nodes <- grown nodes
-                sources <- grown sources
-            ops.[count] <- opOf e
+                if keepNodes then
+                    nodes <- grown nodes
+                    sources <- grown sources
+            store ops count (opOf e)
             names.[count] <- null
             arg0.[count] <- a
             arg1.[count] <- b
-            nodes.[count] <- e
-            sources.[count] <- e
+            if keepNodes then
+                store nodes count e
+                store sources count e
             count <- count + 1
             count - 1
         /// A variable's position: one node per name.
@@ -340,18 +348,19 @@ module Graph =
         member _.Name(i: int, name: string, source: Expr) =
             if isNull names.[i] then
                 names.[i] <- name
-                sources.[i] <- source
+                if keepNodes then sources.[i] <- source
         member _.Visited = visited
         /// The graph's arrays, exactly sized: ops, names, arg0, arg1, nodes, sources, variables
         /// and their positions, and each visit's position.
         member _.Result() =
             Array.sub ops 0 count, Array.sub names 0 count, Array.sub arg0 0 count, Array.sub arg1 0 count,
-            Array.sub nodes 0 count, Array.sub sources 0 count, variables.ToArray(), varPositions.ToArray(),
+            (if keepNodes then Array.sub nodes 0 count else null), (if keepNodes then Array.sub sources 0 count else null),
+            variables.ToArray(), varPositions.ToArray(),
             Array.sub position 0 visits
         member _.Release() =
             giveBackUsed frames deepest; giveBack position; giveBack pending0; giveBack pending1
             giveBackUsed ops count; giveBackUsed names count; giveBack arg0; giveBack arg1
-            giveBackUsed nodes count; giveBackUsed sources count
+            giveBackUsed nodes (if keepNodes then count else 0); giveBackUsed sources (if keepNodes then count else 0)
 
     /// One depth-first walk with an explicit stack and one identity-map lookup per edge: every
     /// distinct node object recorded once, after its arguments.
@@ -392,8 +401,8 @@ module Graph =
                     w.Report(f.Parent, f.Slot, w.Position seen)
 
     /// The layout of an expression, and the map of its node objects to their visit numbers.
-    let private layoutOf (root: Expr) (visited: IdentityMap<Expr>) =
-        let w = Walk(visited)
+    let private layoutOf (keepNodes: bool) (root: Expr) (visited: IdentityMap<Expr>) =
+        let w = Walk(visited, keepNodes)
         try
             walk root w
             w.Result()
@@ -402,18 +411,22 @@ module Graph =
 
     /// <summary>Lays out an expression's nodes in topological order. O(nodes), iterative: one
     /// depth-first walk with an explicit stack and one identity-map lookup per edge, on buffers
-    /// from the shared pool. The lookup of node objects (<c>PositionOf</c>) walks the
-    /// expression again when first asked for.</summary>
+    /// from the shared pool. The node objects by position (<c>Node</c>, <c>Source</c>) and the
+    /// lookup of node objects (<c>PositionOf</c>) come from a second walk, made when first asked
+    /// for: the passes (forward, backward) read only the arrays.</summary>
     let ofExpr (root: Expr) : Graph =
         let visited = IdentityMap<Expr>(true)
-        let ops, names, arg0, arg1, nodes, sources, variables, varPositions, _ =
-            try layoutOf root visited finally visited.Release()
-        let positions =
+        let ops, names, arg0, arg1, _, _, variables, varPositions, _ =
+            try layoutOf false root visited finally visited.Release()
+        // the same walk, so the same positions
+        let second =
             lazy
                 let map = IdentityMap<Expr>()
-                let _, _, _, _, _, _, _, _, position = layoutOf root map
-                map, position
-        Graph(ops, names, arg0, arg1, variables, varPositions, Lazy<_>.CreateFromValue((nodes, sources)), positions)
+                let _, _, _, _, nodes, sources, _, _, position = layoutOf true root map
+                map, nodes, sources, position
+        Graph(ops, names, arg0, arg1, variables, varPositions,
+              lazy (let _, nodes, sources, _ = second.Value in nodes, sources),
+              lazy (let map, _, _, position = second.Value in map, position))
 
 /// <summary>
 /// Records a graph node by node, in the order it is built (a tape, as micrograd and PyTorch
