@@ -3,18 +3,19 @@ namespace Toolkit.Graph
 open System.Collections.Generic
 
 [<Struct>]
-type internal IdentityEntry<'T> = { mutable Key: 'T; mutable Value: int }
+type internal IdentityEntry<'T> = { mutable Key: 'T; mutable Value: int; mutable Hash: int }
 
 module internal IdentitySlot =
-    /// The slot of an object in a table of mask + 1 entries (a power of two): Fibonacci hashing
-    /// of the runtime's identity hash, its high bits, which mix all of the hash's bits (the
-    /// runtime's hashes come from a linear congruential generator, whose low bits repeat).
-    let inline slot (e: obj) (mask: int) =
-        int ((uint64 (uint32 (System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode e)) * 11400714819323198485UL) >>> 32) &&& mask
+    /// The slot of an identity hash in a table of mask + 1 entries (a power of two): Fibonacci
+    /// hashing of the runtime's identity hash, its high bits, which mix all of the hash's bits
+    /// (the runtime's hashes come from a linear congruential generator, whose low bits repeat).
+    let inline ofHash (hash: int) (mask: int) =
+        int ((uint64 (uint32 hash) * 11400714819323198485UL) >>> 32) &&& mask
 
-/// An identity map from node objects to ints (open addressing, linear probing, key and value
-/// side by side so a probe touches one cache line): the one lookup per edge that laying out a
-/// graph needs. Reference identity is what sharing means.
+/// An identity map from node objects to ints (open addressing, linear probing, key, value and
+/// the key's identity hash side by side so a probe touches one cache line, and growing the
+/// table never goes back to the objects): the one lookup per edge that laying out a graph
+/// needs. Reference identity is what sharing means.
 [<Sealed>]
 type internal IdentityMap<'T when 'T : not struct>(pooled: bool) =
     // a pooled map takes its tables from the shared pool and gives them back on Release (a
@@ -24,18 +25,17 @@ type internal IdentityMap<'T when 'T : not struct>(pooled: bool) =
     // tables are powers of two (the pool's sizes are too), cleared: the pool clears what it is given
     let mutable table : IdentityEntry<'T>[] = take 1024
     let mutable count = 0
-    // a plain function, not a static of this generic class: statics of a class shared by every
-    // reference type are found through a runtime lookup on each use
-    let slot (e: 'T) (mask: int) = IdentitySlot.slot (box e) mask
+    let hashOf (e: 'T) = System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(box e)
+
     new() = IdentityMap<'T>(false)
+
     member private _.Grow() =
         let old = table
         table <- take (old.Length * 2)
         let mask = table.Length - 1
         for i in 0 .. old.Length - 1 do
-            let k = old.[i].Key
-            if not (isNull (box k)) then
-                let mutable j = slot k mask
+            if not (isNull (box old.[i].Key)) then
+                let mutable j = IdentitySlot.ofHash old.[i].Hash mask
                 while not (isNull (box table.[j].Key)) do j <- (j + 1) &&& mask
                 table.[j] <- old.[i]
         give old
@@ -47,12 +47,13 @@ type internal IdentityMap<'T when 'T : not struct>(pooled: bool) =
     member m.GetOrAdd(e: 'T, v: int) : int =
         if 2 * (count + 1) > table.Length then m.Grow()
         let mask = table.Length - 1
-        let mutable j = slot e mask
+        let hash = hashOf e
+        let mutable j = IdentitySlot.ofHash hash mask
         let mutable result = -2
         while result = -2 do
             let k = table.[j].Key
             if isNull (box k) then
-                table.[j] <- { Key = e; Value = v }
+                table.[j] <- { Key = e; Value = v; Hash = hash }
                 count <- count + 1
                 result <- -1
             elif obj.ReferenceEquals(k, e) then result <- table.[j].Value
@@ -61,7 +62,7 @@ type internal IdentityMap<'T when 'T : not struct>(pooled: bool) =
     /// The value stored for e, or -1.
     member _.TryGet(e: 'T) : int =
         let mask = table.Length - 1
-        let mutable j = slot e mask
+        let mutable j = IdentitySlot.ofHash (hashOf e) mask
         let mutable result = -2
         while result = -2 do
             let k = table.[j].Key
