@@ -155,9 +155,10 @@ public sealed class Scalar
     private static readonly object layoutLock = new();
     private static int lastStamp;
 
-    /// <summary>A graph laid out: the core's graph, the bound variables' values (when asked
-    /// for), every node's value (when all variables are bound), the stamp by which a node's
-    /// position can be read back, and the position of the node asked for (if any).</summary>
+    /// <summary>A graph laid out: the core's graph (when laid out with names), the arrays the
+    /// backward sweep reads, the bound variables' values (when asked for), every node's value
+    /// (when all variables are bound), the stamp by which a node's position can be read back,
+    /// and the position of the node asked for (if any).</summary>
     private sealed record Layouts(Toolkit.Graph.Graph? Graph, Op[] Ops, int[] Arg0, int[] Arg1, Dictionary<string, double>? Env, double[]? Values, int Stamp, int? Found);
 
     private static void Grow<T>(ref T[] items)
