@@ -154,6 +154,8 @@ public sealed class Scalar
 
     private static readonly object layoutLock = new();
     private static int lastStamp;
+    // the node count of the last layout on this thread: the next one's arrays start that size
+    [ThreadStatic] private static int lastCount;
 
     /// <summary>A graph laid out: the core's graph (when laid out with names), the arrays the
     /// backward sweep reads, the bound variables' values (when asked for), every node's value
@@ -171,8 +173,9 @@ public sealed class Scalar
 
     /// <summary>This graph laid out for the core's passes. One post-order walk (no recursion, no
     /// hashing but a variable's name: each node records the layout that placed it) finds every
-    /// distinct node once, in the order it finishes them, which is topological; a second pass
-    /// writes the core's arrays, exactly sized.</summary>
+    /// distinct node once, in the order it finishes them, which is topological, and writes the
+    /// arrays the core's sweep reads as it finishes each; with names, a second pass writes the
+    /// names and the bound values by name.</summary>
     /// <param name="withEnv">Gather the bound variables' values by name.</param>
     /// <param name="find">A node whose position to report (<c>Found</c>; null if it is not in the graph).</param>
     /// <param name="named">Make the core's graph, with every variable's name (unnamed ones get
@@ -183,10 +186,18 @@ public sealed class Scalar
         named |= withEnv;
         var pool = System.Buffers.ArrayPool<Scalar>.Shared;
         var stack = pool.Rent(256);
-        var order = pool.Rent(256);
+        // the nodes in order, for the pass that writes names and values by name
+        var order = named ? pool.Rent(256) : null;
         var variables = new Dictionary<string, Scalar>();
         List<(int Position, string Name)>? namedNodes = null;
         int count = 0;
+        // the arrays the sweep reads, written as the walk finishes each node (its arguments are
+        // placed by then), sized as the last layout on this thread was, then cut to the count
+        var capacity = Math.Max(16, lastCount);
+        var ops = new Op[capacity];
+        var arg0 = GC.AllocateUninitializedArray<int>(capacity);
+        var arg1 = GC.AllocateUninitializedArray<int>(capacity);
+        var values = known ? GC.AllocateUninitializedArray<double>(capacity) : null;
         try
         {
             // layouts write their marks into the nodes and read them back: one at a time, so
@@ -237,39 +248,55 @@ public sealed class Scalar
                     }
                     else
                     {
-                        if (count == order.Length) Grow(ref order);
+                        if (count == ops.Length)
+                        {
+                            Array.Resize(ref ops, 2 * count);
+                            Array.Resize(ref arg0, 2 * count);
+                            Array.Resize(ref arg1, 2 * count);
+                            if (values is not null) Array.Resize(ref values, 2 * count);
+                        }
                         position = count++;
-                        order[position] = n;
+                        // Op is a class with subclasses, so a plain store into an Op[] checks
+                        // the element's type each time (a tenth of a 1,000-node backward): the
+                        // op is stored through a reference instead, which it is known to fit
+                        System.Runtime.CompilerServices.Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(ops), position) =
+                            n.op ?? (named ? n.NameUnnamed() : Unnamed);
+                        arg0[position] = n.a is null ? -1 : (int)n.a.placed;
+                        arg1[position] = n.b is null ? -1 : (int)n.b.placed;
+                        if (values is not null) values[position] = n.value;
+                        if (order is not null)
+                        {
+                            if (position == order.Length) Grow(ref order);
+                            order[position] = n;
+                        }
                         if (n.kind == Kind.Var) variables.Add(n.name!, n);
                     }
                     n.placed = ((long)stamp << 32) | (uint)position;
                 }
-                // the output is the last node: the walk finishes the root last. The second pass
-                // reads the marks too, so it holds the lock as well: another layout of a shared
-                // node would move them.
-                var ops = new Op[count];
-                var names = named ? new string[count] : null;
-                // every entry is written below: no need to clear them first
-                var arg0 = GC.AllocateUninitializedArray<int>(count);
-                var arg1 = GC.AllocateUninitializedArray<int>(count);
-                var values = known ? GC.AllocateUninitializedArray<double>(count) : null;
-                var env = withEnv ? new Dictionary<string, double>(variables.Count) : null;
-                // Op is a class with subclasses, so a plain store into an Op[] checks the
-                // element's type each time (a tenth of a 1,000-node backward): the ops are stored
-                // through a reference instead, which they are known to fit
-                ref var op0 = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(ops);
-                for (var j = 0; j < count; j++)
+                // the output is the last node: the walk finishes the root last
+                lastCount = count;
+                if (count < ops.Length)
                 {
-                    var n = order[j];
-                    System.Runtime.CompilerServices.Unsafe.Add(ref op0, j) = n.op ?? (named ? n.NameUnnamed() : Unnamed);
-                    arg0[j] = n.a is null ? -1 : (int)n.a.placed;
-                    arg1[j] = n.b is null ? -1 : (int)n.b.placed;
-                    if (values is not null) values[j] = n.value;
-                    if (named && n.kind is Kind.Var or Kind.Unnamed)
+                    Array.Resize(ref ops, count);
+                    Array.Resize(ref arg0, count);
+                    Array.Resize(ref arg1, count);
+                    if (values is not null) Array.Resize(ref values, count);
+                }
+                var names = named ? new string[count] : null;
+                var env = withEnv ? new Dictionary<string, double>(variables.Count) : null;
+                if (order is not null)
+                {
+                    // names and values by name; this pass reads the marks too, so it holds the
+                    // lock as well: another layout of a shared node would move them
+                    for (var j = 0; j < count; j++)
                     {
-                        names![j] = n.name!;
-                        // a name's bound value, wherever it is bound
-                        if (env is not null && (n.kind == Kind.Unnamed ? n : variables[n.name!]) is { known: true } v) env[v.name!] = v.value;
+                        var n = order[j];
+                        if (n.kind is Kind.Var or Kind.Unnamed)
+                        {
+                            names![j] = n.name!;
+                            // a name's bound value, wherever it is bound
+                            if (env is not null && (n.kind == Kind.Unnamed ? n : variables[n.name!]) is { known: true } v) env[v.name!] = v.value;
+                        }
                     }
                 }
                 if (namedNodes is not null && names is not null)
@@ -282,7 +309,7 @@ public sealed class Scalar
         finally
         {
             pool.Return(stack, clearArray: true);
-            pool.Return(order, clearArray: true);
+            if (order is not null) pool.Return(order, clearArray: true);
         }
     }
 
