@@ -301,6 +301,34 @@ public class ScalarTests
     }
 
     [Fact]
+    public void UnnamedVariablesGetOneNameEachWhenThreadsAskAtOnce()
+    {
+        // names are made on first asking: threads that ask for the same fresh variables' names
+        // at the same moment must all read one name per variable
+        for (var round = 0; round < 100; round++)
+        {
+            var ws = Enumerable.Range(0, 300).Select(i => Scalar.Variable(0.1 * i)).ToArray();
+            var J = ws.Aggregate(Scalar.Constant(0), (s, w) => s + w * w);
+            using var start = new Barrier(2);
+            string?[] Read(bool viaGradients)
+            {
+                start.SignalAndWait();
+                if (viaGradients)
+                {
+                    var g = J.Backward();
+                    var all = g.ToDictionary();      // names every variable, in the graph's order
+                    Assert.Equal(2 * 0.1 * 7, all[ws[7].Name!], 12);
+                }
+                return ws.Select(w => w.Name).ToArray();
+            }
+            var one = Task.Run(() => Read(round % 2 == 0));
+            var two = Task.Run(() => Read(false));
+            Assert.Equal(one.Result, two.Result);
+            Assert.Equal(ws.Length, one.Result.Distinct().Count());
+        }
+    }
+
+    [Fact]
     public void ValuesComputedAsTheGraphIsBuiltAreTheCoresForwardPass()
     {
         // Every operator and function of Scalar that takes Scalars (found by reflection, so one
