@@ -111,8 +111,8 @@ public sealed class Scalar
                 {
                     Kind.Const => Expr.NewConst(n.value),
                     Kind.Var or Kind.Unnamed => Expr.NewVar(n.name),
-                    Kind.Unary => Expr.NewUnary(((Op.Unary)n.op).Item, made[n.a!]),
-                    Kind.Binary => Expr.NewBinary(((Op.Binary)n.op).Item, made[n.a!], made[n.b!]),
+                    Kind.Unary => Expr.NewUnary(((Op.Unary)n.op!).Item, made[n.a!]),
+                    Kind.Binary => Expr.NewBinary(((Op.Binary)n.op!).Item, made[n.a!], made[n.b!]),
                     _ => Expr.NewNamed(n.name, made[n.a!]),
                 };
             }
