@@ -46,7 +46,8 @@ module internal Lanes =
         while i < e do
             let v = Vector<'T>(z, zOff + i)
             let inside = Vector.LessThanOrEqual(Vector.Abs v, limits)
-            if not (Vector.LessThanOrEqualAll(Vector.Abs v, limits)) then outside <- true
+            // NaN compares false, so a lane outside the bound or NaN leaves a zero in the mask
+            if Vector.EqualsAny(inside, Vector<'T>.Zero) then outside <- true
             Vector.ConditionalSelect(inside, v, Vector<'T>.Zero).CopyTo(a, aOff + i)
             i <- i + w
         for i in e .. n - 1 do
