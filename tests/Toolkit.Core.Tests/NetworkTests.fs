@@ -145,9 +145,16 @@ let private sameBitsWherever<'T when 'T :> Numerics.IFloatingPointIeee754<'T> an
         for i in 0 .. count - 1 do
             if bits a'.[i] <> bits a.[first + i] || bits dz'.[i] <> bits dz.[first + i] then
                 failtestf "%s (%s) at %g: alone among %d from %d it gives %O, %O; among all %d %O, %O" (Activation.name g) typeof<'T>.Name (Double.CreateTruncating z.[first + i]) count first a'.[i] dz'.[i] n a.[first + i] dz.[first + i]
-    // σ and tanh at every offset of their array (so at every alignment of the vectors)
+    // σ and tanh at every offset of their array (so at every alignment of the vectors); the
+    // values the lanes do not take (NaN, ±∞, huge) come from the table exactly
     match g with
     | Activation.Elementwise (UnaryOp.Sigmoid | UnaryOp.Tanh as op) ->
+        for i in 0 .. n - 1 do
+            let v = Double.CreateTruncating z.[i]
+            // Lanes' bounds: 350 in float64, 80 in float32
+            if not (abs v <= (if typeof<'T> = typeof<float> then 350.0 else 80.0)) then
+                let expected = store (Rules.unary op v)
+                if bits a.[i] <> bits expected then failtestf "%s (%s) at %g: %O, the table %O" (Activation.name g) typeof<'T>.Name v a.[i] expected
         for offset in 1 .. 8 do
             let shifted = Array.append (Array.zeroCreate offset) z
             let out = Array.zeroCreate (n + offset)
