@@ -125,6 +125,27 @@ let batchCost (loss: Loss) (input: LossInput) (p: Matrix<float>) (y: Matrix<floa
         Loss.sample loss input (ReadOnlySpan(ps, j * n, n)) (ReadOnlySpan(ys, j * n, n)) 1.0 (Span<float>.Empty) (Span<float>.Empty) ]
     |> List.average
 
+/// <summary>How much the mean cost moves when every output moves by a relative 1: Σ |∂C/∂a|·|a|
+/// over the outputs a (read as outputs, whatever the loss is fed). Two exact ways of computing
+/// the cost differ by a few ulps of each output times this: large where the loss is ill
+/// conditioned (a binary cross-entropy with a softmax output a hair from 1 has ∂C/∂a ≈ 1/(1 − a)).</summary>
+let costSensitivity (net: Network) (x: Matrix<float>) (y: Matrix<float>) =
+    let a = Network.predict net x
+    let ps, ys = a.ToColumnMajorArray(), y.ToColumnMajorArray()
+    let n = a.RowCount
+    let dp = Array.zeroCreate<float> ps.Length
+    for j in 0 .. a.ColumnCount - 1 do
+        Loss.sample net.Loss LossInput.Outputs (ReadOnlySpan(ps, j * n, n)) (ReadOnlySpan(ys, j * n, n)) (1.0 / float a.ColumnCount) (Span(dp, j * n, n)) (Span<float>.Empty) |> ignore
+    Array.fold2 (fun s d v -> s + abs (d * v)) 0.0 dp ps
+
+/// <summary>A case whose loss is ill conditioned at its outputs: Σ |∂C/∂a|·|a| above 10⁴·max(1, |C|).
+/// There an ulp of difference in the outputs, which two exact paths may have, moves the cost
+/// and the gradients by 10⁴ ulps or more, past a 1e-10 comparison. Over 396 generated cases the
+/// sensitivity had median 1 and 99th percentile 4.8; CI met one at 2.4·10⁸ (a softmax output
+/// 10⁻⁹ from 1 under binary cross-entropy), whose gradients differed in the fifth digit.</summary>
+let illConditioned (c: NetCase) =
+    costSensitivity c.Net c.X c.Y > 1e4 * max 1.0 (abs (Network.cost c.Net c.X c.Y))
+
 /// Activation passes over z and over random parts of it alone (and σ, tanh at every offset) give
 /// each element the same bits, in 'T's precision.
 let private sameBitsWherever<'T when 'T :> Numerics.IFloatingPointIeee754<'T> and 'T: struct and 'T: (new: unit -> 'T) and 'T :> ValueType>
@@ -168,7 +189,7 @@ let tests =
     testList "networks" [
         testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 150 } "every layer's backward gives the matrix graph's reverse mode, to 1e-10" <|
             Prop.forAll (Arb.fromGen (genNet false)) (fun c ->
-                if not (nearKink 1e-6 c) then
+                if not (nearKink 1e-6 c) && not (illConditioned c) then
                     let g = Network.backward c.Net c.X c.Y
                     let expr, env, names = Network.toTExpr c.Net c.X c.Y
                     let b = TGraph.backward (TGraph.forward (TGraph.ofExpr expr) env)
