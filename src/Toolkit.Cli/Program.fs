@@ -97,8 +97,20 @@ let run (argv: string[]) : int =
         let m = Text.RegularExpressions.Regex.Match(e.Message, "unrecognized argument: '([^']*)'")
         if m.Success then
             let word = m.Groups.[1].Value
+            let known = knownNames ()
             let firstLine = e.Message.IndexOf '\n'
-            eprintfn "ERROR: unrecognized argument: '%s'%s" word (Toolkit.Suggest.didYouMean (knownNames ()) word)
+            // An unknown option before a command's file argument is taken as that argument, and Argu
+            // then names the file: name the option instead (`toolkit eval --model m.json`).
+            let unknownOption =
+                if word.StartsWith "-" then None
+                else
+                    argv |> Array.takeWhile ((<>) word)
+                    |> Array.tryFind (fun a -> a.Length > 2 && a.StartsWith "--" && Char.IsLetter a.[2] && not (List.contains a known))
+            match unknownOption with
+            | Some option ->
+                eprintfn "ERROR: unrecognized option '%s'%s: it was read as the command's own argument, which is given without an option name, and '%s' was left over"
+                    option (Toolkit.Suggest.didYouMean known option) word
+            | None -> eprintfn "ERROR: unrecognized argument: '%s'%s" word (Toolkit.Suggest.didYouMean known word)
             eprintfn "%s" (if firstLine >= 0 then e.Message.Substring(firstLine + 1) else "")
         else eprintfn "%s" e.Message
         2

@@ -590,6 +590,11 @@ let tests =
             Expect.stringContains err "unrecognized argument: 'trian' (did you mean train?)" "command"
             let _, _, err = toolkit [ "train"; "--lrr"; "3" ]
             Expect.stringContains err "(did you mean --lr?)" "option"
+            // an unknown option before the model file is named, not the file it pushed out
+            let code, _, err = toolkit [ "eval"; "--model"; "m.json" ]
+            Expect.equal code 2 "exit code"
+            Expect.stringContains err "unrecognized option '--model'" "the option is named"
+            Expect.isFalse (err.Contains "did you mean --json") "no option is suggested for the file name"
             for args, hint in [ [ "grad"; "sigmod(x)"; "--at"; "x=1" ], "(did you mean sigmoid?)"
                                 [ "train"; "--activation"; "rellu" ], "(did you mean relu?)"
                                 [ "train"; "--optimizer"; "adm" ], "(did you mean adam?)"
