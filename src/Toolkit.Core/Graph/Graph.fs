@@ -17,17 +17,20 @@ module internal IdentitySlot =
 /// table never goes back to the objects): the one lookup per edge that laying out a graph
 /// needs. Reference identity is what sharing means.
 [<Sealed>]
-type internal IdentityMap<'T when 'T : not struct>(pooled: bool) =
+type internal IdentityMap<'T when 'T : not struct>(pooled: bool, expected: int) =
     // a pooled map takes its tables from the shared pool and gives them back on Release (a
     // layout's map, used once); an unpooled one is kept (a graph's lookup of its node objects)
     let take n = if pooled then System.Buffers.ArrayPool<IdentityEntry<'T>>.Shared.Rent n else Array.zeroCreate n
     let give (t: IdentityEntry<'T>[]) = if pooled then System.Buffers.ArrayPool<IdentityEntry<'T>>.Shared.Return(t, true)
-    // tables are powers of two (the pool's sizes are too), cleared: the pool clears what it is given
-    let mutable table : IdentityEntry<'T>[] = take 1024
+    // tables are powers of two (the pool's sizes are too), cleared: the pool clears what it is
+    // given. A table sized for the expected count never grows (growing took a fifth of a
+    // 10⁴-node layout); it is at most half full.
+    let mutable table : IdentityEntry<'T>[] =
+        take (int (System.Numerics.BitOperations.RoundUpToPowerOf2(uint32 (max 1024 (2 * (min expected (1 <<< 28) + 1))))))
     let mutable count = 0
     let hashOf (e: 'T) = System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(box e)
 
-    new() = IdentityMap<'T>(false)
+    new() = IdentityMap<'T>(false, 0)
 
     member private _.Grow() =
         let old = table
@@ -205,6 +208,13 @@ module Graph =
                 map, pos.ToArray()
         Graph(ops, names, arg0, arg1, variables.ToArray(), varPositions.ToArray(), exprs, positions)
 
+    /// How many nodes this thread's last layout visited: the next one's table starts that size.
+    [<AbstractClass; Sealed>]
+    type private LastLayout =
+        [<System.ThreadStatic; DefaultValue>]
+        static val mutable private visits: int
+        static member Visits with get () = LastLayout.visits and set v = LastLayout.visits <- v
+
     /// A frame of the layout's walk: a node to visit, or one whose arguments are placed.
     [<Struct>]
     type private Frame =
@@ -240,22 +250,24 @@ module Graph =
     /// The buffers of one layout, taken from the shared pool and given back when it ends (only
     /// the graph's own arrays are allocated, exactly sized).
     [<Sealed>]
-    type private Walk(visited: IdentityMap<Expr>, keepNodes: bool) =
+    type private Walk(visited: IdentityMap<Expr>, keepNodes: bool, expected: int) =
+        // the per-node buffers start at the expected count, so they are not grown and copied
+        let size = max 256 expected
         let mutable frames = rent<Frame> 256
         let mutable top = 0
         let mutable deepest = 0
         // per visit number: the node's position once finished, and its arguments' positions
-        let mutable position = rent<int> 256
-        let mutable pending0 = rent<int> 256
-        let mutable pending1 = rent<int> 256
+        let mutable position = rent<int> size
+        let mutable pending0 = rent<int> size
+        let mutable pending1 = rent<int> size
         let mutable visits = 0
         // per node
-        let mutable ops = rent<Op> 256
-        let mutable names = rent<string> 256
-        let mutable arg0 = rent<int> 256
-        let mutable arg1 = rent<int> 256
-        let mutable nodes = rent<Expr> 256
-        let mutable sources = rent<Expr> 256
+        let mutable ops = rent<Op> size
+        let mutable names = rent<string> size
+        let mutable arg0 = rent<int> size
+        let mutable arg1 = rent<int> size
+        let mutable nodes = rent<Expr> (if keepNodes then size else 256)
+        let mutable sources = rent<Expr> (if keepNodes then size else 256)
         let mutable count = 0
         let varIndex = Dictionary<string, int>()
         let variables = ResizeArray<string>()
@@ -352,12 +364,13 @@ module Graph =
                 if keepNodes then sources.[i] <- source
         member _.Visited = visited
         /// The graph's arrays, exactly sized: ops, names, arg0, arg1, nodes, sources, variables
-        /// and their positions, and each visit's position.
+        /// and their positions, each visit's position (the last three only when the node objects
+        /// are kept), and the number of visits.
         member _.Result() =
             Array.sub ops 0 count, Array.sub names 0 count, Array.sub arg0 0 count, Array.sub arg1 0 count,
             (if keepNodes then Array.sub nodes 0 count else null), (if keepNodes then Array.sub sources 0 count else null),
             variables.ToArray(), varPositions.ToArray(),
-            Array.sub position 0 visits
+            (if keepNodes then Array.sub position 0 visits else null), visits
         member _.Release() =
             giveBackUsed frames deepest; giveBack position; giveBack pending0; giveBack pending1
             giveBackUsed ops count; giveBackUsed names count; giveBack arg0; giveBack arg1
@@ -402,8 +415,8 @@ module Graph =
                     w.Report(f.Parent, f.Slot, w.Position seen)
 
     /// The layout of an expression, and the map of its node objects to their visit numbers.
-    let private layoutOf (keepNodes: bool) (root: Expr) (visited: IdentityMap<Expr>) =
-        let w = Walk(visited, keepNodes)
+    let private layoutOf (keepNodes: bool) (root: Expr) (visited: IdentityMap<Expr>) (expected: int) =
+        let w = Walk(visited, keepNodes, expected)
         try
             walk root w
             w.Result()
@@ -416,14 +429,19 @@ module Graph =
     /// lookup of node objects (<c>PositionOf</c>) come from a second walk, made when first asked
     /// for: the passes (forward, backward) read only the arrays.</summary>
     let ofExpr (root: Expr) : Graph =
-        let visited = IdentityMap<Expr>(true)
-        let ops, names, arg0, arg1, _, _, variables, varPositions, _ =
-            try layoutOf false root visited finally visited.Release()
+        // sized as this thread's last layout was (a program lays out graphs of one size again and
+        // again), up to 2¹⁸ nodes: a small graph after a huge one then takes and clears a table of
+        // 8 MB at most
+        let expected = min LastLayout.Visits (1 <<< 18)
+        let visited = IdentityMap<Expr>(true, expected)
+        let ops, names, arg0, arg1, _, _, variables, varPositions, _, visits =
+            try layoutOf false root visited expected finally visited.Release()
+        LastLayout.Visits <- visits
         // the same walk, so the same positions
         let second =
             lazy
-                let map = IdentityMap<Expr>()
-                let _, _, _, _, nodes, sources, _, _, position = layoutOf true root map
+                let map = IdentityMap<Expr>(false, visits)
+                let _, _, _, _, nodes, sources, _, _, position, _ = layoutOf true root map visits
                 map, nodes, sources, position
         Graph(ops, names, arg0, arg1, variables, varPositions,
               lazy (let _, nodes, sources, _ = second.Value in nodes, sources),
