@@ -6,9 +6,65 @@ open Expecto
 open Toolkit.Graph
 open Toolkit.Tests.WorkedExamples
 
+/// Two layouts are the same: operations, arguments and names at every position.
+let expectSameLayout (g: Graph) (reference: Graph) =
+    Expect.equal g.Count reference.Count "node count"
+    for i in 0 .. g.Count - 1 do
+        // Equals: a NaN constant equals itself
+        if not (g.Op(i).Equals(reference.Op i)) || g.Args i <> reference.Args i || g.Name i <> reference.Name i then
+            failtestf "node %d: %A of %A named %A, not %A of %A named %A" i (g.Op i) (g.Args i) (g.Name i)
+                (reference.Op i) (reference.Args i) (reference.Name i)
+
+/// A graph with shared nodes: `layers` layers of `width` nodes, each tanh(p·q + r) of three
+/// nodes of the layer below, and their sum.
+let private wide (width: int) (layers: int) =
+    let mutable p = Array.init width (fun i -> Expr.var (sprintf "x%d" i))
+    for _ in 1 .. layers do
+        let q = p
+        p <- Array.init width (fun i -> Expr.tanh (q.[i] * q.[(i + 1) % width] + q.[(i + 2) % width]))
+    Array.reduce (+) p
+
 [<Tests>]
 let tests =
     testList "graph" [
+        test "a layout by address during which collections run is made again by identity hashes, the same layout; crowded addresses are refused" {
+            // collections from another thread while this one lays out fresh graphs, whose nodes a
+            // collection moves: a walk that meets one is made again (the counter shows it
+            // happened), and every layout is the identity one
+            let before = Graph.LastLayout.Fallbacks
+            use stop = new System.Threading.CancellationTokenSource()
+            // every kind in turn: generation 0, 1, background full, blocking compacting full
+            let collector =
+                System.Threading.Tasks.Task.Run(fun () ->
+                    let mutable k = 0
+                    while not stop.IsCancellationRequested do
+                        match k % 4 with
+                        | 0 -> GC.Collect 0
+                        | 1 -> GC.Collect 1
+                        | 2 -> GC.Collect(2, GCCollectionMode.Forced, false)
+                        | _ -> GC.Collect(2, GCCollectionMode.Forced, true, true)
+                        k <- k + 1
+                        Threading.Thread.Sleep 1)
+            let mutable layouts = 0
+            while layouts < 1000 && Graph.LastLayout.Fallbacks - before < 20 do
+                let e = wide 100 60
+                let g = Graph.ofExpr e
+                expectSameLayout g (Graph.ofExprBy false e)
+                layouts <- layouts + 1
+            stop.Cancel()
+            collector.Wait()
+            Expect.isGreaterThan (Graph.LastLayout.Fallbacks - before) 0 (sprintf "a walk met a collection in %d layouts" layouts)
+            // keys 16 KB apart (arrays on the pinned heap, which lie one after another) take one or
+            // two slots of a 1,024-slot table: the map gives up rather than probe on
+            let map = IdentityMap<byte[]>(false, 0, true)
+            let keys = Array.init 200 (fun _ -> GC.AllocateUninitializedArray<byte>(16 * 1024 - 24, true))
+            let gaveUp =
+                try
+                    for k in 0 .. keys.Length - 1 do map.GetOrAdd(keys.[k], k) |> ignore
+                    false
+                with AddressesUnusable -> true
+            Expect.isTrue gaveUp "crowded addresses are refused"
+        }
         test "a node used twice is one node; its dvar sums both paths" {
             let x = Expr.var "x"
             let u = Expr.named "u" (x * x)            // used by both terms below

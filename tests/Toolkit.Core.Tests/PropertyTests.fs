@@ -121,4 +121,7 @@ let tests =
                 for j in 0 .. vars.Length - 1 do
                     let numeric = (plus.Dvar vars.[j] - minus.Dvar vars.[j]) / (2.0 * hstep)
                     agree (sprintf "H[%s,%s] vs differences" vars.[j] vars.[i]) 1e-4 h.[j, i] numeric
+
+        testPropertyWithConfig config "the layout keyed by the nodes' addresses is the layout keyed by identity hashes" <| fun (c: Case) ->
+            Toolkit.Tests.GraphTests.expectSameLayout (Graph.ofExprBy true c.Expr) (Graph.ofExprBy false c.Expr)
     ]

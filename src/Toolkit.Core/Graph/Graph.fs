@@ -12,12 +12,33 @@ module internal IdentitySlot =
     let inline ofHash (hash: int) (mask: int) =
         int ((uint64 (uint32 hash) * 11400714819323198485UL) >>> 32) &&& mask
 
+/// Counts of the collections that can move objects: the ephemeral ones (generations 0 and 1,
+/// counted by every collection's generation-0 count but not by the background generation-2 ones,
+/// which sweep in place) and the blocking full ones.
+module internal Moves =
+    /// The ephemeral collections so far (cheap: read every 1,024 nodes of a walk).
+    let ephemeral () = System.GC.CollectionCount 0 - System.GC.CollectionCount 2
+    /// The ephemeral and the blocking full collections so far.
+    let all () = ephemeral (), System.GC.GetGCMemoryInfo(System.GCKind.FullBlocking).Index
+
+/// Raised by an identity map keyed by address when its addresses no longer serve: a collection
+/// ran (it may have moved the objects), or the keys crowd one part of the table (objects spaced
+/// by a multiple of the table's size). The layout is made again by identity hashes.
+exception internal AddressesUnusable
+
 /// An identity map from node objects to ints (open addressing, linear probing, key, value and
-/// the key's identity hash side by side so a probe touches one cache line, and growing the
-/// table never goes back to the objects): the one lookup per edge that laying out a graph
-/// needs. Reference identity is what sharing means.
+/// the key's hash side by side so a probe touches one cache line, and growing the table never
+/// goes back to the objects): the one lookup per edge that laying out a graph needs. Reference
+/// identity is what sharing means.
+///
+/// Keyed by the runtime's identity hash, the map is valid for as long as the objects live. Keyed
+/// by address (<c>byAddress</c>), it is valid only while no collection moves an object: its user
+/// checks that none ran (GC.CollectionCount) and otherwise starts again by identity hash. The
+/// address is worth it for a layout: nodes made one after another lie one after another, so their
+/// slots do too, and a walk over 10⁶ nodes reads its table in order instead of missing the cache
+/// on every node; and no identity hash is made and stored in each new object.
 [<Sealed>]
-type internal IdentityMap<'T when 'T : not struct>(pooled: bool, expected: int) =
+type internal IdentityMap<'T when 'T : not struct>(pooled: bool, expected: int, byAddress: bool) =
     // a pooled map takes its tables from the shared pool and gives them back on Release (a
     // layout's map, used once); an unpooled one is kept (a graph's lookup of its node objects)
     let take n = if pooled then System.Buffers.ArrayPool<IdentityEntry<'T>>.Shared.Rent n else Array.zeroCreate n
@@ -28,9 +49,18 @@ type internal IdentityMap<'T when 'T : not struct>(pooled: bool, expected: int) 
     let mutable table : IdentityEntry<'T>[] =
         take (int (System.Numerics.BitOperations.RoundUpToPowerOf2(uint32 (max 1024 (2 * (min expected (1 <<< 28) + 1))))))
     let mutable count = 0
-    let hashOf (e: 'T) = System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(box e)
+    let ephemeral = Moves.ephemeral ()
+    let hashOf (e: 'T) =
+        if byAddress then
+            // the object's address in 16-byte units: nodes of 24 to 48 bytes made one after
+            // another take every second or third slot, so a cache line of the table serves more
+            // than one node
+            let mutable o = e
+            int (uint64 (System.Runtime.CompilerServices.Unsafe.As<'T, nativeint> &o) >>> 4)
+        else System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(box e)
+    let slotOf (hash: int) (mask: int) = if byAddress then hash &&& mask else IdentitySlot.ofHash hash mask
 
-    new() = IdentityMap<'T>(false, 0)
+    new() = IdentityMap<'T>(false, 0, false)
 
     member private _.Grow() =
         let old = table
@@ -38,7 +68,7 @@ type internal IdentityMap<'T when 'T : not struct>(pooled: bool, expected: int) 
         let mask = table.Length - 1
         for i in 0 .. old.Length - 1 do
             if not (isNull (box old.[i].Key)) then
-                let mutable j = IdentitySlot.ofHash old.[i].Hash mask
+                let mutable j = slotOf old.[i].Hash mask
                 while not (isNull (box table.[j].Key)) do j <- (j + 1) &&& mask
                 table.[j] <- old.[i]
         give old
@@ -47,11 +77,14 @@ type internal IdentityMap<'T when 'T : not struct>(pooled: bool, expected: int) 
         give table
         table <- null
     /// The value stored for e, or adds e with v and returns -1.
+    /// <exception cref="AddressesUnusable">Keyed by address: a probe ran past 64 slots, or a
+    /// collection has run since the map was made (checked every 1,024 keys).</exception>
     member m.GetOrAdd(e: 'T, v: int) : int =
         if 2 * (count + 1) > table.Length then m.Grow()
         let mask = table.Length - 1
         let hash = hashOf e
-        let mutable j = IdentitySlot.ofHash hash mask
+        let mutable j = slotOf hash mask
+        let mutable probes = 0
         let mutable result = -2
         while result = -2 do
             let k = table.[j].Key
@@ -59,13 +92,18 @@ type internal IdentityMap<'T when 'T : not struct>(pooled: bool, expected: int) 
                 table.[j] <- { Key = e; Value = v; Hash = hash }
                 count <- count + 1
                 result <- -1
+                // stop early rather than finish a walk that will be thrown away
+                if byAddress && (count &&& 1023) = 0 && Moves.ephemeral () <> ephemeral then raise AddressesUnusable
             elif obj.ReferenceEquals(k, e) then result <- table.[j].Value
-            else j <- (j + 1) &&& mask
+            else
+                j <- (j + 1) &&& mask
+                probes <- probes + 1
+                if byAddress && probes > 64 then raise AddressesUnusable
         result
     /// The value stored for e, or -1.
     member _.TryGet(e: 'T) : int =
         let mask = table.Length - 1
-        let mutable j = IdentitySlot.ofHash (hashOf e) mask
+        let mutable j = slotOf (hashOf e) mask
         let mutable result = -2
         while result = -2 do
             let k = table.[j].Key
@@ -208,12 +246,17 @@ module Graph =
                 map, pos.ToArray()
         Graph(ops, names, arg0, arg1, variables.ToArray(), varPositions.ToArray(), exprs, positions)
 
-    /// How many nodes this thread's last layout visited: the next one's table starts that size.
+    /// How many nodes this thread's last layout visited (the next one's table starts that size),
+    /// and how many of its layouts by address were made again by identity hashes.
     [<AbstractClass; Sealed>]
-    type private LastLayout =
+    type internal LastLayout =
         [<System.ThreadStatic; DefaultValue>]
         static val mutable private visits: int
         static member Visits with get () = LastLayout.visits and set v = LastLayout.visits <- v
+        /// Layouts by address on this thread that had to be made again by identity hashes.
+        [<System.ThreadStatic; DefaultValue>]
+        static val mutable private fallbacks: int
+        static member Fallbacks with get () = LastLayout.fallbacks and set v = LastLayout.fallbacks <- v
 
     /// A frame of the layout's walk: a node to visit, or one whose arguments are placed.
     [<Struct>]
@@ -253,7 +296,7 @@ module Graph =
     type private Walk(visited: IdentityMap<Expr>, keepNodes: bool, expected: int) =
         // the per-node buffers start at the expected count, so they are not grown and copied
         let size = max 256 expected
-        let mutable frames = rent<Frame> 256
+        let mutable frames = rent<Frame> size
         let mutable top = 0
         let mutable deepest = 0
         // per visit number: the node's position once finished, and its arguments' positions
@@ -415,37 +458,60 @@ module Graph =
                     w.Report(f.Parent, f.Slot, w.Position seen)
 
     /// The layout of an expression, and the map of its node objects to their visit numbers.
-    let private layoutOf (keepNodes: bool) (root: Expr) (visited: IdentityMap<Expr>) (expected: int) =
+    /// With the collection counts from before the walk (<c>moves</c>), the walk is checked to have
+    /// run with no collection that could move a node (AddressesUnusable otherwise) before the
+    /// result's arrays are allocated.
+    let private layoutOf (keepNodes: bool) (root: Expr) (visited: IdentityMap<Expr>) (expected: int) (moves: (int * int64) voption) =
         let w = Walk(visited, keepNodes, expected)
         try
             walk root w
+            match moves with
+            | ValueSome before when Moves.all () <> before -> raise AddressesUnusable
+            | _ -> ()
             w.Result()
         finally
             w.Release()
 
-    /// <summary>Lays out an expression's nodes in topological order. O(nodes), iterative: one
-    /// depth-first walk with an explicit stack and one identity-map lookup per edge, on buffers
-    /// from the shared pool. The node objects by position (<c>Node</c>, <c>Source</c>) and the
-    /// lookup of node objects (<c>PositionOf</c>) come from a second walk, made when first asked
-    /// for: the passes (forward, backward) read only the arrays.</summary>
-    let ofExpr (root: Expr) : Graph =
+    /// The layout of an expression by identity hashes, or first by the nodes' addresses
+    /// (<c>byAddress</c>; see IdentityMap): the same graph either way. Internal, for the tests.
+    let internal ofExprBy (byAddress: bool) (root: Expr) : Graph =
         // sized as this thread's last layout was (a program lays out graphs of one size again and
-        // again), up to 2¹⁸ nodes: a small graph after a huge one then takes and clears a table of
-        // 8 MB at most
-        let expected = min LastLayout.Visits (1 <<< 18)
-        let visited = IdentityMap<Expr>(true, expected)
+        // again), up to 2²⁰ nodes: a small graph after a huge one then takes and clears a table of
+        // 32 MB at most. A walk that needs more grows its buffers, and the allocation may start a
+        // collection, which sends the layout back to identity hashes.
+        let expected = min LastLayout.Visits (1 <<< 20)
+        let lay byAddress =
+            let visited = IdentityMap<Expr>(true, expected, byAddress)
+            try layoutOf false root visited expected (if byAddress then ValueSome (Moves.all ()) else ValueNone)
+            finally visited.Release()
+        // by address, unless a collection that can move objects ran during the walk (a moved
+        // node would be laid out twice) or the addresses crowded the table
         let ops, names, arg0, arg1, _, _, variables, varPositions, _, visits =
-            try layoutOf false root visited expected finally visited.Release()
+            if not byAddress then lay false
+            else
+                try lay true
+                with AddressesUnusable ->
+                    LastLayout.Fallbacks <- LastLayout.Fallbacks + 1
+                    lay false
         LastLayout.Visits <- visits
         // the same walk, so the same positions
         let second =
             lazy
-                let map = IdentityMap<Expr>(false, visits)
-                let _, _, _, _, nodes, sources, _, _, position, _ = layoutOf true root map visits
+                let map = IdentityMap<Expr>(false, visits, false)
+                let _, _, _, _, nodes, sources, _, _, position, _ = layoutOf true root map visits ValueNone
                 map, nodes, sources, position
         Graph(ops, names, arg0, arg1, variables, varPositions,
               lazy (let _, nodes, sources, _ = second.Value in nodes, sources),
               lazy (let map, _, _, position = second.Value in map, position))
+
+    /// <summary>Lays out an expression's nodes in topological order. O(nodes), iterative: one
+    /// depth-first walk with an explicit stack and one identity-map lookup per edge, on buffers
+    /// from the shared pool. The map is keyed by the nodes' addresses, which keeps its reads in
+    /// order for nodes made in order; a walk during which a collection could have moved a node
+    /// is made again keyed by identity hashes. The node objects by position (<c>Node</c>, <c>Source</c>) and the
+    /// lookup of node objects (<c>PositionOf</c>) come from a second walk, made when first asked
+    /// for: the passes (forward, backward) read only the arrays.</summary>
+    let ofExpr (root: Expr) : Graph = ofExprBy true root
 
 /// <summary>
 /// Records a graph node by node, in the order it is built (a tape, as micrograd and PyTorch
