@@ -56,14 +56,25 @@ let tests =
             Expect.isGreaterThan (Graph.LastLayout.Fallbacks - before) 0 (sprintf "a walk met a collection in %d layouts" layouts)
             // keys 16 KB apart (arrays on the pinned heap, which lie one after another) take one or
             // two slots of a 1,024-slot table: the map gives up rather than probe on
-            let map = IdentityMap<byte[]>(false, 0, true)
+            let map = AddressMap(0)
             let keys = Array.init 200 (fun _ -> GC.AllocateUninitializedArray<byte>(16 * 1024 - 24, true))
             let gaveUp =
                 try
-                    for k in 0 .. keys.Length - 1 do map.GetOrAdd(keys.[k], k) |> ignore
+                    for k in 0 .. keys.Length - 1 do map.GetOrAdd(box keys.[k], k) |> ignore
                     false
                 with AddressesUnusable -> true
             Expect.isTrue gaveUp "crowded addresses are refused"
+            // the shared pool makes new arrays of a type without references uninitialized: a map
+            // whose table comes back dirty must still find every key new (it hung a layout once)
+            let dirty = Buffers.ArrayPool<AddressEntry>.Shared.Rent 1024
+            Array.fill dirty 0 dirty.Length { Key = 12345; Value = 7 }
+            Buffers.ArrayPool<AddressEntry>.Shared.Return(dirty, false)
+            let map = AddressMap(0)
+            let nodes = Array.init 300 (fun i -> Expr.var (string i))
+            for k in 0 .. nodes.Length - 1 do
+                Expect.equal (map.GetOrAdd(box nodes.[k], k)) -1 "a new key"
+            for k in 0 .. nodes.Length - 1 do
+                Expect.equal (map.GetOrAdd(box nodes.[k], -5)) k "found again"
         }
         test "a node used twice is one node; its dvar sums both paths" {
             let x = Expr.var "x"

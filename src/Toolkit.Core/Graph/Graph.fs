@@ -27,18 +27,11 @@ module internal Moves =
 exception internal AddressesUnusable
 
 /// An identity map from node objects to ints (open addressing, linear probing, key, value and
-/// the key's hash side by side so a probe touches one cache line, and growing the table never
-/// goes back to the objects): the one lookup per edge that laying out a graph needs. Reference
-/// identity is what sharing means.
-///
-/// Keyed by the runtime's identity hash, the map is valid for as long as the objects live. Keyed
-/// by address (<c>byAddress</c>), it is valid only while no collection moves an object: its user
-/// checks that none ran (GC.CollectionCount) and otherwise starts again by identity hash. The
-/// address is worth it for a layout: nodes made one after another lie one after another, so their
-/// slots do too, and a walk over 10⁶ nodes reads its table in order instead of missing the cache
-/// on every node; and no identity hash is made and stored in each new object.
-[<Sealed>]
-type internal IdentityMap<'T when 'T : not struct>(pooled: bool, expected: int, byAddress: bool) =
+/// the key's identity hash side by side so a probe touches one cache line, and growing the
+/// table never goes back to the objects): a graph's lookup of its node objects, and a layout's
+/// when its nodes' addresses do not serve (AddressMap). Reference identity is what sharing means.
+[<Sealed; AllowNullLiteral>]
+type internal IdentityMap<'T when 'T : not struct>(pooled: bool, expected: int) =
     // a pooled map takes its tables from the shared pool and gives them back on Release (a
     // layout's map, used once); an unpooled one is kept (a graph's lookup of its node objects)
     let take n = if pooled then System.Buffers.ArrayPool<IdentityEntry<'T>>.Shared.Rent n else Array.zeroCreate n
@@ -49,18 +42,9 @@ type internal IdentityMap<'T when 'T : not struct>(pooled: bool, expected: int, 
     let mutable table : IdentityEntry<'T>[] =
         take (int (System.Numerics.BitOperations.RoundUpToPowerOf2(uint32 (max 1024 (2 * (min expected (1 <<< 28) + 1))))))
     let mutable count = 0
-    let ephemeral = Moves.ephemeral ()
-    let hashOf (e: 'T) =
-        if byAddress then
-            // the object's address in 16-byte units: nodes of 24 to 48 bytes made one after
-            // another take every second or third slot, so a cache line of the table serves more
-            // than one node
-            let mutable o = e
-            int (uint64 (System.Runtime.CompilerServices.Unsafe.As<'T, nativeint> &o) >>> 4)
-        else System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(box e)
-    let slotOf (hash: int) (mask: int) = if byAddress then hash &&& mask else IdentitySlot.ofHash hash mask
+    let hashOf (e: 'T) = System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(box e)
 
-    new() = IdentityMap<'T>(false, 0, false)
+    new() = IdentityMap<'T>(false, 0)
 
     member private _.Grow() =
         let old = table
@@ -68,7 +52,7 @@ type internal IdentityMap<'T when 'T : not struct>(pooled: bool, expected: int, 
         let mask = table.Length - 1
         for i in 0 .. old.Length - 1 do
             if not (isNull (box old.[i].Key)) then
-                let mutable j = slotOf old.[i].Hash mask
+                let mutable j = IdentitySlot.ofHash old.[i].Hash mask
                 while not (isNull (box table.[j].Key)) do j <- (j + 1) &&& mask
                 table.[j] <- old.[i]
         give old
@@ -77,14 +61,11 @@ type internal IdentityMap<'T when 'T : not struct>(pooled: bool, expected: int, 
         give table
         table <- null
     /// The value stored for e, or adds e with v and returns -1.
-    /// <exception cref="AddressesUnusable">Keyed by address: a probe ran past 64 slots, or a
-    /// collection has run since the map was made (checked every 1,024 keys).</exception>
     member m.GetOrAdd(e: 'T, v: int) : int =
         if 2 * (count + 1) > table.Length then m.Grow()
         let mask = table.Length - 1
         let hash = hashOf e
-        let mutable j = slotOf hash mask
-        let mutable probes = 0
+        let mutable j = IdentitySlot.ofHash hash mask
         let mutable result = -2
         while result = -2 do
             let k = table.[j].Key
@@ -92,24 +73,95 @@ type internal IdentityMap<'T when 'T : not struct>(pooled: bool, expected: int, 
                 table.[j] <- { Key = e; Value = v; Hash = hash }
                 count <- count + 1
                 result <- -1
-                // stop early rather than finish a walk that will be thrown away
-                if byAddress && (count &&& 1023) = 0 && Moves.ephemeral () <> ephemeral then raise AddressesUnusable
             elif obj.ReferenceEquals(k, e) then result <- table.[j].Value
-            else
-                j <- (j + 1) &&& mask
-                probes <- probes + 1
-                if byAddress && probes > 64 then raise AddressesUnusable
+            else j <- (j + 1) &&& mask
         result
     /// The value stored for e, or -1.
     member _.TryGet(e: 'T) : int =
         let mask = table.Length - 1
-        let mutable j = slotOf (hashOf e) mask
+        let mutable j = IdentitySlot.ofHash (hashOf e) mask
         let mutable result = -2
         while result = -2 do
             let k = table.[j].Key
             if isNull (box k) then result <- -1
             elif obj.ReferenceEquals(k, e) then result <- table.[j].Value
             else j <- (j + 1) &&& mask
+        result
+
+/// An entry of an AddressMap: the key's offset from the first key's address in 8-byte units,
+/// flipped in its sign bit so that 0 marks an empty slot, and the value.
+[<Struct>]
+type internal AddressEntry = { mutable Key: int; mutable Value: int }
+
+/// A map from objects to ints keyed by the objects' addresses, for one layout: valid only while
+/// no collection moves an object. It checks the collection counts every 1,024 keys, and its user
+/// checks them at the end; either way a walk that met a collection is made again with an
+/// IdentityMap. The addresses are worth it: nodes made one after another lie one after another,
+/// so their slots do too, and a walk over 10⁶ nodes reads the table nearly in order instead of
+/// missing the cache on every node; no identity hash is made and stored in each new node; and an
+/// entry is 8 bytes with no reference in it (half an IdentityMap's, and no write barrier).
+[<Sealed; AllowNullLiteral>]
+type internal AddressMap(expected: int) =
+    // cleared when taken: the shared pool makes new arrays of a type without references
+    // uninitialized, so clearing when given back would not be enough
+    let take n =
+        let t = System.Buffers.ArrayPool<AddressEntry>.Shared.Rent n
+        System.Array.Clear t
+        t
+    let give (t: AddressEntry[]) = System.Buffers.ArrayPool<AddressEntry>.Shared.Return(t, false)
+    let mutable table : AddressEntry[] =
+        take (int (System.Numerics.BitOperations.RoundUpToPowerOf2(uint32 (max 1024 (2 * (min expected (1 <<< 28) + 1))))))
+    let mutable count = 0
+    let mutable first = 0L
+    let ephemeral = Moves.ephemeral ()
+    // the slot of an offset: its address in 16-byte units, so nodes of 24 to 48 bytes made one
+    // after another take every second or third slot and a cache line serves several
+    let slotOf (offset: int) (mask: int) = (offset >>> 1) &&& mask
+
+    member private _.Grow() =
+        let old = table
+        table <- take (old.Length * 2)
+        let mask = table.Length - 1
+        for i in 0 .. old.Length - 1 do
+            if old.[i].Key <> 0 then
+                let mutable j = slotOf (old.[i].Key ^^^ System.Int32.MinValue) mask
+                while table.[j].Key <> 0 do j <- (j + 1) &&& mask
+                table.[j] <- old.[i]
+        give old
+    /// Gives the table back to the pool; the map is not used after.
+    member _.Release() =
+        give table
+        table <- null
+    /// The value stored for e, or adds e with v and returns -1.
+    /// <exception cref="AddressesUnusable">A collection has run since the map was made (checked
+    /// every 1,024 keys), a probe ran past 64 slots, or an object lies more than 16 GB from the
+    /// first.</exception>
+    member m.GetOrAdd(e: obj, v: int) : int =
+        if 2 * (count + 1) > table.Length then m.Grow()
+        let mutable o = e
+        let address = int64 (System.Runtime.CompilerServices.Unsafe.As<obj, nativeint> &o)
+        if count = 0 then first <- address
+        let offset = (address - first) >>> 3
+        if offset <= int64 System.Int32.MinValue || offset > int64 System.Int32.MaxValue then raise AddressesUnusable
+        let offset = int offset
+        let key = offset ^^^ System.Int32.MinValue
+        let mask = table.Length - 1
+        let mutable j = slotOf offset mask
+        let mutable probes = 0
+        let mutable result = -2
+        while result = -2 do
+            let k = table.[j].Key
+            if k = 0 then
+                table.[j] <- { Key = key; Value = v }
+                count <- count + 1
+                result <- -1
+                // stop early rather than finish a walk that will be thrown away
+                if (count &&& 1023) = 0 && Moves.ephemeral () <> ephemeral then raise AddressesUnusable
+            elif k = key then result <- table.[j].Value
+            else
+                j <- (j + 1) &&& mask
+                probes <- probes + 1
+                if probes > 64 then raise AddressesUnusable
         result
 
 /// What a node computes, apart from its inputs: the operation the passes dispatch on.
@@ -293,7 +345,7 @@ module Graph =
     /// The buffers of one layout, taken from the shared pool and given back when it ends (only
     /// the graph's own arrays are allocated, exactly sized).
     [<Sealed>]
-    type private Walk(visited: IdentityMap<Expr>, keepNodes: bool, expected: int) =
+    type private Walk(identity: IdentityMap<Expr>, address: AddressMap, keepNodes: bool, expected: int) =
         // the per-node buffers start at the expected count, so they are not grown and copied
         let size = max 256 expected
         let mutable frames = rent<Frame> size
@@ -405,7 +457,10 @@ module Graph =
             if isNull names.[i] then
                 names.[i] <- name
                 if keepNodes then sources.[i] <- source
-        member _.Visited = visited
+        /// The visit number of e if visited before, else -1 (and e gets the next one): keyed by
+        /// address when the walk has an AddressMap, else by identity.
+        member _.Visit(e: Expr) =
+            if isNull address then identity.GetOrAdd(e, visits) else address.GetOrAdd(e, visits)
         /// The graph's arrays, exactly sized: ops, names, arg0, arg1, nodes, sources, variables
         /// and their positions, each visit's position (the last three only when the node objects
         /// are kept), and the number of visits.
@@ -437,7 +492,7 @@ module Graph =
                     | _ -> w.Emit(f.E, w.Arg(v, 0), w.Arg(v, 1))
                 w.Placed(v, f.Parent, f.Slot, pos)
             else
-                match w.Visited.GetOrAdd(f.E, w.NextVisit) with
+                match w.Visit f.E with
                 | -1 ->
                     let v = w.NewVisit()
                     match f.E with
@@ -457,23 +512,24 @@ module Graph =
                     // visited before: in a DAG it is finished already (it cannot be an ancestor)
                     w.Report(f.Parent, f.Slot, w.Position seen)
 
-    /// The layout of an expression, and the map of its node objects to their visit numbers.
-    /// With the collection counts from before the walk (<c>moves</c>), the walk is checked to have
-    /// run with no collection that could move a node (AddressesUnusable otherwise) before the
-    /// result's arrays are allocated.
-    let private layoutOf (keepNodes: bool) (root: Expr) (visited: IdentityMap<Expr>) (expected: int) (moves: (int * int64) voption) =
-        let w = Walk(visited, keepNodes, expected)
+    /// The layout of an expression, its node objects mapped to their visit numbers in `identity`,
+    /// or by address (no identity map): then the walk is checked, before the result's arrays are
+    /// allocated, to have met no collection that could move a node since the counts `before`
+    /// (AddressesUnusable otherwise).
+    let private layoutOf (keepNodes: bool) (root: Expr) (identity: IdentityMap<Expr>) (expected: int) =
+        let before = if isNull identity then Moves.all () else (0, 0L)
+        let address = if isNull identity then AddressMap(expected) else null
+        let w = Walk(identity, address, keepNodes, expected)
         try
             walk root w
-            match moves with
-            | ValueSome before when Moves.all () <> before -> raise AddressesUnusable
-            | _ -> ()
+            if isNull identity && Moves.all () <> before then raise AddressesUnusable
             w.Result()
         finally
             w.Release()
+            if not (isNull address) then address.Release()
 
     /// The layout of an expression by identity hashes, or first by the nodes' addresses
-    /// (<c>byAddress</c>; see IdentityMap): the same graph either way. Internal, for the tests.
+    /// (<c>byAddress</c>; see AddressMap): the same graph either way. Internal, for the tests.
     let internal ofExprBy (byAddress: bool) (root: Expr) : Graph =
         // sized as this thread's last layout was (a program lays out graphs of one size again and
         // again), up to 2²⁰ nodes: a small graph after a huge one then takes and clears a table of
@@ -481,9 +537,10 @@ module Graph =
         // collection, which sends the layout back to identity hashes.
         let expected = min LastLayout.Visits (1 <<< 20)
         let lay byAddress =
-            let visited = IdentityMap<Expr>(true, expected, byAddress)
-            try layoutOf false root visited expected (if byAddress then ValueSome (Moves.all ()) else ValueNone)
-            finally visited.Release()
+            if byAddress then layoutOf false root null expected
+            else
+                let identity = IdentityMap<Expr>(true, expected)
+                try layoutOf false root identity expected finally identity.Release()
         // by address, unless a collection that can move objects ran during the walk (a moved
         // node would be laid out twice) or the addresses crowded the table
         let ops, names, arg0, arg1, _, _, variables, varPositions, _, visits =
@@ -497,8 +554,8 @@ module Graph =
         // the same walk, so the same positions
         let second =
             lazy
-                let map = IdentityMap<Expr>(false, visits, false)
-                let _, _, _, _, nodes, sources, _, _, position, _ = layoutOf true root map visits ValueNone
+                let map = IdentityMap<Expr>(false, visits)
+                let _, _, _, _, nodes, sources, _, _, position, _ = layoutOf true root map visits
                 map, nodes, sources, position
         Graph(ops, names, arg0, arg1, variables, varPositions,
               lazy (let _, nodes, sources, _ = second.Value in nodes, sources),
