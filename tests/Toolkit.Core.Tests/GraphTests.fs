@@ -27,7 +27,7 @@ let private wide (width: int) (layers: int) =
 [<Tests>]
 let tests =
     testList "graph" [
-        test "a layout by address during which collections run is made again by identity hashes, the same layout; crowded addresses are refused" {
+        test "a layout by address during which collections run is made again by identity hashes, the same layout; scattered addresses are refused" {
             // collections from another thread while this one lays out fresh graphs, whose nodes a
             // collection moves: a walk that meets one is made again (the counter shows it
             // happened), and every layout is the identity one
@@ -54,27 +54,30 @@ let tests =
             stop.Cancel()
             collector.Wait()
             Expect.isGreaterThan (Graph.LastLayout.Fallbacks - before) 0 (sprintf "a walk met a collection in %d layouts" layouts)
-            // keys 16 KB apart (arrays on the pinned heap, which lie one after another) take one or
-            // two slots of a 1,024-slot table: the map gives up rather than probe on
+            // keys 64 KB apart (arrays on the pinned heap, which lie one after another), each in a
+            // block of its own: the map gives up rather than spend 8,192 slots on every key (past
+            // 16 MB of slots: 512 blocks)
             let map = AddressMap(0)
-            let keys = Array.init 200 (fun _ -> GC.AllocateUninitializedArray<byte>(16 * 1024 - 24, true))
+            let keys = Array.init 600 (fun _ -> GC.AllocateUninitializedArray<byte>(64 * 1024 - 24, true))
             let gaveUp =
                 try
                     for k in 0 .. keys.Length - 1 do map.GetOrAdd(box keys.[k], k) |> ignore
                     false
                 with AddressesUnusable -> true
-            Expect.isTrue gaveUp "crowded addresses are refused"
+            map.Release()
+            Expect.isTrue gaveUp "scattered addresses are refused"
             // the shared pool makes new arrays of a type without references uninitialized: a map
-            // whose table comes back dirty must still find every key new (it hung a layout once)
-            let dirty = Buffers.ArrayPool<AddressEntry>.Shared.Rent 1024
-            Array.fill dirty 0 dirty.Length { Key = 12345; Value = 7 }
-            Buffers.ArrayPool<AddressEntry>.Shared.Return(dirty, false)
+            // whose slots come back dirty must still find every key new (it hung a layout once)
+            let dirty = Buffers.ArrayPool<int>.Shared.Rent 8192
+            Array.fill dirty 0 dirty.Length 7
+            Buffers.ArrayPool<int>.Shared.Return(dirty, false)
             let map = AddressMap(0)
-            let nodes = Array.init 300 (fun i -> Expr.var (string i))
+            let nodes = Array.init 3000 (fun i -> Expr.var (string i))
             for k in 0 .. nodes.Length - 1 do
                 Expect.equal (map.GetOrAdd(box nodes.[k], k)) -1 "a new key"
             for k in 0 .. nodes.Length - 1 do
                 Expect.equal (map.GetOrAdd(box nodes.[k], -5)) k "found again"
+            map.Release()
         }
         test "a node used twice is one node; its dvar sums both paths" {
             let x = Expr.var "x"

@@ -88,81 +88,93 @@ type internal IdentityMap<'T when 'T : not struct>(pooled: bool, expected: int) 
             else j <- (j + 1) &&& mask
         result
 
-/// An entry of an AddressMap: the key's offset from the first key's address in 8-byte units,
-/// flipped in its sign bit so that 0 marks an empty slot, and the value.
-[<Struct>]
-type internal AddressEntry = { mutable Key: int; mutable Value: int }
-
 /// A map from objects to ints keyed by the objects' addresses, for one layout: valid only while
 /// no collection moves an object. It checks the collection counts every 1,024 keys, and its user
 /// checks them at the end; either way a walk that met a collection is made again with an
-/// IdentityMap. The addresses are worth it: nodes made one after another lie one after another,
-/// so their slots do too, and a walk over 10⁶ nodes reads the table nearly in order instead of
-/// missing the cache on every node; no identity hash is made and stored in each new node; and an
-/// entry is 8 bytes with no reference in it (half an IdentityMap's, and no write barrier).
+/// IdentityMap.
+///
+/// Direct-mapped, no hashing, no probing: the address space is cut into blocks of 64 KB, each
+/// block that holds a key gets 8,192 slots, one per 8 bytes (objects are 8-byte aligned and at
+/// least 24 bytes long, so no two keys share a slot), and a small directory finds a block's
+/// slots. Nodes made one after another lie one after another, so their slots do too: a walk over
+/// 10⁶ nodes reads its slots nearly in order instead of missing the cache on every node; no
+/// identity hash is made and stored in each new node; and the slots hold no reference (no write
+/// barrier, nothing for a collection to scan).
 [<Sealed; AllowNullLiteral>]
 type internal AddressMap(expected: int) =
-    // cleared when taken: the shared pool makes new arrays of a type without references
-    // uninitialized, so clearing when given back would not be enough
-    let take n =
-        let t = System.Buffers.ArrayPool<AddressEntry>.Shared.Rent n
-        System.Array.Clear t
-        t
-    let give (t: AddressEntry[]) = System.Buffers.ArrayPool<AddressEntry>.Shared.Return(t, false)
-    let mutable table : AddressEntry[] =
-        take (int (System.Numerics.BitOperations.RoundUpToPowerOf2(uint32 (max 1024 (2 * (min expected (1 <<< 28) + 1))))))
+    static let blockBits = 16
+    static let slotsPerBlock = 1 <<< (blockBits - 3)
+    // the slots, a block's run of 8,192 after another's, each holding its key's value + 1 (0:
+    // empty); cleared block by block as blocks are handed out (the shared pool makes new arrays
+    // of a type without references uninitialized)
+    let mutable slots = System.Buffers.ArrayPool<int>.Shared.Rent(max slotsPerBlock (6 * min expected (1 <<< 22)))
+    let mutable blocks = 0
+    // the directory: block number → the first of its slots (open addressing; 0L: empty, so block
+    // numbers are stored + 1)
+    let mutable directory : struct (int64 * int)[] = Array.zeroCreate 64
+    let mutable lastBlock = -1L
+    let mutable lastStart = 0
     let mutable count = 0
-    let mutable first = 0L
     let ephemeral = Moves.ephemeral ()
-    // the slot of an offset: its address in 16-byte units, so nodes of 24 to 48 bytes made one
-    // after another take every second or third slot and a cache line serves several
-    let slotOf (offset: int) (mask: int) = (offset >>> 1) &&& mask
 
-    member private _.Grow() =
-        let old = table
-        table <- take (old.Length * 2)
-        let mask = table.Length - 1
-        for i in 0 .. old.Length - 1 do
-            if old.[i].Key <> 0 then
-                let mutable j = slotOf (old.[i].Key ^^^ System.Int32.MinValue) mask
-                while table.[j].Key <> 0 do j <- (j + 1) &&& mask
-                table.[j] <- old.[i]
-        give old
-    /// Gives the table back to the pool; the map is not used after.
+    /// The first slot of a block, handing one out if it has none.
+    member private m.StartOf(block: int64) =
+        let mask = directory.Length - 1
+        let mutable j = int ((uint64 block * 11400714819323198485UL) >>> 40) &&& mask
+        let mutable start = -1
+        while start < 0 do
+            let struct (k, first) = directory.[j]
+            if k = block + 1L then start <- first
+            elif k = 0L then
+                // a new block; give up on keys so scattered that their slots would outweigh them:
+                // past 16 MB of slots, 16 per key found or expected (a depth-first walk can
+                // reach many blocks before it fills them)
+                if int64 blocks * int64 slotsPerBlock > 16L * int64 (max count expected) + (1L <<< 22) then raise AddressesUnusable
+                start <- blocks * slotsPerBlock
+                if start + slotsPerBlock > slots.Length then
+                    let bigger = System.Buffers.ArrayPool<int>.Shared.Rent(2 * slots.Length)
+                    System.Array.Copy(slots, bigger, start)
+                    System.Buffers.ArrayPool<int>.Shared.Return slots
+                    slots <- bigger
+                System.Array.Clear(slots, start, slotsPerBlock)
+                blocks <- blocks + 1
+                directory.[j] <- struct (block + 1L, start)
+                if 2 * blocks > directory.Length then m.GrowDirectory()
+            else j <- (j + 1) &&& mask
+        start
+    member private _.GrowDirectory() =
+        let old = directory
+        directory <- Array.zeroCreate (2 * old.Length)
+        let mask = directory.Length - 1
+        for struct (k, first) in old do
+            if k <> 0L then
+                let mutable j = int ((uint64 (k - 1L) * 11400714819323198485UL) >>> 40) &&& mask
+                while (let struct (d, _) = directory.[j] in d <> 0L) do j <- (j + 1) &&& mask
+                directory.[j] <- struct (k, first)
+    /// Gives the slots back to the pool; the map is not used after.
     member _.Release() =
-        give table
-        table <- null
+        System.Buffers.ArrayPool<int>.Shared.Return slots
+        slots <- null
     /// The value stored for e, or adds e with v and returns -1.
     /// <exception cref="AddressesUnusable">A collection has run since the map was made (checked
-    /// every 1,024 keys), a probe ran past 64 slots, or an object lies more than 16 GB from the
-    /// first.</exception>
+    /// every 1,024 keys), or the keys lie in so many blocks that their slots would pass 16 MB and
+    /// 16 ints per key.</exception>
     member m.GetOrAdd(e: obj, v: int) : int =
-        if 2 * (count + 1) > table.Length then m.Grow()
         let mutable o = e
         let address = int64 (System.Runtime.CompilerServices.Unsafe.As<obj, nativeint> &o)
-        if count = 0 then first <- address
-        let offset = (address - first) >>> 3
-        if offset <= int64 System.Int32.MinValue || offset > int64 System.Int32.MaxValue then raise AddressesUnusable
-        let offset = int offset
-        let key = offset ^^^ System.Int32.MinValue
-        let mask = table.Length - 1
-        let mutable j = slotOf offset mask
-        let mutable probes = 0
-        let mutable result = -2
-        while result = -2 do
-            let k = table.[j].Key
-            if k = 0 then
-                table.[j] <- { Key = key; Value = v }
-                count <- count + 1
-                result <- -1
-                // stop early rather than finish a walk that will be thrown away
-                if (count &&& 1023) = 0 && Moves.ephemeral () <> ephemeral then raise AddressesUnusable
-            elif k = key then result <- table.[j].Value
-            else
-                j <- (j + 1) &&& mask
-                probes <- probes + 1
-                if probes > 64 then raise AddressesUnusable
-        result
+        let block = address >>> blockBits
+        if block <> lastBlock then
+            lastStart <- m.StartOf block
+            lastBlock <- block
+        let i = lastStart + int ((address &&& int64 ((1 <<< blockBits) - 1)) >>> 3)
+        let stored = slots.[i]
+        if stored = 0 then
+            slots.[i] <- v + 1
+            count <- count + 1
+            // stop early rather than finish a walk that will be thrown away
+            if (count &&& 1023) = 0 && Moves.ephemeral () <> ephemeral then raise AddressesUnusable
+            -1
+        else stored - 1
 
 /// What a node computes, apart from its inputs: the operation the passes dispatch on.
 [<RequireQualifiedAccess>]
@@ -517,9 +529,10 @@ module Graph =
     /// allocated, to have met no collection that could move a node since the counts `before`
     /// (AddressesUnusable otherwise).
     let private layoutOf (keepNodes: bool) (root: Expr) (identity: IdentityMap<Expr>) (expected: int) =
-        let before = if isNull identity then Moves.all () else (0, 0L)
         let address = if isNull identity then AddressMap(expected) else null
         let w = Walk(identity, address, keepNodes, expected)
+        // counted after the map and the buffers are taken: taking them may start a collection
+        let before = if isNull identity then Moves.all () else (0, 0L)
         try
             walk root w
             if isNull identity && Moves.all () <> before then raise AddressesUnusable
