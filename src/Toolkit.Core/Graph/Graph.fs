@@ -21,9 +21,9 @@ module internal Moves =
     /// The ephemeral and the blocking full collections so far.
     let all () = ephemeral (), System.GC.GetGCMemoryInfo(System.GCKind.FullBlocking).Index
 
-/// Raised by an identity map keyed by address when its addresses no longer serve: a collection
-/// ran (it may have moved the objects), or the keys crowd one part of the table (objects spaced
-/// by a multiple of the table's size). The layout is made again by identity hashes.
+/// Raised by an AddressMap when addresses no longer serve: a collection ran (it may have moved
+/// the objects), or the keys lie so scattered that their slots would outweigh them. The layout
+/// is made again by identity hashes.
 exception internal AddressesUnusable
 
 /// An identity map from node objects to ints (open addressing, linear probing, key, value and
@@ -107,6 +107,7 @@ type internal AddressMap(expected: int) =
     // the slots, a block's run of 8,192 after another's, each holding its key's value + 1 (0:
     // empty); cleared block by block as blocks are handed out (the shared pool makes new arrays
     // of a type without references uninitialized)
+    // (sized for the expected nodes at about 40 bytes each, 5 slots: grown by copying otherwise)
     let mutable slots = System.Buffers.ArrayPool<int>.Shared.Rent(max slotsPerBlock (6 * min expected (1 <<< 22)))
     let mutable blocks = 0
     // the directory: block number → the first of its slots (open addressing; 0L: empty, so block
@@ -411,8 +412,6 @@ module Graph =
         member _.Pop() =
             top <- top - 1
             frames.[top]
-        /// The visit number the next new node gets.
-        member _.NextVisit = visits
         /// Takes the next visit number for a new node, its node and arguments not yet placed.
         member _.NewVisit() =
             if visits = position.Length then
@@ -544,10 +543,10 @@ module Graph =
     /// The layout of an expression by identity hashes, or first by the nodes' addresses
     /// (<c>byAddress</c>; see AddressMap): the same graph either way. Internal, for the tests.
     let internal ofExprBy (byAddress: bool) (root: Expr) : Graph =
-        // sized as this thread's last layout was (a program lays out graphs of one size again and
-        // again), up to 2²⁰ nodes: a small graph after a huge one then takes and clears a table of
-        // 32 MB at most. A walk that needs more grows its buffers, and the allocation may start a
-        // collection, which sends the layout back to identity hashes.
+        // buffers sized as this thread's last layout was (a program lays out graphs of one size
+        // again and again), up to 2²⁰ nodes: a small graph after a huge one takes no more. A walk
+        // that needs more grows its buffers, and the allocation may start a collection, which
+        // sends the layout back to identity hashes.
         let expected = min LastLayout.Visits (1 <<< 20)
         let lay byAddress =
             if byAddress then layoutOf false root null expected
@@ -555,7 +554,7 @@ module Graph =
                 let identity = IdentityMap<Expr>(true, expected)
                 try layoutOf false root identity expected finally identity.Release()
         // by address, unless a collection that can move objects ran during the walk (a moved
-        // node would be laid out twice) or the addresses crowded the table
+        // node would be laid out twice) or the nodes lie too scattered
         let ops, names, arg0, arg1, _, _, variables, varPositions, _, visits =
             if not byAddress then lay false
             else
@@ -575,12 +574,13 @@ module Graph =
               lazy (let map, _, _, position = second.Value in map, position))
 
     /// <summary>Lays out an expression's nodes in topological order. O(nodes), iterative: one
-    /// depth-first walk with an explicit stack and one identity-map lookup per edge, on buffers
-    /// from the shared pool. The map is keyed by the nodes' addresses, which keeps its reads in
-    /// order for nodes made in order; a walk during which a collection could have moved a node
-    /// is made again keyed by identity hashes. The node objects by position (<c>Node</c>, <c>Source</c>) and the
-    /// lookup of node objects (<c>PositionOf</c>) come from a second walk, made when first asked
-    /// for: the passes (forward, backward) read only the arrays.</summary>
+    /// depth-first walk with an explicit stack and one lookup of the node object per edge, on
+    /// buffers from the shared pool. The lookup is by the nodes' addresses (direct-mapped, so
+    /// nodes made in order are looked up in order); a walk during which a collection could have
+    /// moved a node is made again by identity hashes. The node objects by position
+    /// (<c>Node</c>, <c>Source</c>) and the lookup of node objects (<c>PositionOf</c>) come from
+    /// a second walk, made when first asked for: the passes (forward, backward) read only the
+    /// arrays.</summary>
     let ofExpr (root: Expr) : Graph = ofExprBy true root
 
 /// <summary>
