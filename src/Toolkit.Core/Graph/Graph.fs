@@ -121,7 +121,8 @@ type internal AddressMap(expected: int) =
     /// The first slot of a block, handing one out if it has none.
     member private m.StartOf(block: int64) =
         let mask = directory.Length - 1
-        let mutable j = int ((uint64 block * 11400714819323198485UL) >>> 40) &&& mask
+        // block numbers pass 2³² only past 256 TB of address; beyond, they share slots and probe
+        let mutable j = IdentitySlot.ofHash (int block) mask
         let mutable start = -1
         while start < 0 do
             let struct (k, first) = directory.[j]
@@ -149,7 +150,7 @@ type internal AddressMap(expected: int) =
         let mask = directory.Length - 1
         for struct (k, first) in old do
             if k <> 0L then
-                let mutable j = int ((uint64 (k - 1L) * 11400714819323198485UL) >>> 40) &&& mask
+                let mutable j = IdentitySlot.ofHash (int (k - 1L)) mask
                 while (let struct (d, _) = directory.[j] in d <> 0L) do j <- (j + 1) &&& mask
                 directory.[j] <- struct (k, first)
     /// Gives the slots back to the pool; the map is not used after.
@@ -531,10 +532,12 @@ module Graph =
         let address = if isNull identity then AddressMap(expected) else null
         let w = Walk(identity, address, keepNodes, expected)
         // counted after the map and the buffers are taken: taking them may start a collection
-        let before = if isNull identity then Moves.all () else (0, 0L)
+        let before = if isNull address then ValueNone else ValueSome (Moves.all ())
         try
             walk root w
-            if isNull identity && Moves.all () <> before then raise AddressesUnusable
+            match before with
+            | ValueSome counts when Moves.all () <> counts -> raise AddressesUnusable
+            | _ -> ()
             w.Result()
         finally
             w.Release()
