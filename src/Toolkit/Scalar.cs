@@ -1,4 +1,3 @@
-using Microsoft.FSharp.Core;
 using Toolkit.Graph;
 
 namespace Toolkit;
@@ -58,15 +57,6 @@ public sealed class Scalar
 
     // what the backward sweep dispatches on for every unnamed variable (it reads no name)
     private static readonly Op Unnamed = Op.NewVar("θ");
-
-    // one operation object per operator, shared by every node that uses it
-    private static readonly Op AddOp = Op.NewBinary(BinaryOp.Add), SubOp = Op.NewBinary(BinaryOp.Sub),
-        MulOp = Op.NewBinary(BinaryOp.Mul), DivOp = Op.NewBinary(BinaryOp.Div), PowOp = Op.NewBinary(BinaryOp.Pow),
-        MaxOp = Op.NewBinary(BinaryOp.Max), MinOp = Op.NewBinary(BinaryOp.Min),
-        NegOp = Op.NewUnary(UnaryOp.Neg), ExpOp = Op.NewUnary(UnaryOp.Exp), LogOp = Op.NewUnary(UnaryOp.Log),
-        SqrtOp = Op.NewUnary(UnaryOp.Sqrt), SigmoidOp = Op.NewUnary(UnaryOp.Sigmoid), TanhOp = Op.NewUnary(UnaryOp.Tanh),
-        ReluOp = Op.NewUnary(UnaryOp.Relu), AbsOp = Op.NewUnary(UnaryOp.Abs), SoftplusOp = Op.NewUnary(UnaryOp.Softplus),
-        EluOp = Op.NewUnary(UnaryOp.Elu), GeluOp = Op.NewUnary(UnaryOp.Gelu);
 
     private static Scalar OfUnary(Op op, Scalar x)
     {
@@ -373,42 +363,42 @@ public sealed class Scalar
     public static implicit operator Scalar(double value) => Constant(value);
 
     /// <summary>x + y</summary>
-    public static Scalar operator +(Scalar x, Scalar y) => OfBinary(AddOp, x, y);
+    public static Scalar operator +(Scalar x, Scalar y) => OfBinary(Ops.Add, x, y);
     /// <summary>x − y</summary>
-    public static Scalar operator -(Scalar x, Scalar y) => OfBinary(SubOp, x, y);
+    public static Scalar operator -(Scalar x, Scalar y) => OfBinary(Ops.Sub, x, y);
     /// <summary>x · y</summary>
-    public static Scalar operator *(Scalar x, Scalar y) => OfBinary(MulOp, x, y);
+    public static Scalar operator *(Scalar x, Scalar y) => OfBinary(Ops.Mul, x, y);
     /// <summary>x / y</summary>
-    public static Scalar operator /(Scalar x, Scalar y) => OfBinary(DivOp, x, y);
+    public static Scalar operator /(Scalar x, Scalar y) => OfBinary(Ops.Div, x, y);
     /// <summary>−x</summary>
-    public static Scalar operator -(Scalar x) => OfUnary(NegOp, x);
+    public static Scalar operator -(Scalar x) => OfUnary(Ops.Neg, x);
 
     /// <summary>x raised to a real power y.</summary>
-    public static Scalar Pow(Scalar x, Scalar y) => OfBinary(PowOp, x, y);
+    public static Scalar Pow(Scalar x, Scalar y) => OfBinary(Ops.Pow, x, y);
     /// <summary>x raised to an integer power n (defined for negative x).</summary>
-    public static Scalar Pow(Scalar x, int n) => OfUnary(Op.NewUnary(UnaryOp.NewPowInt(n)), x);
+    public static Scalar Pow(Scalar x, int n) => OfUnary(Ops.PowInt(n), x);
     /// <summary>eˣ</summary>
-    public static Scalar Exp(Scalar x) => OfUnary(ExpOp, x);
+    public static Scalar Exp(Scalar x) => OfUnary(Ops.Exp, x);
     /// <summary>Natural logarithm.</summary>
-    public static Scalar Log(Scalar x) => OfUnary(LogOp, x);
+    public static Scalar Log(Scalar x) => OfUnary(Ops.Log, x);
     /// <summary>Square root.</summary>
-    public static Scalar Sqrt(Scalar x) => OfUnary(SqrtOp, x);
+    public static Scalar Sqrt(Scalar x) => OfUnary(Ops.Sqrt, x);
     /// <summary>The logistic sigmoid σ(x) = 1 / (1 + e⁻ˣ).</summary>
-    public static Scalar Sigmoid(Scalar x) => OfUnary(SigmoidOp, x);
+    public static Scalar Sigmoid(Scalar x) => OfUnary(Ops.Sigmoid, x);
     /// <summary>Hyperbolic tangent.</summary>
-    public static Scalar Tanh(Scalar x) => OfUnary(TanhOp, x);
+    public static Scalar Tanh(Scalar x) => OfUnary(Ops.Tanh, x);
     /// <summary>max(0, x).</summary>
-    public static Scalar Relu(Scalar x) => OfUnary(ReluOp, x);
+    public static Scalar Relu(Scalar x) => OfUnary(Ops.Relu, x);
     /// <summary>|x|.</summary>
-    public static Scalar Abs(Scalar x) => OfUnary(AbsOp, x);
+    public static Scalar Abs(Scalar x) => OfUnary(Ops.Abs, x);
     /// <summary>x for x &gt; 0, <paramref name="slope"/>·x otherwise.</summary>
-    public static Scalar LeakyRelu(Scalar x, double slope = 0.01) => OfUnary(Op.NewUnary(UnaryOp.NewLeakyRelu(slope)), x);
+    public static Scalar LeakyRelu(Scalar x, double slope = 0.01) => OfUnary(Ops.LeakyRelu(slope), x);
     /// <summary>softplus x = ln(1 + eˣ), a smooth ReLU whose derivative is σ(x).</summary>
-    public static Scalar Softplus(Scalar x) => OfUnary(SoftplusOp, x);
+    public static Scalar Softplus(Scalar x) => OfUnary(Ops.Softplus, x);
     /// <summary>ELU: x for x &gt; 0, eˣ − 1 otherwise.</summary>
-    public static Scalar Elu(Scalar x) => OfUnary(EluOp, x);
+    public static Scalar Elu(Scalar x) => OfUnary(Ops.Elu, x);
     /// <summary>GELU: x·Φ(x), Φ the standard normal distribution function.</summary>
-    public static Scalar Gelu(Scalar x) => OfUnary(GeluOp, x);
+    public static Scalar Gelu(Scalar x) => OfUnary(Ops.Gelu, x);
 
     /// <summary>Any one-argument function of the toolkit's vocabulary by the name the parser
     /// knows (<c>"softplus"</c>, <c>"leakyrelu"</c> …), so an op added to the core is usable
@@ -417,18 +407,11 @@ public sealed class Scalar
     /// <param name="x">Its argument.</param>
     /// <param name="parameter">The op's parameter, for an op that has one (the leaky ReLU's slope).</param>
     /// <exception cref="ArgumentException">No function has that name.</exception>
-    public static Scalar Call(string function, Scalar x, double? parameter = null)
-    {
-        ArgumentNullException.ThrowIfNull(function);
-        if (!Rules.callable.TryGetValue(function, out var make))
-            throw new ArgumentException($"unknown function '{function}' (known: {string.Join(", ", Rules.callable.Keys.Order())})", nameof(function));
-        var op = make.Invoke(parameter.HasValue ? FSharpOption<double>.Some(parameter.Value) : FSharpOption<double>.None);
-        return OfUnary(Op.NewUnary(op), x);
-    }
+    public static Scalar Call(string function, Scalar x, double? parameter = null) => OfUnary(Ops.Call(function, parameter), x);
     /// <summary>The larger of x and y.</summary>
-    public static Scalar Max(Scalar x, Scalar y) => OfBinary(MaxOp, x, y);
+    public static Scalar Max(Scalar x, Scalar y) => OfBinary(Ops.Max, x, y);
     /// <summary>The smaller of x and y.</summary>
-    public static Scalar Min(Scalar x, Scalar y) => OfBinary(MinOp, x, y);
+    public static Scalar Min(Scalar x, Scalar y) => OfBinary(Ops.Min, x, y);
 
     /// <summary>This node with a name (<c>(b * c).Named("u")</c>), shown in every printout,
     /// explanation and picture.</summary>

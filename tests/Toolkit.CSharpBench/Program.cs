@@ -1,9 +1,9 @@
-// Builds micrograd's workloads with Toolkit's C# facade (Scalar and its operators), calls
-// Backward(), and prints one JSON line per run: the graph, its nodes, the median seconds of
-// build + backward, the value and the first input's dvar. The inputs are unnamed variables, as
-// micrograd's leaves are Values without names; as the Python side does, the collector cleans up
-// between runs, outside the timing.
-// Usage: Toolkit.CSharpBench chain|wide|neuron NODES [REPEATS] [MIN_SECONDS]
+// Builds micrograd's workloads with Toolkit's C# facade (Scalar and its operators, or a new Tape
+// and TapeScalar's operators), calls Backward(), and prints one JSON line per run: the graph, its
+// nodes, the median seconds of build + backward, the value and the first input's dvar. The inputs
+// are unnamed variables, as micrograd's leaves are Values without names; as the Python side
+// does, the collector cleans up between runs, outside the timing.
+// Usage: Toolkit.CSharpBench chain|wide|neuron NODES [REPEATS] [MIN_SECONDS] [scalar|tape]
 // (at least REPEATS runs, and more until the runs took MIN_SECONDS: small graphs are timed over
 // many runs, as scripts/micrograd_bench.py times them)
 using System.Diagnostics;
@@ -18,6 +18,7 @@ var graph = args[0];
 var n = int.Parse(args[1]);
 var repeats = args.Length > 2 ? int.Parse(args[2]) : 3;
 var minSeconds = args.Length > 3 ? double.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 0;
+var onTape = args.Length > 4 && args[4] == "tape";
 
 // n operation nodes: alternately tanh(x) and x*w, w shared
 (Scalar Out, Scalar X0) Chain(int nodes)
@@ -62,25 +63,80 @@ var minSeconds = args.Length > 3 ? double.Parse(args[3], System.Globalization.Cu
     return (Scalar.Tanh(s) * Scalar.Tanh(s), w0!);
 }
 
+// the same graphs recorded on a new tape each run
+(TapeScalar Out, TapeScalar X0) ChainOnTape(int nodes)
+{
+    var tape = new Tape();
+    var x = tape.Variable(0.5);
+    var w = tape.Variable(1.0001);
+    var v = x;
+    for (var k = 0; k < nodes; k++) v = k % 2 == 0 ? TapeScalar.Tanh(v) : v * w;
+    return (v, x);
+}
+
+(TapeScalar Out, TapeScalar X0) WideOnTape(int nodes)
+{
+    const int width = 1000;
+    var tape = new Tape();
+    var xs = Enumerable.Range(0, width).Select(i => tape.Variable(0.5 + 0.4 * Math.Sin(i))).ToArray();
+    var p = xs;
+    var layers = Math.Max(1, (nodes - width) / (3 * width));
+    for (var l = 0; l < layers; l++)
+    {
+        var q = p;
+        p = Enumerable.Range(0, width).Select(i => TapeScalar.Tanh(q[i] * q[(i + 1) % width] + q[(i + 2) % width])).ToArray();
+    }
+    var sum = p[0];
+    for (var i = 1; i < width; i++) sum = sum + p[i];
+    return (sum, xs[0]);
+}
+
+(TapeScalar Out, TapeScalar X0) NeuronOnTape(int nodes)
+{
+    var k = Math.Max(1, nodes / 3);
+    var tape = new Tape();
+    var s = tape.Constant(0);
+    var w0 = default(TapeScalar);
+    for (var i = 0; i < k; i++)
+    {
+        var w = tape.Variable(Math.Sin(i));
+        var x = tape.Variable(Math.Cos(i));
+        if (i == 0) w0 = w;
+        s = s + w * x;
+    }
+    return (TapeScalar.Tanh(s) * TapeScalar.Tanh(s), w0);
+}
+
+(double Value, double Grad0) RunOnce()
+{
+    if (onTape)
+    {
+        var (output, x0) = graph switch { "chain" => ChainOnTape(n), "wide" => WideOnTape(n), "neuron" => NeuronOnTape(n), _ => throw new ArgumentException($"unknown graph '{graph}'") };
+        var g = output.Backward();
+        return (g.Value, g[x0]);
+    }
+    else
+    {
+        var (output, x0) = graph switch { "chain" => Chain(n), "wide" => Wide(n), "neuron" => Neuron(n), _ => throw new ArgumentException($"unknown graph '{graph}'") };
+        var g = output.Backward();
+        return (g.Value, g[x0]);
+    }
+}
+
 var times = new List<double>();
 double value = 0, grad0 = 0;
 for (var r = 0; r < repeats || times.Sum() < minSeconds; r++)
 {
     var sw = Stopwatch.StartNew();
-    var (output, x0) = graph switch { "chain" => Chain(n), "wide" => Wide(n), "neuron" => Neuron(n), _ => throw new ArgumentException($"unknown graph '{graph}'") };
-    var g = output.Backward();
+    (value, grad0) = RunOnce();
     times.Add(sw.Elapsed.TotalSeconds);
-    value = g.Value;
-    grad0 = g[x0];
-    output = x0 = null!;
-    g = null!;
     GC.Collect();
 }
 times.Sort();
 var median = times[times.Count / 2];
 Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
 {
-    ["graph"] = graph, ["nodes"] = n, ["seconds"] = median, ["nodes_per_second"] = n / median,
+    ["graph"] = graph, ["facade"] = onTape ? "tape" : "scalar", ["nodes"] = n, ["seconds"] = median, ["nodes_per_second"] = n / median,
     ["peak_rss_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0, ["value"] = value, ["grad0"] = grad0,
 }));
 

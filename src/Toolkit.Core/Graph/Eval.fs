@@ -65,25 +65,46 @@ module Eval =
         { Graph = g; Values = values }
 
     /// <summary>The backward sweep itself, over a layout's arrays (operations, argument positions,
-    /// every node's value; the output last): the dvars. <c>backward</c> is this sweep on a graph;
-    /// the C# facade runs it on its own layout, without the graph's names.</summary>
-    let internal sweep (ops: Op[]) (a0: int[]) (a1: int[]) (v: float[]) : float[] =
-        let d = Array.zeroCreate<float> ops.Length
-        d.[ops.Length - 1] <- 1.0
-        for i in ops.Length - 1 .. -1 .. 0 do
-            let di = d.[i]
-            match ops.[i] with
-            | Op.Unary op ->
-                let k = a0.[i]
-                d.[k] <- d.[k] + di * Rules.dUnary op v.[k] v.[i]
-            | Op.Binary op ->
-                let j = a0.[i]
-                let k = a1.[i]
-                let struct (dx, dy) = Rules.dBinary op v.[j] v.[k] v.[i]
-                d.[j] <- d.[j] + di * dx
-                d.[k] <- d.[k] + di * dy
-            | _ -> ()
+    /// every node's value) from the node at <paramref name="output"/> down: the dvars of the
+    /// nodes up to it. <c>backward</c> is this sweep on a graph; the C# facade runs it on its own
+    /// layout and on its tape, without the graph's names.</summary>
+    /// <param name="prune">Skip the nodes the output does not use (found in the same sweep: a
+    /// node is used when a used node takes it as an argument). A layout holds only the output's
+    /// nodes; a tape holds every node recorded before it, and an unused one's local derivative
+    /// (NaN at log(−1), say) would turn its shared arguments' dvars into NaN through 0·NaN.</param>
+    /// <param name="output">The position of the output, whose dvar is 1.</param>
+    /// <param name="ops">What each node computes.</param>
+    /// <param name="a0">Each node's first argument's position (−1 for none).</param>
+    /// <param name="a1">Each node's second argument's position (−1 for none).</param>
+    /// <param name="v">Each node's value.</param>
+    let internal sweepFrom (prune: bool) (output: int) (ops: Op[]) (a0: int[]) (a1: int[]) (v: float[]) : float[] =
+        let d = Array.zeroCreate<float> (output + 1)
+        let used = if prune then Array.zeroCreate<bool> (output + 1) else null
+        d.[output] <- 1.0
+        if prune then used.[output] <- true
+        for i in output .. -1 .. 0 do
+            if not prune || used.[i] then
+                let di = d.[i]
+                match ops.[i] with
+                | Op.Unary op ->
+                    let k = a0.[i]
+                    d.[k] <- d.[k] + di * Rules.dUnary op v.[k] v.[i]
+                    if prune then used.[k] <- true
+                | Op.Binary op ->
+                    let j = a0.[i]
+                    let k = a1.[i]
+                    let struct (dx, dy) = Rules.dBinary op v.[j] v.[k] v.[i]
+                    d.[j] <- d.[j] + di * dx
+                    d.[k] <- d.[k] + di * dy
+                    if prune then
+                        used.[j] <- true
+                        used.[k] <- true
+                | _ -> ()
         d
+
+    /// <summary>The backward sweep over a whole layout, the output last.</summary>
+    let internal sweep (ops: Op[]) (a0: int[]) (a1: int[]) (v: float[]) : float[] =
+        sweepFrom false (ops.Length - 1) ops a0 a1 v
 
     /// <summary>The backward pass: dJ/dnode for every node, in one reverse topological sweep.
     /// Each node's dvar is the sum, over the nodes that use it, of their dvar times the local
