@@ -1,3 +1,4 @@
+using System.Buffers;
 using Toolkit.Graph;
 
 namespace Toolkit;
@@ -48,10 +49,14 @@ public sealed class Tape
     public Tape(int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
-        ops = new Op[capacity];
-        arg0 = GC.AllocateUninitializedArray<int>(capacity);
-        arg1 = GC.AllocateUninitializedArray<int>(capacity);
-        values = GC.AllocateUninitializedArray<double>(capacity);
+        // from the shared pools, and grown through them: a program that makes a tape per step
+        // then reuses the arrays earlier tapes grew out of, where new ones (from 85,000 bytes on,
+        // the large-object heap) would each be fresh memory, given back to the system by a
+        // collection and faulted in again page by page
+        ops = ArrayPool<Op>.Shared.Rent(capacity);
+        arg0 = ArrayPool<int>.Shared.Rent(capacity);
+        arg1 = ArrayPool<int>.Shared.Rent(capacity);
+        values = ArrayPool<double>.Shared.Rent(capacity);
     }
 
     /// <summary>The number of nodes recorded since the tape was made or last cleared.</summary>
@@ -100,10 +105,19 @@ public sealed class Tape
         if (count == Array.MaxLength)
             throw new InvalidOperationException($"the tape is full ({count:N0} nodes): clear it, or record the graph on more than one tape");
         var size = (int)Math.Min(2L * count, Array.MaxLength);
-        Array.Resize(ref ops, size);
-        Array.Resize(ref arg0, size);
-        Array.Resize(ref arg1, size);
-        Array.Resize(ref values, size);
+        // the operations array is cleared as it goes back, so the pool keeps no constant alive
+        Move(ref ops, size, clear: true);
+        Move(ref arg0, size, clear: false);
+        Move(ref arg1, size, clear: false);
+        Move(ref values, size, clear: false);
+    }
+
+    private void Move<T>(ref T[] items, int size, bool clear)
+    {
+        var bigger = ArrayPool<T>.Shared.Rent(size);
+        Array.Copy(items, bigger, count);
+        ArrayPool<T>.Shared.Return(items, clearArray: clear);
+        items = bigger;
     }
 
     /// <summary>The backward sweep from the node at <paramref name="output"/>: the core's sweep

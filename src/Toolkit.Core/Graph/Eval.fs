@@ -79,9 +79,12 @@ module Eval =
     /// <param name="v">Each node's value.</param>
     let internal sweepFrom (prune: bool) (output: int) (ops: Op[]) (a0: int[]) (a1: int[]) (v: float[]) : float[] =
         let d = Array.zeroCreate<float> (output + 1)
-        let used = if prune then Array.zeroCreate<bool> (output + 1) else null
+        // pooled: a new array of 85,000 bytes or more is fresh memory, faulted in page by page
+        let used = if prune then System.Buffers.ArrayPool<bool>.Shared.Rent(output + 1) else null
         d.[output] <- 1.0
-        if prune then used.[output] <- true
+        if prune then
+            System.Array.Clear(used, 0, output + 1)
+            used.[output] <- true
         for i in output .. -1 .. 0 do
             if not prune || used.[i] then
                 let di = d.[i]
@@ -100,6 +103,7 @@ module Eval =
                         used.[j] <- true
                         used.[k] <- true
                 | _ -> ()
+        if prune then System.Buffers.ArrayPool<bool>.Shared.Return used
         d
 
     /// <summary>The backward sweep over a whole layout, the output last.</summary>
