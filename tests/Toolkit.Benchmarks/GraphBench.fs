@@ -55,6 +55,29 @@ let wideTape (n: int) =
 
 let private median (xs: float list) = let s = List.sort xs in s.[s.Length / 2]
 
+/// Runs a measurement for at least a second before it is timed (at least once): the runtime
+/// compiles a method again, optimized, only after 30 calls and 100 ms, so the first runs of a
+/// 10⁴-node graph (a millisecond each) ran unoptimized code and measured the compiler's warm-up
+/// rather than the steady state (in one process, 110–170 ns per node over the first runs of the
+/// chain's expression path, 70 from about the 150th on). Python has no such stage. The collector
+/// runs between runs, outside the timing, as in the C# table: back to back, a run of 10⁶ nodes
+/// met the previous runs' garbage, and its time moved with the heap's history (122–255 ms for
+/// the same chain in one process).
+let private warmUp (measure: unit -> float * 'T) =
+    let sw = Stopwatch.StartNew()
+    measure () |> ignore
+    while sw.Elapsed.TotalSeconds < 1.0 do
+        GC.Collect()
+        measure () |> ignore
+
+/// The seconds of at least `repeats` runs, and more until they took half a second.
+let private timed (repeats: int) (measure: unit -> float * 'T) =
+    let times = ResizeArray<float>()
+    while times.Count < repeats || Seq.sum times < 0.5 do
+        GC.Collect()
+        times.Add(fst (measure ()))
+    List.ofSeq times
+
 type Row =
     { Graph: string
       Nodes: int
@@ -89,8 +112,8 @@ let measure (name: string) (make: int -> Expr * Collections.Generic.IReadOnlyDic
         let g, env, _ = tape n
         let b = Eval.backward (Eval.forward g env)
         sw.Elapsed.TotalSeconds, b
-    runTape () |> ignore
-    let tapes = [ for _ in 1 .. repeats -> fst (runTape ()) ]
+    warmUp runTape
+    let tapes = timed repeats runTape
     let tapeValue = (snd (runTape ())).Value
     GC.Collect()
     let before = GC.GetAllocatedBytesForCurrentThread()
@@ -101,9 +124,9 @@ let measure (name: string) (make: int -> Expr * Collections.Generic.IReadOnlyDic
         let e, env, v0 = make n
         let g = Graph.ofExpr e
         let b = Eval.backward (Eval.forward g env)
-        sw.Elapsed.TotalSeconds, b, v0
-    run () |> ignore                                   // warm-up (JIT)
-    let full = [ for _ in 1 .. repeats -> let t, _, _ = run () in t ]
+        sw.Elapsed.TotalSeconds, (b, v0)
+    warmUp run
+    let full = timed repeats run
     // allocation of building and laying out
     GC.Collect()
     let before = GC.GetAllocatedBytesForCurrentThread()
@@ -114,8 +137,8 @@ let measure (name: string) (make: int -> Expr * Collections.Generic.IReadOnlyDic
         let sw = Stopwatch.StartNew()
         let b = Eval.backward (Eval.forward g env)
         sw.Elapsed.TotalSeconds, b
-    pass () |> ignore
-    let passes = [ for _ in 1 .. repeats -> fst (pass ()) ]
+    warmUp pass
+    let passes = timed repeats pass
     let before = GC.GetAllocatedBytesForCurrentThread()
     let _, b = pass ()
     let passBytes = GC.GetAllocatedBytesForCurrentThread() - before

@@ -27,6 +27,18 @@ public class TapeTests
     }
 
     [Fact]
+    public void TheReadmesTapeExample()
+    {
+        // README.md and the Tape class's example
+        var tape = new Tape();
+        var w = tape.Variable(0.5); var x = tape.Variable(2.0);
+        var loss = TapeScalar.Tanh(w * x + 1) * 3;
+        double dw = loss.Backward()[w];
+        Assert.Equal(3 * (1 - Math.Tanh(2) * Math.Tanh(2)) * 2, dw, 15);
+        Assert.Equal(3 * Math.Tanh(2), loss.Value, 15);
+    }
+
+    [Fact]
     public void AMicrogradNeuronOnATapeHasItsAnalyticGradient()
     {
         // s = Σ wᵢxᵢ over 10,000 weights, J = tanh(s)·tanh(s): dJ/dwᵢ = 2·tanh(s)·(1 − tanh²(s))·xᵢ
