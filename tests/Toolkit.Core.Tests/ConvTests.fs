@@ -132,12 +132,7 @@ let tests =
             Prop.forAll (Arb.fromGen (genImageNet true)) (fun c ->
                 if not (nearKinkSeeded 5 1e-3 c || poolTie 1e-3 c) then
                     let g = Network.backwardSeeded 5 c.Net c.X c.Y
-                    let numeric = numericGradientsWithError 5 c
-                    Array.iteri2 (fun i (e, bound) a ->
-                        // relative to the gradient's own size, with a floor for entries that are 0 but
-                        // for rounding, plus the differences' own error bound (√ just past 0 after abs)
-                        if abs (e - a) > Generators.Tolerance.finiteDifference * max 1e-2 (max (abs e) (abs a)) + bound then
-                            failtestf "gradient %d (%s): central differences %.12g (error bound %.3g), backward %.12g" i c.Label e bound a) numeric g.Parameters)
+                    agreesWithDifferences Generators.Tolerance.finiteDifference c.Label (numericGradientsWithError 5 c) g.Parameters)
         testPropertyWithConfig { Generators.config with arbitrary = []; maxTest = 100 } "the fast convolution (im2col + GEMM) gives the plain loops' z, ∂C/∂W, ∂C/∂b and ∂C/∂a to 1e-12" <|
             Prop.forAll (Arb.fromGen (gen {
                 let! channels = Gen.choose (1, 3)
