@@ -246,11 +246,7 @@ public sealed class Scalar
                             if (values is not null) Array.Resize(ref values, 2 * count);
                         }
                         position = count++;
-                        // Op is a class with subclasses, so a plain store into an Op[] checks
-                        // the element's type each time (a tenth of a 1,000-node backward): the
-                        // op is stored through a reference instead, which it is known to fit
-                        System.Runtime.CompilerServices.Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(ops), position) =
-                            n.op ?? (named ? n.NameUnnamed() : Unnamed);
+                        Ops.Store(ops, position, n.op ?? (named ? n.NameUnnamed() : Unnamed));
                         arg0[position] = n.a is null ? -1 : (int)n.a.placed;
                         arg1[position] = n.b is null ? -1 : (int)n.b.placed;
                         if (values is not null) values[position] = n.value;

@@ -90,9 +90,7 @@ public sealed class Tape
     {
         var i = count;
         if (i == ops.Length) Grow();
-        // Op is a class with subclasses, so a plain store into an Op[] checks the element's type
-        // each time: stored through a reference instead, which it is known to fit
-        System.Runtime.CompilerServices.Unsafe.Add(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(ops), i) = op;
+        Ops.Store(ops, i, op);
         arg0[i] = a;
         arg1[i] = b;
         values[i] = value;

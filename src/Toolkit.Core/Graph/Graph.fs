@@ -107,8 +107,9 @@ type internal AddressMap(expected: int) =
     // the slots, a block's run of 8,192 after another's, each holding its key's value + 1 (0:
     // empty); cleared block by block as blocks are handed out (the shared pool makes new arrays
     // of a type without references uninitialized)
-    // (sized for the expected nodes at about 40 bytes each, 5 slots: grown by copying otherwise)
-    let mutable slots = System.Buffers.ArrayPool<int>.Shared.Rent(max slotsPerBlock (6 * min expected (1 <<< 22)))
+    // (sized for the expected nodes at about 40 bytes each, 5 slots: grown by copying otherwise;
+    // ofExprBy caps what it expects at 2²⁰ nodes)
+    let mutable slots = System.Buffers.ArrayPool<int>.Shared.Rent(max slotsPerBlock (6 * expected))
     let mutable blocks = 0
     // the directory: block number → the first of its slots (open addressing; 0L: empty, so block
     // numbers are stored + 1)
